@@ -1,0 +1,146 @@
+"""
+## INS weekly report
+
+Builds the weekly insight (INS) report for every active pig farm. Replaces the Oracle scheduler job
+`JOB_INS_WEEKLY_REPORT`: every **Monday 02:00 KST** it reports the previous Monday-to-Sunday week.
+
+1. **collect_stats**: KOSIS statistics series into `TA_STATS_DATA` (upsert).
+2. **collect_weather** (in parallel): active farms of `TA_FARM` are mapped to their nearest ASOS station;
+   after Sunday's values are published, one task per station fetches the week and writes one
+   `TM_WEATHER` row per farm per day, with THI (upsert).
+3. **check_collection**: reads the database; every usable farm has its 7 days and every series its
+   periods, or the run stops here and the admins are alerted.
+4. **run_weekly_report**: calls `SP_INS_WEEK_MAIN('WEEK', 'YYYYMMDD')` with the report week.
+5. Every step appends its outcome to `TS_INS_JOB_LOG`.
+
+**Report week**: derived from the run's data interval end (the trigger time), never from `logical_date`.
+A manual run may name the week with the `week` param (the Monday, `YYYY-MM-DD`).
+
+### Triage notes
+- **Is a re-run safe?** Yes. Every write is an upsert on its natural key and the report replaces its week.
+  Clear the failed task with *Downstream* ticked; for one weather station, clear just that mapped task.
+- **Missed weeks**: backfill them (`airflow backfill create`), one run per week; see the README.
+- **Farms excluded** (no or out-of-range coordinates, duplicated farm numbers) are listed in the
+  `PLAN_WEATHER_LOCATIONS` row of `TS_INS_JOB_LOG`; fix them in `TA_FARM`.
+- **Who to ask**: the INS data platform team (owner of this DAG); farm master data: the farm-service team.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG, CronTriggerTimetable, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
+from airflow.sdk import get_current_context as current_context
+
+from include.ins_report import steps
+from include.ins_report.callbacks import notify_admins, record_task_failure, record_task_retry
+from include.ins_report.farms import WeatherLocation
+from include.ins_report.settings import DAG_ID, TIMEZONE, Settings
+
+SETTINGS = Settings.from_env()  # names and retry numbers only; no I/O at import time
+
+with DAG(
+    dag_id=DAG_ID,
+    dag_display_name="INS weekly report",
+    description="Weekly insight report for pig farms: KOSIS + KMA weather, gate, SP_INS_WEEK_MAIN",
+    doc_md=__doc__,
+    # Mondays 02:00 KST; the one-week interval makes data_interval = the week before the trigger.
+    schedule=CronTriggerTimetable("0 2 * * 1", timezone=TIMEZONE, interval=timedelta(weeks=1)),
+    start_date=pendulum.datetime(2026, 1, 5, 2, tz=TIMEZONE),
+    catchup=False,
+    max_active_runs=1,  # two report procedures never run at once
+    dagrun_timeout=timedelta(hours=20),
+    tags=["ins", "weekly", "report"],
+    params={
+        "week": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Report week",
+            description="Monday of the week to report (YYYY-MM-DD). Empty: the week before the run.",
+        )
+    },
+    default_args={
+        "owner": "ins-data-platform",
+        "retries": SETTINGS.task_retries,
+        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(hours=1),
+        "execution_timeout": timedelta(hours=1),
+        "on_failure_callback": record_task_failure,
+        "on_retry_callback": record_task_retry,
+    },
+    on_failure_callback=notify_admins,
+) as dag:
+
+    @task(task_display_name="Start: record the run")
+    def start_job() -> dict:
+        return steps.start_job(steps.step_context(current_context()))
+
+    with TaskGroup("collect_stats", tooltip="KOSIS statistics into TA_STATS_DATA") as collect_stats:
+
+        @task(task_display_name="Fetch KOSIS series into TA_STATS_DATA")
+        def collect_kosis_series() -> dict:
+            return steps.collect_kosis_series(steps.step_context(current_context()))
+
+        collect_kosis_series()
+
+    with TaskGroup("collect_weather", tooltip="KMA ASOS daily weather into TM_WEATHER") as collect_weather:
+
+        @task(task_display_name="Plan weather locations (farms to stations)")
+        def plan_weather_locations() -> list[dict]:
+            return steps.plan_weather_locations(steps.step_context(current_context()))
+
+        # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
+        @task.sensor(
+            task_display_name="Wait for Sunday's weather to be published",
+            mode="reschedule",
+            poke_interval=SETTINGS.publication_poke_seconds,
+            timeout=timedelta(days=2).total_seconds(),
+        )
+        def wait_for_weather_publication() -> PokeReturnValue:
+            return PokeReturnValue(is_done=steps.weather_published(steps.step_context(current_context())))
+
+        @task(
+            task_display_name="Fetch station week into TM_WEATHER",
+            map_index_template="{{ weather_location_label }}",
+            max_active_tis_per_dagrun=4,
+        )
+        def collect_station_weather(location: dict) -> dict:
+            context = current_context()
+            weather_location = WeatherLocation.from_xcom(location)
+            context["weather_location_label"] = weather_location.label
+            return steps.collect_station_weather(steps.step_context(context), weather_location)
+
+        locations = plan_weather_locations()
+        fetched = collect_station_weather.expand(location=locations)
+        chain(locations, wait_for_weather_publication(), fetched)
+
+    # none_failed: with no weather location the mapped task is skipped and the gate itself decides.
+    @task(task_display_name="Check the week's data is complete", trigger_rule=TriggerRule.NONE_FAILED)
+    def check_collection() -> dict:
+        return steps.check_collection(steps.step_context(current_context()))
+
+    @task(task_display_name="Run SP_INS_WEEK_MAIN for the week")
+    def run_weekly_report() -> dict:
+        return steps.run_weekly_report(steps.step_context(current_context()))
+
+    @task(
+        task_display_name="Finish: record the outcome",
+        trigger_rule=TriggerRule.ALL_DONE,
+        retries=0,
+        on_failure_callback=None,  # it writes its own FAILED row
+    )
+    def finish_job() -> dict:
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+        context = current_context()
+        states = RuntimeTaskInstance.get_task_states(dag_id=DAG_ID, run_ids=[context["run_id"]])
+        return steps.finish_job(
+            steps.step_context(context), states.get(context["run_id"], {}), report_task_id="run_weekly_report"
+        )
+
+    chain(
+        start_job(), [collect_stats, collect_weather], check_collection(), run_weekly_report(), finish_job()
+    )

@@ -1,0 +1,192 @@
+"""Airflow callbacks: job-log rows for failed and retried tasks, and the admins' failure alert.
+
+Task callbacks run in the task's process (or in the dag-processor when a task died without reporting);
+the DAG failure callback runs in the dag-processor. None of them may raise: a broken channel is logged and
+the others still go out.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from airflow.providers.http.hooks.http import HttpHook
+from airflow.providers.smtp.hooks.smtp import SmtpHook
+from airflow.sdk import BaseHook
+
+from include.ins_report.secrets import api_secrets, redact
+from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.steps import step_name
+from include.ins_report.warehouse import Warehouse
+from include.ins_report.week import ReportWeek, resolve_report_week
+
+log = logging.getLogger(__name__)
+
+FINISH_TASK_ID = "finish_job"
+
+
+def _week_of(context: dict) -> ReportWeek | None:
+    dag_run = context.get("dag_run")
+    end = context.get("data_interval_end") or getattr(dag_run, "data_interval_end", None)
+    params = context.get("params") or {}
+    try:
+        return resolve_report_week(end, params.get("week")) if end else None
+    except ValueError:
+        return None
+
+
+def _week_key(context: dict) -> str:
+    week = _week_of(context)
+    if week:
+        return week.start.strftime("%Y%m%d")
+    return str((context.get("params") or {}).get("week") or "UNKNOWN")[:32]
+
+
+def _record(context: dict, status: str) -> None:
+    try:
+        settings = Settings.from_env()
+        ti = context["ti"]
+        label = getattr(ti, "rendered_map_index", None) or (str(ti.map_index) if ti.map_index >= 0 else "")
+        error = context.get("exception")
+        message = f"{ti.task_id}{f' [{label}]' if label else ''} try {ti.try_number}: "
+        message += f"{type(error).__name__}: {error}" if error else "no exception recorded"
+        started = getattr(ti, "start_date", None)
+        Warehouse(settings.farm_db_conn_id).log_step(
+            run_id=context["run_id"],
+            report_week=_week_key(context),
+            step=step_name(ti.task_id),
+            status=status,
+            started_at=started.in_timezone("Asia/Seoul").strftime("%Y-%m-%d %H:%M:%S") if started else None,
+            message=redact(message, api_secrets(settings)),
+        )
+    except Exception:
+        log.exception("could not write the %s row to TS_INS_JOB_LOG", status)
+
+
+def record_task_failure(context: dict) -> None:
+    _record(context, "FAILED")
+
+
+def record_task_retry(context: dict) -> None:
+    _record(context, "RETRY")
+
+
+# --- the admins' alert --------------------------------------------------------------------------------
+
+
+@dataclass
+class Alert:
+    subject: str
+    text: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def html(self) -> str:
+        return f"<pre style='font-family:monospace'>{html.escape(self.text)}</pre>"
+
+
+def run_url(settings: Settings, run_id: str) -> str:
+    return f"{settings.airflow_base_url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
+
+
+def failed_tasks(run_id: str) -> list[str]:
+    """Failed task instances of the run, as Airflow records them (mapped ones as ``task_id_<index>``)."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    states = RuntimeTaskInstance.get_task_states(dag_id=DAG_ID, run_ids=[run_id]).get(run_id, {})
+    return sorted(task for task, state in states.items() if state == "failed" and task != FINISH_TASK_ID)
+
+
+def build_failure_alert(context: dict, settings: Settings) -> Alert:
+    run_id = str(context.get("run_id"))
+    week = _week_of(context)
+    week_text = week.label() if week else _week_key(context)
+    try:
+        tasks = failed_tasks(run_id)
+    except Exception as exc:
+        log.warning("task states unavailable for the alert: %s", exc)
+        tasks = []
+    try:
+        log_rows = Warehouse(settings.farm_db_conn_id).job_log(run_id)
+    except Exception as exc:
+        log.warning("job log unavailable for the alert: %s", exc)
+        log_rows = []
+    errors = [f"{row['step']}: {row['message']}" for row in log_rows if row["status"] == "FAILED"]
+    written = [f"{row['step']}: {row['row_count']} rows" for row in log_rows if row["status"] == "SUCCESS"]
+    url = run_url(settings, run_id)
+    lines = [
+        f"The weekly INS report batch failed for week {week_text}.",
+        "The report procedure was not run for this week unless RUN_WEEKLY_REPORT is listed as failed.",
+        "",
+        f"Run:   {run_id}",
+        f"Link:  {url}",
+        f"Reason: {context.get('reason') or 'task failure'}",
+        "",
+        "Failed tasks:",
+        *([f"  - {task}" for task in tasks] or ["  (see the run in the UI)"]),
+        "",
+        "Errors (TS_INS_JOB_LOG):",
+        *([f"  - {error}" for error in errors] or ["  (none recorded)"]),
+        "",
+        "Already written:",
+        *([f"  - {item}" for item in written] or ["  (nothing)"]),
+        "",
+        "Next: fix the cause, then in the UI clear the failed task with 'Downstream' ticked;",
+        "re-running is safe (every write is an upsert, the report replaces its week).",
+    ]
+    secrets = api_secrets(settings)
+    text = redact("\n".join(lines), secrets)
+    payload = {
+        "event": "ins_weekly_report_failed",
+        "dag_id": DAG_ID,
+        "run_id": run_id,
+        "week_start": week.start.isoformat() if week else None,
+        "week_end": week.end.isoformat() if week else None,
+        "failed_tasks": tasks,
+        "errors": [redact(error, secrets) for error in errors],
+        "url": url,
+        "text": text,
+    }
+    return Alert(
+        subject=f"[INS weekly report] FAILED week {week_text} ({run_id})", text=text, payload=payload
+    )
+
+
+def _connection_exists(conn_id: str) -> bool:
+    try:
+        BaseHook.get_connection(conn_id)
+    except Exception:
+        return False
+    return True
+
+
+def send_alert(alert: Alert, settings: Settings) -> list[str]:
+    """Send on every configured channel; returns the channels that accepted it."""
+    sent = []
+    if _connection_exists(settings.smtp_conn_id) and settings.alert_emails:
+        try:
+            with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as smtp:
+                smtp.send_email_smtp(to=settings.alert_emails, subject=alert.subject, html_content=alert.html)
+            sent.append("email")
+        except Exception:
+            log.exception("alert e-mail failed")
+    if _connection_exists(settings.webhook_conn_id):
+        try:
+            HttpHook(method="POST", http_conn_id=settings.webhook_conn_id).run(json=alert.payload)
+            sent.append("webhook")
+        except Exception:
+            log.exception("alert webhook failed")
+    log.info("failure alert sent via %s", ", ".join(sent) or "no channel (none configured)")
+    return sent
+
+
+def notify_admins(context: dict) -> None:
+    """DAG-level on_failure_callback."""
+    try:
+        settings = Settings.from_env()
+        send_alert(build_failure_alert(context, settings), settings)
+    except Exception:
+        log.exception("the failure alert could not be built")

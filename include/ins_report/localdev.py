@@ -1,0 +1,154 @@
+"""The embedded default: environment, farm database and emulator process for local runs and tests.
+
+Used by ``make run``, ``make airflow`` and the test suite, so all three run the same configuration.
+Nothing here is used by the DAG in production.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from include.ins_report.settings import PACKAGE_DIR, TIMEZONE
+from include.ins_report.sqlfiles import load_sql, split_statements
+
+ROOT = PACKAGE_DIR.parents[1]
+LOCAL_DIR = ROOT / ".local"
+SAMPLE_FARMS = PACKAGE_DIR / "data" / "sample_farms.csv"
+DEV_KMA_KEY = "dev-kma-key"
+DEV_KOSIS_KEY = "dev-kosis-key"
+
+
+def airflow_env(airflow_home: Path, api_port: int = 8080) -> dict[str, str]:
+    """Airflow settings of the embedded default: SQLite metadata, LocalExecutor, this project's DAGs."""
+    return {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # unit_test_mode would turn cron strings into data-interval timetables: keep prod behaviour.
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": TIMEZONE,
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "8",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+        "AIRFLOW__API__DEFAULT_UI_TIMEZONE": TIMEZONE,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(airflow_home / "passwords.json"),
+        "INS_AIRFLOW_BASE_URL": f"http://127.0.0.1:{api_port}",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+    }
+
+
+def connection_env(
+    farm_db: Path,
+    emulator_port: int,
+    *,
+    smtp_port: int | None = None,
+    webhook_url: str | None = None,
+    kma_key: str = DEV_KMA_KEY,
+    kosis_key: str = DEV_KOSIS_KEY,
+) -> dict[str, str]:
+    """Airflow connections (JSON form) for the farm database, the emulated APIs and the alert channels."""
+
+    def api(key: str) -> str:
+        return json.dumps(
+            {
+                "conn_type": "http",
+                "host": "127.0.0.1",
+                "port": emulator_port,
+                "schema": "http",
+                "password": key,
+            }
+        )
+
+    env = {
+        "AIRFLOW_CONN_FARM_DB": json.dumps({"conn_type": "sqlite", "host": str(farm_db)}),
+        "AIRFLOW_CONN_KMA_API": api(kma_key),
+        "AIRFLOW_CONN_KOSIS_API": api(kosis_key),
+    }
+    if smtp_port:
+        env["AIRFLOW_CONN_SMTP_ALERTS"] = json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": smtp_port,
+                "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "airflow@localhost"},
+            }
+        )
+    if webhook_url:
+        env["AIRFLOW_CONN_ALERT_WEBHOOK"] = json.dumps({"conn_type": "http", "host": webhook_url})
+    return env
+
+
+def init_farm_db(path: Path, farms_csv: Path = SAMPLE_FARMS) -> int:
+    """Create the reference tables (idempotent) and seed TA_FARM when it is empty; returns farms seeded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        for statement in split_statements(load_sql("sqlite", "schema")):
+            conn.execute(statement)
+        if conn.execute("SELECT COUNT(*) FROM TA_FARM").fetchone()[0]:
+            return 0
+        with farms_csv.open(encoding="utf-8") as handle:
+            rows = [
+                (row["farm_no"], row["farm_nm"], row["lat"] or None, row["lon"] or None, row["use_yn"])
+                for row in csv.DictReader(handle)
+            ]
+        conn.executemany(
+            "INSERT INTO TA_FARM (FARM_NO, FARM_NM, LAT, LON, USE_YN) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        return len(rows)
+
+
+@contextmanager
+def emulator_process(
+    state_dir: Path, *, latency_ms: int = 0, extra_args: tuple[str, ...] = ()
+) -> Iterator[int]:
+    """Run the API emulator as its own process on a free loopback port; yields the port."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    port_file = state_dir / "emulator.port"
+    port_file.unlink(missing_ok=True)
+    log_file = (state_dir / "emulator.log").open("ab")
+    command = [
+        sys.executable,
+        "-m",
+        "include.ins_report.emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        "--latency-ms",
+        str(latency_ms),
+        *extra_args,
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API emulator did not start; see {state_dir / 'emulator.log'}")
+            time.sleep(0.05)
+        yield int(port_file.read_text().strip())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log_file.close()

@@ -1,0 +1,99 @@
+"""Configuration of the weekly INS batch, read from the environment with production defaults.
+
+Everything an operator may tune lives here, once. Connections (database, APIs, alert channels) are Airflow
+connections; this module only names them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+INCLUDE_DIR = PACKAGE_DIR.parent
+SQL_DIR = INCLUDE_DIR / "sql"
+
+DAG_ID = "ins_weekly_report"
+JOB_NAME = "INS_WEEKLY_REPORT"
+TIMEZONE = "Asia/Seoul"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    farm_db_conn_id: str = "farm_db"
+    kma_conn_id: str = "kma_api"
+    kosis_conn_id: str = "kosis_api"
+    smtp_conn_id: str = "smtp_alerts"
+    webhook_conn_id: str = "alert_webhook"
+    alert_emails: list[str] = field(default_factory=lambda: ["ins-admins@example.com"])
+    airflow_base_url: str = "http://localhost:8080"
+
+    report_procedure: str = "SP_INS_WEEK_MAIN"
+    report_proc_type: str = "WEEK"
+    report_week_format: str = "%Y%m%d"
+
+    task_retries: int = 3
+    retry_delay_seconds: int = 300
+    http_attempts: int = 4
+    http_backoff_seconds: float = 2.0
+    http_timeout_seconds: float = 30.0
+
+    # How long the Monday run waits for Sunday's ASOS values: until this time (KST) on the Monday after the
+    # report week. Values of day D are published around D+1 09:00 KST.
+    publication_wait_until: str = "12:00"
+    publication_poke_seconds: int = 900
+    publication_probe_station: str = "108"
+
+    stations_file: Path = PACKAGE_DIR / "data" / "asos_stations.csv"
+    kosis_series_file: Path = PACKAGE_DIR / "config" / "kosis_series.json"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            farm_db_conn_id=_env("INS_FARM_DB_CONN_ID", cls.farm_db_conn_id),
+            kma_conn_id=_env("INS_KMA_CONN_ID", cls.kma_conn_id),
+            kosis_conn_id=_env("INS_KOSIS_CONN_ID", cls.kosis_conn_id),
+            smtp_conn_id=_env("INS_SMTP_CONN_ID", cls.smtp_conn_id),
+            webhook_conn_id=_env("INS_WEBHOOK_CONN_ID", cls.webhook_conn_id),
+            alert_emails=_env_list("INS_ALERT_EMAILS", "ins-admins@example.com"),
+            airflow_base_url=_env("INS_AIRFLOW_BASE_URL", cls.airflow_base_url).rstrip("/"),
+            report_procedure=_env("INS_REPORT_PROCEDURE", cls.report_procedure),
+            report_proc_type=_env("INS_REPORT_PROC_TYPE", cls.report_proc_type),
+            report_week_format=_env("INS_REPORT_WEEK_FORMAT", cls.report_week_format),
+            task_retries=_env_int("INS_TASK_RETRIES", cls.task_retries),
+            retry_delay_seconds=_env_int("INS_RETRY_DELAY_SECONDS", cls.retry_delay_seconds),
+            http_attempts=_env_int("INS_HTTP_ATTEMPTS", cls.http_attempts),
+            http_backoff_seconds=_env_float("INS_HTTP_BACKOFF_SECONDS", cls.http_backoff_seconds),
+            http_timeout_seconds=_env_float("INS_HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
+            publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
+            publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),
+            publication_probe_station=_env("INS_PUBLICATION_PROBE_STATION", cls.publication_probe_station),
+            stations_file=Path(_env("INS_STATIONS_FILE", str(cls.stations_file))),
+            kosis_series_file=Path(_env("INS_KOSIS_SERIES_FILE", str(cls.kosis_series_file))),
+        )

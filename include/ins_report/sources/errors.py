@@ -1,0 +1,26 @@
+"""How an external API call failed, classified for the retry policy.
+
+- TransientApiError: retry with backoff (timeouts, connection errors, 5xx, 429, quota, not yet published).
+- PermanentApiError: fail at once; the message says what to fix (bad key, bad request).
+Messages never contain request URLs or keys.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk.exceptions import AirflowFailException
+
+
+class ApiError(Exception):
+    def __init__(self, api: str, code: str, message: str) -> None:
+        super().__init__(f"{api} [{code}] {message}")
+        self.api = api
+        self.code = code
+        self.message = message
+
+
+class TransientApiError(ApiError):
+    """Worth retrying later."""
+
+
+class PermanentApiError(ApiError, AirflowFailException):
+    """Retrying cannot help: configuration or request must be fixed (Airflow fails the task at once)."""

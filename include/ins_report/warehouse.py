@@ -1,0 +1,166 @@
+"""The farm database: one class, one place where the SQL dialect is chosen.
+
+The dialect follows the ``farm_db`` connection's type (``sqlite`` for the embedded default, ``oracle`` in
+production). Every statement lives in ``include/sql/<dialect>/<name>.sql`` and takes bind variables with the
+same names in both dialects. Writes go in batches (``executemany``), one transaction per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+from airflow.sdk import BaseHook
+
+from include.ins_report.settings import JOB_NAME, TIMEZONE
+from include.ins_report.sqlfiles import load_sql, split_statements
+
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    session_setup: tuple[str, ...] = ()
+    # True: the report is the customer's stored procedure; False: the reference script on this dialect.
+    report_is_procedure: bool = True
+
+
+DIALECTS = {
+    # A busy timeout lets parallel weather tasks queue for SQLite's single writer instead of failing.
+    "sqlite": Dialect("sqlite", session_setup=("PRAGMA busy_timeout = 60000",), report_is_procedure=False),
+    "oracle": Dialect("oracle"),
+}
+
+
+def now_text() -> str:
+    """Timestamps in the farm database are KST wall-clock text, as the existing monitoring reads them."""
+    return pendulum.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Warehouse:
+    def __init__(self, conn_id: str) -> None:
+        connection = BaseHook.get_connection(conn_id)
+        conn_type = (connection.conn_type or "").lower()
+        if conn_type not in DIALECTS:
+            raise ValueError(
+                f"connection {conn_id!r} has type {conn_type!r}; the farm database must be one of "
+                f"{', '.join(sorted(DIALECTS))}"
+            )
+        self.conn_id = conn_id
+        self.dialect = DIALECTS[conn_type]
+        self.hook = connection.get_hook()
+
+    def sql(self, name: str) -> str:
+        return load_sql(self.dialect.name, name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor in one transaction: committed on success, rolled back on any error."""
+        conn = self.hook.get_conn()
+        try:
+            cursor = conn.cursor()
+            for statement in self.dialect.session_setup:
+                cursor.execute(statement)
+            yield cursor
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    def query(self, name: str, params: dict | None = None) -> list[tuple]:
+        with self.transaction() as cursor:
+            cursor.execute(self.sql(name), params or {})
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def write_many(self, name: str, rows: Sequence[dict]) -> int:
+        """Run statement ``name`` for every row, in batches, all in one transaction."""
+        if not rows:
+            return 0
+        statement = self.sql(name)
+        with self.transaction() as cursor:
+            for start in range(0, len(rows), BATCH_SIZE):
+                cursor.executemany(statement, list(rows[start : start + BATCH_SIZE]))
+        return len(rows)
+
+    def run_script(self, name: str, params: dict) -> None:
+        with self.transaction() as cursor:
+            for statement in split_statements(self.sql(name)):
+                cursor.execute(statement, params)
+
+    # --- the project's reads and writes -------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        self.run_script("schema", {})
+
+    def read_farms(self) -> list[tuple]:
+        return self.query("read_farms")
+
+    def upsert_weather(self, rows: Sequence[dict]) -> int:
+        return self.write_many("upsert_weather", rows)
+
+    def upsert_stats(self, rows: Sequence[dict]) -> int:
+        return self.write_many("upsert_stats", rows)
+
+    def log_step(
+        self,
+        *,
+        run_id: str,
+        report_week: str,
+        step: str,
+        status: str,
+        started_at: str | None,
+        row_count: int | None = None,
+        message: str = "",
+    ) -> None:
+        self.write_many(
+            "insert_job_log",
+            [
+                {
+                    "job_nm": JOB_NAME,
+                    "run_id": run_id,
+                    "report_week": report_week,
+                    "step_nm": step,
+                    "status": status,
+                    "started_at": started_at,
+                    "ended_at": now_text(),
+                    "row_count": row_count,
+                    "message": message[:3900],
+                }
+            ],
+        )
+
+    def job_log(self, run_id: str) -> list[dict]:
+        rows = self.query("job_log_for_run", {"job_nm": JOB_NAME, "run_id": run_id})
+        keys = ("log_id", "step", "status", "started_at", "ended_at", "row_count", "message")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def weather_days(self, week_start: str, week_end: str) -> set[tuple[str, str]]:
+        rows = self.query("weather_days", {"week_start": week_start, "week_end": week_end})
+        return {(str(farm_no), str(day)) for farm_no, day in rows}
+
+    def stats_periods(
+        self, source: str, period_type: str, first: str, last: str
+    ) -> dict[tuple[str, str], int]:
+        rows = self.query(
+            "stats_periods",
+            {"source": source, "period_type": period_type, "first_period": first, "last_period": last},
+        )
+        return {(str(series_id), str(period)): int(count) for series_id, period, count in rows}
+
+    def run_report(self, procedure: str, proc_type: str, week_text: str) -> None:
+        """Build the week's report: the stored procedure in production, the reference script on SQLite."""
+        if self.dialect.report_is_procedure:
+            self.hook.callproc(procedure, autocommit=True, parameters=[proc_type, week_text])
+            return
+        if proc_type != "WEEK":
+            raise ValueError(f"the SQLite reference report supports p_type 'WEEK' only, not {proc_type!r}")
+        self.run_script("sp_ins_week_main", {"p_type": proc_type, "p_week": week_text})
+
+    def report_row_count(self, week_text: str) -> int:
+        return int(self.query("count_report_rows", {"p_week": week_text})[0][0])

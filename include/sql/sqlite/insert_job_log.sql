@@ -1,0 +1,5 @@
+INSERT INTO TS_INS_JOB_LOG (
+    JOB_NM, RUN_ID, REPORT_WEEK, STEP_NM, STATUS, STARTED_AT, ENDED_AT, ROW_COUNT, MESSAGE
+) VALUES (
+    :job_nm, :run_id, :report_week, :step_nm, :status, :started_at, :ended_at, :row_count, :message
+)

@@ -1,0 +1,82 @@
+-- Reference schema of the embedded default (SQLite). The Oracle twin is ../oracle/schema.sql.
+-- Dates are ISO text 'YYYY-MM-DD', timestamps 'YYYY-MM-DD HH:MM:SS' in KST.
+
+-- Farm master data (read only). The customer's table has no unique key on FARM_NO: duplicates happen,
+-- and the batch excludes them with a logged reason.
+CREATE TABLE IF NOT EXISTS TA_FARM (
+    FARM_NO   TEXT,
+    FARM_NM   TEXT,
+    LAT       REAL,
+    LON       REAL,
+    USE_YN    TEXT NOT NULL DEFAULT 'Y'
+);
+
+-- External statistics, one row per series, item, category and period (upserted).
+CREATE TABLE IF NOT EXISTS TA_STATS_DATA (
+    SOURCE        TEXT NOT NULL,
+    SERIES_ID     TEXT NOT NULL,
+    ITEM_ID       TEXT NOT NULL,
+    ITEM_NM       TEXT,
+    CATEGORY_ID   TEXT NOT NULL,
+    CATEGORY_NM   TEXT,
+    PERIOD_TYPE   TEXT NOT NULL,
+    PERIOD        TEXT NOT NULL,
+    VALUE         REAL,
+    UNIT          TEXT,
+    COLLECTED_AT  TEXT NOT NULL,
+    RUN_ID        TEXT NOT NULL,
+    PRIMARY KEY (SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD)
+);
+
+-- Daily weather per farm (upserted on farm + date), from the farm's observation point.
+CREATE TABLE IF NOT EXISTS TM_WEATHER (
+    FARM_NO       TEXT NOT NULL,
+    WEATHER_DATE  TEXT NOT NULL,
+    POINT_ID      TEXT NOT NULL,
+    AVG_TA        REAL,
+    MIN_TA        REAL,
+    MAX_TA        REAL,
+    AVG_RHM       REAL,
+    SUM_RN        REAL,
+    THI           REAL,
+    SOURCE        TEXT NOT NULL,
+    COLLECTED_AT  TEXT NOT NULL,
+    RUN_ID        TEXT NOT NULL,
+    PRIMARY KEY (FARM_NO, WEATHER_DATE)
+);
+
+-- Job log read by the DB-side monitoring: appended, one row per step outcome.
+CREATE TABLE IF NOT EXISTS TS_INS_JOB_LOG (
+    LOG_ID       INTEGER PRIMARY KEY AUTOINCREMENT,
+    JOB_NM       TEXT NOT NULL,
+    RUN_ID       TEXT NOT NULL,
+    REPORT_WEEK  TEXT NOT NULL,
+    STEP_NM      TEXT NOT NULL,
+    STATUS       TEXT NOT NULL,
+    STARTED_AT   TEXT,
+    ENDED_AT     TEXT,
+    ROW_COUNT    INTEGER,
+    MESSAGE      TEXT
+);
+CREATE INDEX IF NOT EXISTS IX_INS_JOB_LOG_RUN ON TS_INS_JOB_LOG (RUN_ID, STEP_NM);
+
+-- The weekly insight report, one row per farm and week: the output of SP_INS_WEEK_MAIN.
+CREATE TABLE IF NOT EXISTS TR_INS_WEEK_REPORT (
+    REPORT_WEEK         TEXT NOT NULL,
+    FARM_NO             TEXT NOT NULL,
+    FARM_NM             TEXT,
+    POINT_ID            TEXT,
+    DAYS_OBSERVED       INTEGER NOT NULL,
+    AVG_TA              REAL,
+    MIN_TA              REAL,
+    MAX_TA              REAL,
+    AVG_RHM             REAL,
+    SUM_RN              REAL,
+    AVG_THI             REAL,
+    MAX_THI             REAL,
+    HEAT_STRESS_DAYS    INTEGER NOT NULL,
+    NATIONAL_PIG_HEADS  REAL,
+    PORK_CPI            REAL,
+    CREATED_AT          TEXT NOT NULL,
+    PRIMARY KEY (REPORT_WEEK, FARM_NO)
+);

@@ -1,0 +1,58 @@
+-- Reference stand-in for the customer's SP_INS_WEEK_MAIN(p_type, p_week) on the embedded default.
+-- Builds the per-farm weekly summary for the week starting :p_week (YYYYMMDD, a Monday) from TM_WEATHER
+-- and TA_STATS_DATA. Idempotent: the week's rows are replaced. Run in one transaction.
+DELETE FROM TR_INS_WEEK_REPORT
+ WHERE REPORT_WEEK = :p_week;
+
+WITH bounds AS (
+    SELECT d_start,
+           date(d_start, '+6 days') AS d_end,
+           strftime('%Y', d_start) || '0' || ((CAST(strftime('%m', d_start) AS INTEGER) + 2) / 3) AS q_period,
+           strftime('%Y%m', d_start) AS m_period
+      FROM (SELECT date(substr(:p_week, 1, 4) || '-' || substr(:p_week, 5, 2) || '-' || substr(:p_week, 7, 2))
+                   AS d_start)
+),
+farm_names AS (
+    SELECT FARM_NO, MIN(FARM_NM) AS FARM_NM
+      FROM TA_FARM
+     WHERE USE_YN = 'Y'
+     GROUP BY FARM_NO
+),
+weekly AS (
+    SELECT w.FARM_NO,
+           MAX(w.POINT_ID) AS POINT_ID,
+           COUNT(*) AS DAYS_OBSERVED,
+           ROUND(AVG(w.AVG_TA), 2) AS AVG_TA,
+           MIN(w.MIN_TA) AS MIN_TA,
+           MAX(w.MAX_TA) AS MAX_TA,
+           ROUND(AVG(w.AVG_RHM), 2) AS AVG_RHM,
+           ROUND(SUM(w.SUM_RN), 1) AS SUM_RN,
+           ROUND(AVG(w.THI), 2) AS AVG_THI,
+           MAX(w.THI) AS MAX_THI,
+           SUM(CASE WHEN w.THI >= 74 THEN 1 ELSE 0 END) AS HEAT_STRESS_DAYS
+      FROM TM_WEATHER w
+      JOIN bounds b ON w.WEATHER_DATE BETWEEN b.d_start AND b.d_end
+     GROUP BY w.FARM_NO
+)
+INSERT INTO TR_INS_WEEK_REPORT (
+    REPORT_WEEK, FARM_NO, FARM_NM, POINT_ID, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN,
+    AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI, CREATED_AT
+)
+SELECT :p_week, wk.FARM_NO, f.FARM_NM, wk.POINT_ID, wk.DAYS_OBSERVED, wk.AVG_TA, wk.MIN_TA, wk.MAX_TA,
+       wk.AVG_RHM, wk.SUM_RN, wk.AVG_THI, wk.MAX_THI, wk.HEAT_STRESS_DAYS,
+       (SELECT s.VALUE
+          FROM TA_STATS_DATA s
+         WHERE s.SERIES_ID = '101/DT_1EO311' AND s.ITEM_ID = 'T002' AND s.CATEGORY_ID = '00/00'
+           AND s.PERIOD_TYPE = 'Q' AND s.PERIOD <= b.q_period
+         ORDER BY s.PERIOD DESC
+         LIMIT 1),
+       (SELECT s.VALUE
+          FROM TA_STATS_DATA s
+         WHERE s.SERIES_ID = '101/DT_1J22003' AND s.ITEM_ID = 'T' AND s.CATEGORY_ID = 'A01114'
+           AND s.PERIOD_TYPE = 'M' AND s.PERIOD <= b.m_period
+         ORDER BY s.PERIOD DESC
+         LIMIT 1),
+       strftime('%Y-%m-%d %H:%M:%S', 'now', '+9 hours')
+  FROM weekly wk
+  JOIN farm_names f ON f.FARM_NO = wk.FARM_NO
+ CROSS JOIN bounds b;

@@ -1,0 +1,164 @@
+"""`make run`: one weekly run end to end on the embedded default, then a summary of what it did.
+
+Initialises the Airflow metadata database and the farm database under .local/, starts the API emulators,
+runs the DAG once through Airflow (`airflow dags test`: a real DAG run recorded in the metadata database),
+stops the emulators and prints the week, farms, API calls, rows written, the gate and the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from include.ins_report.farms import classify_farms, weather_locations  # noqa: E402
+from include.ins_report.localdev import (  # noqa: E402
+    LOCAL_DIR,
+    airflow_env,
+    connection_env,
+    emulator_process,
+    init_farm_db,
+)
+from include.ins_report.settings import DAG_ID, Settings  # noqa: E402
+from include.ins_report.stations import load_stations  # noqa: E402
+from include.ins_report.week import InvalidWeekError, parse_week_param  # noqa: E402
+
+
+def airflow(args: list[str], env: dict[str, str], log_path: Path) -> int:
+    airflow_bin = str(Path(sys.executable).with_name("airflow"))
+    with log_path.open("ab") as log:
+        return subprocess.run([airflow_bin, *args], env=env, cwd=ROOT, stdout=log, stderr=log).returncode
+
+
+def last_log_id(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT COALESCE(MAX(LOG_ID), 0) FROM TS_INS_JOB_LOG").fetchone()[0]
+
+
+def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path: Path) -> tuple[str, bool]:
+    conn = sqlite3.connect(db)
+    row = conn.execute(
+        "SELECT RUN_ID, REPORT_WEEK FROM TS_INS_JOB_LOG WHERE LOG_ID > ? ORDER BY LOG_ID LIMIT 1",
+        (since_log_id,),
+    ).fetchone()
+    if not row:
+        return f"The run wrote nothing to TS_INS_JOB_LOG; Airflow's output is in {log_path}", False
+    run_id, week_key = row
+    steps = conn.execute(
+        "SELECT STEP_NM, STATUS, ROW_COUNT, MESSAGE FROM TS_INS_JOB_LOG WHERE RUN_ID = ? AND LOG_ID > ? "
+        "ORDER BY LOG_ID",
+        (run_id, since_log_id),
+    ).fetchall()
+    week_start = f"{week_key[:4]}-{week_key[4:6]}-{week_key[6:]}"
+    selection = classify_farms(
+        conn.execute("SELECT FARM_NO, FARM_NM, LAT, LON, USE_YN FROM TA_FARM").fetchall()
+    )
+    locations = weather_locations(selection.valid, load_stations(Settings.from_env().stations_file))
+    weather_rows = conn.execute(
+        "SELECT COUNT(*) FROM TM_WEATHER "
+        "WHERE WEATHER_DATE BETWEEN date(?) AND date(?, '+6 days') AND RUN_ID = ?",
+        (week_start, week_start, run_id),
+    ).fetchone()[0]
+    stats_rows = conn.execute("SELECT COUNT(*) FROM TA_STATS_DATA WHERE RUN_ID = ?", (run_id,)).fetchone()[0]
+    report_rows = conn.execute(
+        "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week_key,)
+    ).fetchone()[0]
+    job_rows = len(steps)
+    gate = next(((status, message) for step, status, _, message in steps if step == "CHECK_COLLECTION"), None)
+    finish = next((status for step, status, _, _ in reversed(steps) if step == "FINISH_JOB"), "NOT RECORDED")
+    hot = conn.execute(
+        "SELECT FARM_NO, FARM_NM, MAX_THI, HEAT_STRESS_DAYS FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? "
+        "ORDER BY MAX_THI DESC, FARM_NO LIMIT 3",
+        (week_key,),
+    ).fetchall()
+    conn.close()
+
+    lines = [
+        "",
+        f"INS weekly report - run {run_id}",
+        f"  week            {week_start} .. (Mon-Sun, KST)   outcome: {finish}",
+        f"  farms           {len(selection.valid)} reported, {len(selection.excluded)} rows excluded, "
+        f"{selection.inactive} inactive",
+    ]
+    lines += [
+        f"                  excluded {farm.farm_no or '?'} {farm.name}: {farm.reason}"
+        for farm in selection.excluded
+    ]
+    lines += [
+        f"  weather         {len(locations)} ASOS locations, "
+        f"{api_stats.get('kma', {}).get('requests', '?')} KMA API calls",
+        f"  statistics      {api_stats.get('kosis', {}).get('requests', '?')} KOSIS API calls",
+        f"  rows written    TM_WEATHER {weather_rows}, TA_STATS_DATA {stats_rows}, "
+        f"TR_INS_WEEK_REPORT {report_rows}, TS_INS_JOB_LOG {job_rows}",
+        f"  gate            {gate[0] + ': ' + gate[1] if gate else 'not reached'}",
+        f"  report          {report_rows} farm rows for week {week_key}",
+    ]
+    lines += [
+        f"                  hottest: {no} {name} max THI {thi} ({days} heat-stress days)"
+        for no, name, thi, days in hot
+    ]
+    lines += [
+        "  job log         " + ", ".join(f"{step}={status}" for step, status, _, _ in steps[:3]) + ", ...",
+        f"  wall time       {wall:.1f} s    (Airflow output: {log_path.relative_to(ROOT)})",
+        "",
+    ]
+    return "\n".join(lines), finish == "SUCCESS"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--week", default="", help="Monday of the week to report (YYYY-MM-DD); default: last week"
+    )
+    args = parser.parse_args()
+    started = time.monotonic()
+    if args.week:
+        import pendulum
+
+        try:
+            parse_week_param(args.week, now=pendulum.now("Asia/Seoul"))
+        except InvalidWeekError as exc:
+            print(f"make run: {exc}", file=sys.stderr)
+            return 2
+
+    LOCAL_DIR.mkdir(exist_ok=True)
+    (LOCAL_DIR / "logs").mkdir(exist_ok=True)
+    log_path = LOCAL_DIR / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    farm_db = LOCAL_DIR / "farm.db"
+    seeded = init_farm_db(farm_db)
+    print(f"farm database {farm_db.relative_to(ROOT)}" + (f" (seeded {seeded} farm rows)" if seeded else ""))
+    env = {**os.environ, **airflow_env(LOCAL_DIR / "airflow")}
+    print("airflow metadata database: migrating ...")
+    if airflow(["db", "migrate"], env, log_path) != 0:
+        print(f"airflow db migrate failed; see {log_path}", file=sys.stderr)
+        return 1
+
+    since = last_log_id(farm_db)
+    with emulator_process(LOCAL_DIR) as port:
+        env.update(connection_env(farm_db, port))
+        print(f"API emulators on 127.0.0.1:{port}; running {DAG_ID} through Airflow ...")
+        command = ["dags", "test", DAG_ID]
+        if args.week:
+            command += ["-c", json.dumps({"week": args.week})]
+        code = airflow(command, env, log_path)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/stats", timeout=10) as response:
+            api_stats = json.load(response)
+    text, succeeded = summary(farm_db, since, api_stats, time.monotonic() - started, log_path)
+    print(text)
+    if code != 0 or not succeeded:
+        print(f"the run did not succeed (airflow exit code {code}); see {log_path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

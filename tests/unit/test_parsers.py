@@ -1,0 +1,204 @@
+"""Parsers fed with the real response bodies quoted in the reference notes (external-apis.md)."""
+
+import datetime as dt
+
+import pytest
+
+from include.ins_report.sources.errors import PermanentApiError, TransientApiError
+from include.ins_report.sources.kma_asos import parse_asos_response
+from include.ins_report.sources.kosis import Series, parse_kosis_response, periods_for_week
+from include.ins_report.week import ReportWeek
+
+# Busan 159, 2022-01-01 (section 1c, quoted; the second item is abbreviated there as well).
+ASOS_BUSAN = (
+    '{"response":{"header":{"resultCode":"00","resultMsg":"NORMAL_SERVICE"},"body":{"dataType":"JSON","items":{"item":['
+    '{"stnId":"159","stnNm":"부산","tm":"2022-01-01","avgTa":"1.9","minTa":"-3.9","minTaHrmt":"0645","maxTa":"7.4",'
+    '"maxTaHrmt":"1332","mi10MaxRn":"","mi10MaxRnHrmt":"","hr1MaxRn":"","hr1MaxRnHrmt":"","sumRnDur":"","sumRn":"",'
+    '"maxInsWs":"11.7","maxInsWsWd":"320","maxInsWsHrmt":"0017","maxWs":"7.1","maxWsWd":"320","maxWsHrmt":"0635",'
+    '"avgWs":"2.2","hr24SumRws":"1938","maxWd":"320","avgTd":"-16.6","minRhm":"17","minRhmHrmt":"1041",'
+    '"avgRhm":"24.4","avgPv":"1.7","avgPa":"1019.6","maxPs":"1030.8","maxPsHrmt":"1014","minPs":"1026.7",'
+    '"minPsHrmt":"2322","avgPs":"1028.4","ssDur":"9.9","sumSsHr":"9.2","hr1MaxIcsrHrmt":"1200","hr1MaxIcsr":"2.14",'
+    '"sumGsr":"12.72","ddMefs":"","ddMefsHrmt":"","ddMes":"","ddMesHrmt":"","sumDpthFhsc":"","avgTca":"3.4",'
+    '"avgLmac":"0.4","avgTs":"1.0","minTg":"-9.5","avgCm5Te":"3.3","avgCm10Te":"4.1","avgCm20Te":"5.1",'
+    '"avgCm30Te":"6.2","avgM05Te":"7.0","avgM10Te":"11.6","avgM15Te":"14.7","avgM30Te":"19.4","avgM50Te":"19.8",'
+    '"sumLrgEv":"2.6","sumSmlEv":"3.7","n99Rn":"","iscs":"","sumFogDur":""},'
+    '{"stnId":"159","stnNm":"부산","tm":"2022-01-02","avgTa":"4.8","minTa":"0.7"}]},'
+    '"pageNo":1,"numOfRows":10,"totalCount":2}}}'
+)
+NO_DATA = '{"response":{"header":{"resultCode":"03","resultMsg":"NO_DATA"}}}'
+TOO_OLD = '{"response":{"header":{"resultCode":"10","resultMsg":"최근 1일 간의 자료만 제공합니다."}}}'
+NOT_YET = '{"response":{"header":{"resultCode":"99","resultMsg":"전날 자료까지 제공됩니다."}}}'
+GATEWAY_KEY_CLASSIC = """<OpenAPI_ServiceResponse>
+	<cmmMsgHeader>
+		<errMsg>SERVICE ERROR</errMsg>
+		<returnAuthMsg>SERVICE_KEY_IS_NOT_REGISTERED_ERROR</returnAuthMsg>
+		<returnReasonCode>30</returnReasonCode>
+	</cmmMsgHeader>
+</OpenAPI_ServiceResponse>"""
+GATEWAY_KEY_NEW = """<?xml version="1.0" encoding="UTF-8"?>
+<OpenAPI_ServiceResponse>
+<cmmMsgHeader>
+  <errMsg>SERVICE_KEY_IS_NOT_REGISTERED_ERROR</errMsg>
+  <returnAuthMsg>등록되지 않은 서비스키</returnAuthMsg>
+  <returnReasonCode>30</returnReasonCode>
+</cmmMsgHeader>
+</OpenAPI_ServiceResponse>"""
+GATEWAY_KEY_JSON = (
+    '{"OpenAPI_ServiceResponse":{"cmmMsgHeader":{"errMsg":"SERVICE_KEY_IS_NOT_REGISTERED_ERROR",'
+    '"returnAuthMsg":"등록되지 않은 서비스키","returnReasonCode":"30"}}}'
+)
+GATEWAY_QUOTA = GATEWAY_KEY_CLASSIC.replace(
+    "SERVICE_KEY_IS_NOT_REGISTERED_ERROR", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"
+).replace(">30<", ">22<")
+
+
+def test_asos_success_body():
+    page = parse_asos_response(200, ASOS_BUSAN)
+    assert page.total_count == 2
+    first, second = page.observations
+    assert first.point_id == "159"
+    assert first.day == dt.date(2022, 1, 1)
+    assert (first.avg_ta, first.min_ta, first.max_ta, first.avg_rhm) == (1.9, -3.9, 7.4, 24.4)
+    assert first.sum_rn == 0.0  # "" on a dry day
+    assert second.avg_ta == 4.8
+    assert second.max_ta is None  # absent fields are unknown, not zero
+    assert second.avg_rhm is None
+
+
+def test_asos_items_variants():
+    body = '{"response":{"header":{"resultCode":"00","resultMsg":"NORMAL_SERVICE"},"body":{"items":%s,"totalCount":%d}}}'
+    one = '{"item":{"stnId":"108","tm":"2026-11-16","avgTa":"5.1","sumRn":"2.5"}}'
+    assert [o.sum_rn for o in parse_asos_response(200, body % (one, 1)).observations] == [2.5]
+    assert parse_asos_response(200, body % ('""', 0)).observations == []
+    assert parse_asos_response(200, body % ('{"item":""}', 0)).observations == []
+    missing = (
+        '{"response":{"header":{"resultCode":"00","resultMsg":"NORMAL_SERVICE"},"body":{"totalCount":0}}}'
+    )
+    assert parse_asos_response(200, missing).observations == []
+
+
+def test_asos_xml_envelope_when_json_was_not_honoured():
+    xml = (
+        "<response><header><resultCode>00</resultCode><resultMsg>NORMAL_SERVICE</resultMsg></header><body>"
+        "<items><item><stnId>108</stnId><tm>2026-11-16</tm><avgTa>3.0</avgTa><maxTa>8.5</maxTa><avgRhm>60.1</avgRhm>"
+        "<sumRn></sumRn></item></items><numOfRows>10</numOfRows><pageNo>1</pageNo><totalCount>1</totalCount></body>"
+        "</response>"
+    )
+    (obs,) = parse_asos_response(200, xml).observations
+    assert (obs.avg_ta, obs.max_ta, obs.avg_rhm, obs.sum_rn) == (3.0, 8.5, 60.1, 0.0)
+
+
+def test_asos_no_data_is_an_empty_page_not_an_error():
+    assert parse_asos_response(200, NO_DATA).observations == []
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "code"),
+    [
+        (200, GATEWAY_KEY_CLASSIC, PermanentApiError, "30"),
+        (403, GATEWAY_KEY_NEW, PermanentApiError, "30"),
+        (403, GATEWAY_KEY_JSON, PermanentApiError, "30"),
+        (200, GATEWAY_QUOTA, TransientApiError, "22"),
+        (429, GATEWAY_QUOTA, TransientApiError, "22"),
+        (200, TOO_OLD, PermanentApiError, "10"),
+        (200, NOT_YET, TransientApiError, "99"),
+        (401, "Unauthorized", PermanentApiError, "401"),
+        (502, "<html><body>Bad Gateway</body></html>", TransientApiError, "502"),
+        (500, "oops", TransientApiError, "500"),
+        (429, "", TransientApiError, "429"),
+        (200, "", TransientApiError, "empty"),
+        (200, '{"response":{"header":{"resultCode":"00"', TransientApiError, "format"),
+        (200, '{"response":{"header":{"resultCode":"02","resultMsg":"DB_ERROR"}}}', TransientApiError, "02"),
+    ],
+)
+def test_asos_error_classification(status, body, error, code):
+    with pytest.raises(error) as raised:
+        parse_asos_response(status, body)
+    assert raised.value.code == code
+
+
+def test_unregistered_key_says_what_to_fix():
+    with pytest.raises(PermanentApiError, match="kma_api connection's password"):
+        parse_asos_response(200, GATEWAY_KEY_CLASSIC)
+
+
+# KOSIS, DT_1B040A3 202606 (section 2, quoted).
+KOSIS_ROW = (
+    '[{"C1_OBJ_NM":"행정구역(시군구)별","DT":"51091769","C1":"00","PRD_SE":"M","UNIT_NM_ENG":"Person","ITM_ID":"T20",'
+    '"TBL_ID":"DT_1B040A3","ITM_NM":"총인구수","TBL_NM":"행정구역(시군구)별 성별 인구수","PRD_DE":"202606",'
+    '"LST_CHN_DE":"2026-07-02","C1_NM_ENG":"Whole country","C1_NM":"전국","UNIT_NM":"명","ITM_NM_ENG":"Koreans (Total)",'
+    '"ORG_ID":"101","C1_OBJ_NM_ENG":"By Administrative District"}]'
+)
+
+
+def test_kosis_success_row():
+    (row,) = parse_kosis_response(200, KOSIS_ROW)
+    assert row.series_id == "101/DT_1B040A3"
+    assert (row.item_id, row.category_id, row.category_nm) == ("T20", "00", "전국")
+    assert (row.period_type, row.period, row.value, row.unit) == ("M", "202606", 51091769.0, "명")
+
+
+def test_kosis_values_with_separators_and_dashes():
+    body = KOSIS_ROW.replace('"DT":"51091769"', '"DT":"1,234,567"')
+    assert parse_kosis_response(200, body)[0].value == 1234567.0
+    assert parse_kosis_response(200, KOSIS_ROW.replace('"DT":"51091769"', '"DT":"-"'))[0].value is None
+
+
+def test_kosis_two_classification_levels():
+    body = (
+        '[{"ORG_ID":"101","TBL_ID":"DT_1EO311","ITM_ID":"T002","PRD_SE":"Q","PRD_DE":"202603","DT":"11000000",'
+        '"C1":"00","C1_NM":"전국","C2":"00","C2_NM":"합계","UNIT_NM":"마리"}]'
+    )
+    (row,) = parse_kosis_response(200, body)
+    assert (row.category_id, row.category_nm) == ("00/00", "전국/합계")
+
+
+def test_kosis_loose_json_is_repaired():
+    loose = (
+        '[{ORG_ID:"101",TBL_ID:"DT_X",ITM_ID:"T",PRD_SE:"M",PRD_DE:"202610",DT:"1.5",'
+        'C1:"A",C1_NM:"a",UNIT_NM:"u"}]'
+    )
+    assert parse_kosis_response(200, loose)[0].value == 1.5
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "code"),
+    [
+        (200, '{"err":"10","errMsg":"invalid key"}', PermanentApiError, "10"),
+        (200, '{"err":"20","errMsg":"필수요청변수값이 누락되었습니다."}', PermanentApiError, "20"),
+        (200, '{"err":"31","errMsg":"40,000셀 초과"}', PermanentApiError, "31"),
+        (200, '{"err":"50","errMsg":"서버 오류"}', TransientApiError, "50"),
+        (500, "error", TransientApiError, "500"),
+        (200, "", TransientApiError, "empty"),
+        (200, "[{", TransientApiError, "format"),
+    ],
+)
+def test_kosis_errors(status, body, error, code):
+    with pytest.raises(error) as raised:
+        parse_kosis_response(status, body)
+    assert raised.value.code == code
+
+
+def test_kosis_no_data_is_empty():
+    assert parse_kosis_response(200, '{"err":"30","errMsg":"데이터가 존재하지 않습니다."}') == []
+
+
+def series(prd_se: str, lag: int = 0) -> Series:
+    return Series("s", "101", "T", "ALL", ("ALL",), prd_se, lag)
+
+
+@pytest.mark.parametrize(
+    ("prd_se", "lag", "monday", "expected"),
+    [
+        ("M", 0, dt.date(2026, 11, 16), ["202611"]),
+        ("M", 1, dt.date(2026, 11, 16), ["202610"]),
+        ("M", 1, dt.date(2026, 9, 28), ["202608", "202609"]),  # the week spans September and October
+        ("Q", 1, dt.date(2026, 11, 16), ["202603"]),
+        ("Q", 1, dt.date(2026, 12, 28), ["202603", "202604"]),  # spans 2026 Q4 and 2027 Q1
+        ("Q", 0, dt.date(2026, 12, 28), ["202604", "202701"]),
+        ("Y", 1, dt.date(2026, 12, 28), ["2025", "2026"]),
+        ("H", 0, dt.date(2026, 6, 29), ["202601", "202602"]),
+    ],
+)
+def test_periods_for_week(prd_se, lag, monday, expected):
+    assert periods_for_week(series(prd_se, lag), ReportWeek(monday)) == expected

@@ -1,0 +1,129 @@
+import pytest
+
+from include.ins_report.farms import WeatherLocation, classify_farms, weather_locations
+from include.ins_report.settings import Settings
+from include.ins_report.stations import (
+    NON_DAILY_STATIONS,
+    Station,
+    distance_km,
+    load_stations,
+    nearest_station,
+)
+from include.ins_report.thi import pig_thi_level, thi
+
+
+@pytest.mark.parametrize(
+    ("temp", "rh", "expected"),
+    # Test vectors of the reference notes, section 5 (NRC form, the "- 26" constant).
+    [
+        (20, 50, 65.25),
+        (25, 60, 72.82),
+        (27, 80, 78.11),
+        (28, 80, 79.72),
+        (30, 70, 81.38),
+        (32, 60, 82.65),
+        (35, 50, 84.83),
+        (24, 80, 73.31),
+        (33, 85, 88.64),
+        (38, 80, 95.74),
+    ],
+)
+def test_thi_reference_vectors(temp, rh, expected):
+    assert thi(temp, rh) == pytest.approx(expected, abs=0.01)
+
+
+def test_thi_missing_input_and_bad_humidity():
+    assert thi(None, 50) is None
+    assert thi(20, None) is None
+    with pytest.raises(ValueError, match=r"0\.\.100"):
+        thi(20, 130)
+
+
+def test_pig_thi_levels():
+    assert [pig_thi_level(v) for v in (50, 64, 73.9, 74, 84, 95, None)] == [
+        "양호",
+        "주의",
+        "주의",
+        "경고",
+        "위험",
+        "폐사",
+        None,
+    ]
+
+
+STATIONS = load_stations(Settings().stations_file)
+
+
+def test_seed_stations_exclude_non_daily_sites():
+    ids = {station.stn_id for station in STATIONS}
+    assert ids.isdisjoint(NON_DAILY_STATIONS)
+    assert {"108", "159", "184"} <= ids
+
+
+def test_distance_one_degree_of_latitude():
+    # One degree along a meridian is 2*pi*R/360 = 111.195 km for the mean Earth radius.
+    assert distance_km(36.0, 127.0, 37.0, 127.0) == pytest.approx(111.195, abs=0.01)
+    assert distance_km(37.0, 127.0, 37.0, 127.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "station"),
+    [
+        (37.5665, 126.9780, "108"),  # Seoul City Hall
+        (37.2724, 127.4350, "203"),  # Icheon
+        (36.6012, 126.6608, "177"),  # Hongseong
+        (33.4996, 126.5312, "184"),  # Jeju
+        (37.45, 126.965, "108"),  # next to the Gwanak radar site (116), which has no daily data
+    ],
+)
+def test_nearest_station(lat, lon, station):
+    assert nearest_station(lat, lon, STATIONS)[0].stn_id == station
+
+
+def test_nearest_station_ties_go_to_the_lower_id():
+    a, b = Station("200", "b", 36.0, 127.0), Station("100", "a", 36.0, 127.0)
+    assert nearest_station(36.0, 127.0, [a, b])[0].stn_id == "100"
+
+
+def test_classify_farms_excludes_bad_rows_with_reasons():
+    rows = [
+        ("F1", "좋은 농장", 37.27, 127.43, "Y"),
+        ("F2", 'O\'Neil "농장"', "36.6", "126.66", "y"),  # text coordinates, quotes in the name
+        ("F3", "no coords", None, None, "Y"),
+        ("F4", "tokyo", 35.68, 139.65, "Y"),
+        ("F5", "dup a", 36.0, 127.0, "Y"),
+        ("F5", "dup b", 36.1, 127.1, "Y"),
+        ("F6", "closed", 36.0, 127.0, "N"),
+        ("F7", "blank lat", "", 127.0, "Y"),
+        ("F8", "nan", float("nan"), 127.0, "Y"),
+        (None, "no number", 36.0, 127.0, "Y"),
+    ]
+    selection = classify_farms(rows)
+    assert [farm.farm_no for farm in selection.valid] == ["F1", "F2"]
+    assert selection.valid[1].lat == 36.6
+    assert selection.inactive == 1
+    reasons = {(farm.farm_no, farm.reason) for farm in selection.excluded}
+    assert reasons == {
+        ("", "no farm number"),
+        ("F3", "missing coordinates"),
+        ("F4", "coordinates outside Korea (35.6800, 139.6500)"),
+        ("F5", "duplicate farm number (2 active rows)"),
+        ("F7", "missing coordinates"),
+        ("F8", "missing coordinates"),
+    }
+    assert sum(1 for farm in selection.excluded if farm.farm_no == "F5") == 2
+
+
+def test_a_duplicate_of_an_inactive_row_is_not_a_duplicate():
+    selection = classify_farms([("F1", "a", 37.0, 127.0, "Y"), ("F1", "old", 36.0, 127.0, "N")])
+    assert [farm.farm_no for farm in selection.valid] == ["F1"]
+
+
+def test_weather_locations_group_farms_by_station():
+    selection = classify_farms(
+        [("B", "b", 37.57, 126.97, "Y"), ("A", "a", 37.56, 126.98, "Y"), ("C", "c", 33.50, 126.53, "Y")]
+    )
+    locations = weather_locations(selection.valid, STATIONS)
+    assert locations == [WeatherLocation("108", "서울", ("A", "B")), WeatherLocation("184", "제주", ("C",))]
+    assert locations[0].label == "108 서울 (2 farms)"
+    assert WeatherLocation.from_xcom(locations[0].to_xcom()) == locations[0]

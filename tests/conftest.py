@@ -13,8 +13,3 @@ from include.ins_report.localdev import LOCAL_DIR, airflow_env  # noqa: E402  (n
 
 TEST_AIRFLOW_HOME = LOCAL_DIR / "test-airflow"
 os.environ.update(airflow_env(TEST_AIRFLOW_HOME))
-# Tests fail fast: API retries are exercised explicitly where they matter.
-os.environ.setdefault("INS_TASK_RETRIES", "0")
-os.environ.setdefault("INS_HTTP_ATTEMPTS", "2")
-os.environ.setdefault("INS_HTTP_BACKOFF_SECONDS", "0.05")
-os.environ.setdefault("INS_HTTP_TIMEOUT_SECONDS", "10")

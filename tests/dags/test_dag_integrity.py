@@ -1,0 +1,128 @@
+"""DAG integrity and policy: it imports cleanly, follows the team's rules and has the agreed shape."""
+
+import datetime as dt
+from datetime import timedelta
+
+import pendulum
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.steps import step_name
+from include.ins_report.week import resolve_report_week
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+@pytest.fixture(scope="module")
+def dag(dagbag):
+    return dagbag.dags[DAG_ID]
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert list(dagbag.dags) == [DAG_ID]
+
+
+def test_policy(dag):
+    assert dag.doc_md and "Triage notes" in dag.doc_md
+    assert dag.tags and {"ins", "weekly"} <= set(dag.tags)
+    assert dag.max_active_runs == 1
+    assert dag.catchup is False
+    assert dag.on_failure_callback
+    for task in dag.tasks:
+        assert task.owner not in ("", "airflow"), task.task_id
+        assert task.task_display_name != task.task_id, f"{task.task_id} needs a readable name"
+        if task.task_id != "finish_job":
+            assert task.retries >= 2, f"{task.task_id} must retry (production default)"
+            assert task.on_failure_callback, f"{task.task_id} must record its failure in the job log"
+    assert Settings().task_retries >= 2
+
+
+def test_structure(dag):
+    ids = {task.task_id for task in dag.tasks}
+    assert ids == {
+        "start_job",
+        "collect_stats.collect_kosis_series",
+        "collect_weather.plan_weather_locations",
+        "collect_weather.wait_for_weather_publication",
+        "collect_weather.collect_station_weather",
+        "check_collection",
+        "run_weekly_report",
+        "finish_job",
+    }
+    gate = dag.get_task("check_collection")
+    upstream_of_gate = {task.task_id for task in gate.get_flat_relatives(upstream=True)}
+    assert {
+        task for task in ids if task.startswith(("collect_stats.", "collect_weather."))
+    } <= upstream_of_gate
+    assert dag.get_task("run_weekly_report").upstream_task_ids == {"check_collection"}
+    assert dag.get_task("finish_job").upstream_task_ids == {"run_weekly_report"}
+    # The two groups run in parallel: neither is upstream of the other.
+    stats = dag.get_task("collect_stats.collect_kosis_series")
+    assert not any(t.task_id.startswith("collect_weather.") for t in stats.get_flat_relatives(upstream=True))
+    assert dag.get_task("start_job").downstream_task_ids == {
+        "collect_stats.collect_kosis_series",
+        "collect_weather.plan_weather_locations",
+    }
+
+
+def test_weather_is_mapped_per_location_with_labels(dag):
+    fetch = dag.get_task("collect_weather.collect_station_weather")
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    assert isinstance(fetch, MappedOperator)
+    assert fetch.map_index_template == "{{ weather_location_label }}"
+    wait = dag.get_task("collect_weather.wait_for_weather_publication")
+    assert wait.mode == "reschedule"
+
+
+def test_join_and_finish_trigger_rules(dag):
+    assert dag.get_task("check_collection").trigger_rule == "none_failed"
+    assert dag.get_task("run_weekly_report").trigger_rule == "all_success"
+    assert dag.get_task("finish_job").trigger_rule == "all_done"
+
+
+def test_step_names_of_the_job_log():
+    import inspect
+
+    from include.ins_report import steps
+
+    source = inspect.getsource(steps)
+    for task_id in (
+        "start_job",
+        "collect_stats.collect_kosis_series",
+        "collect_weather.plan_weather_locations",
+        "collect_weather.collect_station_weather",
+        "check_collection",
+        "run_weekly_report",
+        "finish_job",
+    ):
+        assert f'"{step_name(task_id)}"' in source, f"steps.py must log {task_id} as {step_name(task_id)}"
+
+
+def test_schedule_is_monday_0200_kst_with_a_one_week_interval(dag):
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    timetable = coerce_to_core_timetable(dag.timetable)
+    assert isinstance(timetable, CronTriggerTimetable)
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(pendulum.datetime(2026, 11, 18, tz="Asia/Seoul"), None, catchup=True),
+    )
+    kst = pendulum.timezone("Asia/Seoul")
+    assert info.run_after == pendulum.datetime(2026, 11, 23, 2, tz=kst)
+    assert info.data_interval.end - info.data_interval.start == timedelta(weeks=1)
+    assert resolve_report_week(info.data_interval.end, None).start == dt.date(2026, 11, 16)
+
+
+def test_week_param_is_declared(dag):
+    param = dag.params.get_param("week")
+    assert param.value is None
+    assert param.schema["format"] == "date"

@@ -1,0 +1,98 @@
+"""Command line: ``python -m include.ins_report.emulator [--host H] [--port P] [--port-file PATH] ...``.
+
+Serves until SIGTERM or SIGINT, then exits with code 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from include.ins_report.emulator.common import parse_now
+from include.ins_report.emulator.server import EmulatorConfig, start_emulator
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults = EmulatorConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m include.ins_report.emulator",
+        description="Local emulator of the KMA ASOS daily and KOSIS OpenAPIs (one HTTP server).",
+    )
+    parser.add_argument("--host", default=defaults.host, help="interface to bind (default %(default)s)")
+    parser.add_argument("--port", type=int, default=defaults.port, help="port; 0 picks a free one")
+    parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    parser.add_argument(
+        "--latency-ms", type=int, default=defaults.latency_ms, help="delay before API answers"
+    )
+    parser.add_argument("--kma-key", default=defaults.kma_key, help="accepted data.go.kr serviceKey")
+    parser.add_argument("--kosis-key", default=defaults.kosis_key, help="accepted KOSIS apiKey")
+    parser.add_argument(
+        "--publish-hour", type=int, default=defaults.publish_hour, help="KST hour when day D-1 is published"
+    )
+    parser.add_argument("--now", help="fix the emulator clock (ISO 8601; naive = KST); default: real clock")
+    parser.add_argument(
+        "--stations-file", type=Path, help="ASOS station CSV (default: the packaged seed list)"
+    )
+    args = parser.parse_args(argv)
+    if args.now:
+        try:
+            parse_now(args.now)
+        except ValueError:
+            parser.error(f"--now {args.now!r} is not an ISO 8601 date-time")
+    if not 0 <= args.publish_hour <= 23:
+        parser.error("--publish-hour must be 0..23")
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must be >= 0")
+    return args
+
+
+def _write_port_file(path: Path, port: int) -> None:
+    """Write atomically: a reader never sees an empty or partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(f"{port}\n", encoding="ascii")
+    os.replace(temporary, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    emulator = start_emulator(
+        host=args.host,
+        port=args.port,
+        latency_ms=args.latency_ms,
+        kma_key=args.kma_key,
+        kosis_key=args.kosis_key,
+        publish_hour=args.publish_hour,
+        now=args.now,
+        stations_file=args.stations_file,
+    )
+    try:
+        if args.port_file:
+            _write_port_file(args.port_file, emulator.port)
+        clock = f"fixed clock {args.now}" if args.now else "real clock"
+        print(
+            f"ins-report emulator (KMA ASOS + KOSIS) listening on {emulator.url}, {clock}, "
+            f"publish hour {args.publish_hour} KST, latency {args.latency_ms} ms",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Queued fault rules: the next matching API request gets a scripted failure instead of the normal answer."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+KMA_SCENARIOS = frozenset(
+    {
+        "nodata",
+        "too_old",
+        "not_published",
+        "quota_xml_200",
+        "key_xml_200",
+        "key_xml_403",
+        "key_json_403",
+        "quota_xml_429",
+        "unauthorized_401_text",
+        "html_502",
+        "http_500",
+        "http_429",
+        "empty_200",
+        "malformed_json",
+        "item_object",
+        "item_empty_string",
+        "item_missing",
+        "empty_values",
+        "timeout",
+        "reset_connection",
+    }
+)
+KOSIS_SCENARIOS = frozenset(
+    {"err_json", "http_500", "malformed_json", "empty_200", "timeout", "reset_connection", "loose_json"}
+)
+SCENARIOS = {"kma": KMA_SCENARIOS, "kosis": KOSIS_SCENARIOS}
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+# Keys of a rule document that are not scenario options.
+_RULE_KEYS = {"api", "scenario", "count", "match"}
+
+
+class FaultError(ValueError):
+    """A fault rule document that cannot be queued."""
+
+
+@dataclass
+class FaultRule:
+    id: int
+    api: str
+    scenario: str
+    remaining: int | None  # None: every matching request until reset
+    match: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, api: str, params: dict[str, str]) -> bool:
+        return api == self.api and all(params.get(key) == value for key, value in self.match.items())
+
+    @property
+    def seconds(self) -> float:
+        return float(self.options.get("seconds", DEFAULT_TIMEOUT_SECONDS))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "api": self.api,
+            "scenario": self.scenario,
+            "count": self.remaining,
+            "match": dict(self.match),
+            **self.options,
+        }
+
+
+def parse_rule(document: object, rule_id: int) -> FaultRule:
+    """Validate a POSTed rule: {"api", "scenario", "count": int|null (absent: 1), "match": {...}, options}."""
+    if not isinstance(document, dict):
+        raise FaultError("a fault rule is a JSON object")
+    api = str(document.get("api", "")).lower()
+    if api not in SCENARIOS:
+        raise FaultError(f"api must be one of {sorted(SCENARIOS)}")
+    scenario = str(document.get("scenario", ""))
+    if scenario not in SCENARIOS[api]:
+        raise FaultError(f"unknown {api} scenario {scenario!r}; known: {sorted(SCENARIOS[api])}")
+    count = document.get("count", 1)
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise FaultError("count must be a positive integer or null")
+    match = document.get("match") or {}
+    if not isinstance(match, dict):
+        raise FaultError("match must be an object of request parameter -> value")
+    options = {key: value for key, value in document.items() if key not in _RULE_KEYS}
+    if "seconds" in options:
+        try:
+            if float(options["seconds"]) < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise FaultError("seconds must be a non-negative number") from None
+    return FaultRule(
+        id=rule_id,
+        api=api,
+        scenario=scenario,
+        remaining=count,
+        match={str(key): str(value) for key, value in match.items()},
+        options=options,
+    )
+
+
+class FaultQueue:
+    """Rules in arrival order; the first rule matching a request is used and, if counted, consumed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._next_id = 1
+
+    def add(self, document: object) -> FaultRule:
+        with self._lock:
+            rule = parse_rule(document, self._next_id)
+            self._next_id += 1
+            self._rules.append(rule)
+            return rule
+
+    def take(self, api: str, params: dict[str, str]) -> FaultRule | None:
+        with self._lock:
+            for index, rule in enumerate(self._rules):
+                if not rule.matches(api, params):
+                    continue
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        del self._rules[index]
+                return rule
+            return None
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [rule.as_dict() for rule in self._rules]
+
+    def clear(self) -> int:
+        with self._lock:
+            cleared = len(self._rules)
+            self._rules.clear()
+            return cleared

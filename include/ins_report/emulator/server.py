@@ -1,0 +1,344 @@
+"""The HTTP server: routes the two fake APIs and the ``/_emulator/`` control API, applies latency and faults.
+
+``start_emulator()`` runs it in a background thread; the command line (``python -m
+include.ins_report.emulator``) uses the same function and waits for SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import socket
+import struct
+import sys
+import threading
+from collections import Counter
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from include.ins_report.emulator import kma, kosis
+from include.ins_report.emulator.common import KST, TEXT_TYPE, Answer, json_answer, parse_now
+from include.ins_report.emulator.faults import FaultError, FaultQueue
+
+CONTROL_PREFIX = "/_emulator/"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    latency_ms: int = 0
+    kma_key: str = "dev-kma-key"
+    kosis_key: str = "dev-kosis-key"
+    publish_hour: int = 9
+    now: dt.datetime | str | None = None  # fixed clock (naive = KST); None: the real clock
+    stations_file: Path | None = None  # default: include/ins_report/data/asos_stations.csv
+    kosis_max_cells: int = kosis.MAX_CELLS
+
+
+def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be an integer {bound}")
+    return value
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.requests = {"kma": 0, "kosis": 0}
+        self.by_status: dict[str, Counter[str]] = {"kma": Counter(), "kosis": Counter()}
+        self.by_result: dict[str, Counter[str]] = {"kma": Counter(), "kosis": Counter()}
+        self.by_fault: dict[str, Counter[str]] = {"kma": Counter(), "kosis": Counter()}
+        self.by_station: Counter[str] = Counter()
+        self.by_table: Counter[str] = Counter()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            common = {
+                api: {
+                    "requests": self.requests[api],
+                    "by_status": dict(self.by_status[api]),
+                    "by_result": dict(self.by_result[api]),
+                    "by_fault": dict(self.by_fault[api]),
+                }
+                for api in ("kma", "kosis")
+            }
+            common["kma"]["by_station"] = dict(self.by_station)
+            common["kosis"]["by_table"] = dict(self.by_table)
+            return common
+
+
+class EmulatorState:
+    """Configuration, fault queue and counters shared by the request threads."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.lock = threading.Lock()
+        self.kma_key = config.kma_key
+        self.kosis_key = config.kosis_key
+        self.latency_ms = _check_int("latency_ms", config.latency_ms, 0)
+        self.publish_hour = _check_int("publish_hour", config.publish_hour, 0, 23)
+        self.kosis_max_cells = _check_int("kosis_max_cells", config.kosis_max_cells, 1)
+        self.fixed_now = parse_now(config.now)
+        self.stations = kma.load_stations(config.stations_file)
+        self.faults = FaultQueue()
+        self.counters = _Counters()
+        self.stopping = threading.Event()
+
+    def now(self) -> dt.datetime:
+        with self.lock:
+            fixed = self.fixed_now
+        return fixed if fixed is not None else dt.datetime.now(KST)
+
+    def public_config(self) -> dict[str, Any]:
+        """The run-time settings (never the keys)."""
+        with self.lock:
+            return {
+                "latency_ms": self.latency_ms,
+                "publish_hour": self.publish_hour,
+                "now": self.fixed_now.isoformat() if self.fixed_now else None,
+                "kosis_max_cells": self.kosis_max_cells,
+            }
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply any of latency_ms, publish_hour, now, kosis_max_cells; ValueError on a bad value."""
+        unknown = set(changes) - {"latency_ms", "publish_hour", "now", "kosis_max_cells"}
+        if unknown:
+            raise ValueError(f"unknown setting(s): {sorted(unknown)}")
+        latency = _check_int("latency_ms", changes.get("latency_ms", self.latency_ms), 0)
+        hour = _check_int("publish_hour", changes.get("publish_hour", self.publish_hour), 0, 23)
+        cells = _check_int("kosis_max_cells", changes.get("kosis_max_cells", self.kosis_max_cells), 1)
+        fixed = parse_now(changes["now"]) if "now" in changes else self.fixed_now
+        with self.lock:
+            self.latency_ms, self.publish_hour = latency, hour
+            self.kosis_max_cells, self.fixed_now = cells, fixed
+        return self.public_config()
+
+    def reset(self) -> None:
+        """Clear counters and faults (the configuration stays)."""
+        self.faults.clear()
+        with self.counters.lock:
+            self.counters.clear()
+
+    def answer_api(self, api: str, params: dict[str, str]) -> Answer:
+        counters = self.counters
+        with counters.lock:
+            counters.requests[api] += 1
+            if api == "kma":
+                counters.by_station[params.get("stnIds", "")] += 1
+            else:
+                counters.by_table[params.get("tblId", "")] += 1
+        rule = self.faults.take(api, params)
+        now = self.now()
+        with self.lock:
+            latency, hour, cells = self.latency_ms, self.publish_hour, self.kosis_max_cells
+        if api == "kma":
+            answer = kma.handle(params, kma.KmaContext(now, hour, self.kma_key, self.stations), rule)
+        else:
+            answer = kosis.handle(params, kosis.KosisContext(now, self.kosis_key, cells), rule)
+        delay = latency / 1000 + answer.delay_s
+        if delay > 0:
+            self.stopping.wait(delay)
+        with counters.lock:
+            counters.by_status[api]["reset" if answer.reset else str(answer.status)] += 1
+            counters.by_result[api][answer.result or "-"] += 1
+            if rule is not None:
+                counters.by_fault[api][rule.scenario] += 1
+        return answer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ins-report-emulator"
+    sys_version = ""
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # no per-request logging (URLs carry keys)
+        return
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def _dispatch(self, method: str) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            payload = self.rfile.read(length) if length > 0 else b""
+            url = urlsplit(self.path)
+            state = self.server.state
+            if url.path.startswith(CONTROL_PREFIX):
+                answer = _control(state, method, url.path[len(CONTROL_PREFIX) :].rstrip("/"), payload)
+            elif url.path in (kma.PATH, kosis.PATH):
+                if method != "GET":
+                    answer = Answer(status=405, body=b"Method Not Allowed", content_type=TEXT_TYPE)
+                else:
+                    query = parse_qs(url.query, keep_blank_values=True)
+                    params = {key: values[0] for key, values in query.items()}
+                    answer = state.answer_api("kma" if url.path == kma.PATH else "kosis", params)
+            else:
+                answer = Answer(status=404, body=b"Not Found", content_type=TEXT_TYPE)
+            if answer.reset:
+                self._reset()
+            else:
+                self._send(answer)
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as exc:  # keep serving; the request line is not printed (it may carry a key)
+            print(f"emulator: internal error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            try:
+                self._send(Answer(status=500, body=b"emulator internal error", content_type=TEXT_TYPE))
+            except OSError:
+                self.close_connection = True
+
+    def _send(self, answer: Answer) -> None:
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(answer.body)
+        self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Drop the connection without a response (RST rather than FIN where the OS allows)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
+
+def _control(state: EmulatorState, method: str, name: str, payload: bytes) -> Answer:
+    try:
+        document = json.loads(payload.decode("utf-8")) if payload.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return json_answer({"error": "the request body is not JSON"}, status=400)
+    try:
+        if name == "health" and method == "GET":
+            return json_answer({"status": "ok"})
+        if name == "stats" and method == "GET":
+            return json_answer(state.counters.snapshot())
+        if name == "reset" and method == "POST":
+            state.reset()
+            return json_answer({"status": "reset"})
+        if name == "config" and method == "GET":
+            return json_answer(state.public_config())
+        if name == "config" and method == "POST":
+            if not isinstance(document, dict):
+                raise ValueError("the configuration is a JSON object")
+            return json_answer(state.configure(document))
+        if name == "faults" and method == "GET":
+            return json_answer({"faults": state.faults.list()})
+        if name == "faults" and method == "POST":
+            rule = state.faults.add(document)
+            return json_answer({"queued": rule.as_dict(), "faults": state.faults.list()})
+        if name == "faults" and method == "DELETE":
+            return json_answer({"cleared": state.faults.clear()})
+    except (FaultError, ValueError) as exc:
+        return json_answer({"error": str(exc)}, status=400)
+    return json_answer({"error": f"no control endpoint {method} {CONTROL_PREFIX}{name}"}, status=404)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for a handler sleeping in a "timeout" fault
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], state: EmulatorState) -> None:
+        self.state = state
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            return
+        print(f"emulator: connection error: {type(error).__name__}", file=sys.stderr, flush=True)
+
+
+class EmulatorHandle:
+    """A running emulator: ``url``, ``port``, ``stop()``; also usable as a context manager."""
+
+    def __init__(self, server: _Server, thread: threading.Thread, state: EmulatorState, host: str) -> None:
+        self._server = server
+        self._thread = thread
+        self.state = state
+        self.host = host
+        self.port: int = server.server_address[1]
+        url_host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+        self.url = f"http://[{url_host}]:{self.port}" if ":" in url_host else f"http://{url_host}:{self.port}"
+        self._stopped = False
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.state.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # Shortcuts for in-process tests (the same operations as the control API).
+    def add_fault(
+        self,
+        api: str,
+        scenario: str,
+        count: int | None = 1,
+        match: dict[str, str] | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        return self.state.faults.add(
+            {"api": api, "scenario": scenario, "count": count, "match": match or {}, **options}
+        ).as_dict()
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        return self.state.configure(changes)
+
+    def stats(self) -> dict[str, Any]:
+        return self.state.counters.snapshot()
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_emulator(config: EmulatorConfig | None = None, **overrides: Any) -> EmulatorHandle:
+    """Bind, start serving in a daemon thread, and return the handle (the port is known on return).
+
+    Keyword overrides are the fields of EmulatorConfig: host, port, latency_ms, kma_key, kosis_key,
+    publish_hour, now, stations_file, kosis_max_cells.
+    """
+    config = replace(config or EmulatorConfig(), **overrides)
+    state = EmulatorState(config)
+    server = _Server((config.host, config.port), state)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="ins-report-emulator", daemon=True
+    )
+    thread.start()
+    return EmulatorHandle(server, thread, state, config.host)

@@ -13,19 +13,26 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import pendulum
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.sdk import BaseHook
 
 from include.ins_report.secrets import api_secrets, redact
-from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.settings import DAG_ID, TIMEZONE, Settings
 from include.ins_report.steps import step_name
 from include.ins_report.warehouse import Warehouse
 from include.ins_report.week import ReportWeek, resolve_report_week
 
 log = logging.getLogger(__name__)
 
-FINISH_TASK_ID = "finish_job"
+FINISH_STEP = "FINISH_JOB"
+# Steps that write the farm database, and the table they write.
+WRITES = {
+    "COLLECT_KOSIS_SERIES": "TA_STATS_DATA",
+    "COLLECT_STATION_WEATHER": "TM_WEATHER",
+    "RUN_WEEKLY_REPORT": "TR_INS_WEEK_REPORT",
+}
 
 
 def _week_of(context: dict) -> ReportWeek | None:
@@ -51,15 +58,18 @@ def _record(context: dict, status: str) -> None:
         ti = context["ti"]
         label = getattr(ti, "rendered_map_index", None) or (str(ti.map_index) if ti.map_index >= 0 else "")
         error = context.get("exception")
-        message = f"{ti.task_id}{f' [{label}]' if label else ''} try {ti.try_number}: "
-        message += f"{type(error).__name__}: {error}" if error else "no exception recorded"
+        message = f"{label}: " if label else ""
+        message += f"{type(error).__name__}: {error}" if error else "failed without an exception (killed?)"
+        message += f" (task {ti.task_id}, try {ti.try_number})"
         started = getattr(ti, "start_date", None)
         Warehouse(settings.farm_db_conn_id).log_step(
             run_id=context["run_id"],
             report_week=_week_key(context),
             step=step_name(ti.task_id),
             status=status,
-            started_at=started.in_timezone("Asia/Seoul").strftime("%Y-%m-%d %H:%M:%S") if started else None,
+            started_at=pendulum.instance(started).in_timezone(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+            if started
+            else None,
             message=redact(message, api_secrets(settings)),
         )
     except Exception:
@@ -92,30 +102,26 @@ def run_url(settings: Settings, run_id: str) -> str:
     return f"{settings.airflow_base_url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
 
 
-def failed_tasks(run_id: str) -> list[str]:
-    """Failed task instances of the run, as Airflow records them (mapped ones as ``task_id_<index>``)."""
-    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-    states = RuntimeTaskInstance.get_task_states(dag_id=DAG_ID, run_ids=[run_id]).get(run_id, {})
-    return sorted(task for task, state in states.items() if state == "failed" and task != FINISH_TASK_ID)
-
-
 def build_failure_alert(context: dict, settings: Settings) -> Alert:
     run_id = str(context.get("run_id"))
     week = _week_of(context)
     week_text = week.label() if week else _week_key(context)
     try:
-        tasks = failed_tasks(run_id)
-    except Exception as exc:
-        log.warning("task states unavailable for the alert: %s", exc)
-        tasks = []
-    try:
         log_rows = Warehouse(settings.farm_db_conn_id).job_log(run_id)
     except Exception as exc:
         log.warning("job log unavailable for the alert: %s", exc)
         log_rows = []
-    errors = [f"{row['step']}: {row['message']}" for row in log_rows if row["status"] == "FAILED"]
-    written = [f"{row['step']}: {row['row_count']} rows" for row in log_rows if row["status"] == "SUCCESS"]
+    # The job log is the one record of what failed that exists wherever the callback runs (dag-processor,
+    # dag.test): every failed task's callback appended its row there.
+    failures = [row for row in log_rows if row["status"] == "FAILED" and row["step"] != FINISH_STEP]
+    failed_steps = list(dict.fromkeys(row["step"] for row in failures))
+    errors = [f"{row['step']}: {row['message']}" for row in failures]
+    written_rows: dict[str, int] = {}
+    for row in log_rows:
+        table = WRITES.get(row["step"])
+        if table and row["status"] == "SUCCESS" and row["row_count"] is not None:
+            written_rows[table] = written_rows.get(table, 0) + int(row["row_count"])
+    written = [f"{table}: {count} rows (upserted, kept)" for table, count in written_rows.items()]
     url = run_url(settings, run_id)
     lines = [
         f"The weekly INS report batch failed for week {week_text}.",
@@ -125,13 +131,10 @@ def build_failure_alert(context: dict, settings: Settings) -> Alert:
         f"Link:  {url}",
         f"Reason: {context.get('reason') or 'task failure'}",
         "",
-        "Failed tasks:",
-        *([f"  - {task}" for task in tasks] or ["  (see the run in the UI)"]),
+        "Failed steps (TS_INS_JOB_LOG):",
+        *([f"  - {error}" for error in errors] or ["  (none recorded: see the run in the UI)"]),
         "",
-        "Errors (TS_INS_JOB_LOG):",
-        *([f"  - {error}" for error in errors] or ["  (none recorded)"]),
-        "",
-        "Already written:",
+        "Already written for this run:",
         *([f"  - {item}" for item in written] or ["  (nothing)"]),
         "",
         "Next: fix the cause, then in the UI clear the failed task with 'Downstream' ticked;",
@@ -145,7 +148,7 @@ def build_failure_alert(context: dict, settings: Settings) -> Alert:
         "run_id": run_id,
         "week_start": week.start.isoformat() if week else None,
         "week_end": week.end.isoformat() if week else None,
-        "failed_tasks": tasks,
+        "failed_steps": failed_steps,
         "errors": [redact(error, secrets) for error in errors],
         "url": url,
         "text": text,

@@ -117,9 +117,17 @@ def test_asos_error_classification(status, body, error, code):
     assert raised.value.code == code
 
 
-def test_unregistered_key_says_what_to_fix():
-    with pytest.raises(PermanentApiError, match="kma_api connection's password"):
-        parse_asos_response(200, GATEWAY_KEY_CLASSIC)
+@pytest.mark.parametrize("body", [GATEWAY_KEY_CLASSIC, GATEWAY_KEY_NEW, GATEWAY_KEY_JSON])
+def test_unregistered_key_is_named_and_says_what_to_fix(body):
+    with pytest.raises(
+        PermanentApiError, match=r"SERVICE_KEY_IS_NOT_REGISTERED_ERROR: .*kma_api connection's password"
+    ):
+        parse_asos_response(200, body)
+
+
+def test_quota_is_named():
+    with pytest.raises(TransientApiError, match="LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"):
+        parse_asos_response(200, GATEWAY_QUOTA)
 
 
 # KOSIS, DT_1B040A3 202606 (section 2, quoted).

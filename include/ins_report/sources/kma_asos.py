@@ -102,8 +102,11 @@ def _items(body: dict) -> list[dict]:
 def _gateway_error(status: int, text: str) -> TransientApiError | PermanentApiError:
     code_match = re.search(r"returnReasonCode\W+(\d+)", text)
     code = code_match.group(1) if code_match else "gateway"
-    tokens = re.findall(r"\b[A-Z][A-Z_]{6,}\b", text)
-    name = next((token for token in tokens if token != "SERVICE_ERROR"), "SERVICE ERROR")
+    # errMsg and returnAuthMsg swap roles between the classic and newer forms: the name is the one that is
+    # an upper-case token such as SERVICE_KEY_IS_NOT_REGISTERED_ERROR.
+    messages = re.findall(r"<(?:errMsg|returnAuthMsg)>([^<]*)<", text)
+    messages += re.findall(r'"(?:errMsg|returnAuthMsg)"\s*:\s*"([^"]*)"', text)
+    name = next((m.strip() for m in messages if re.fullmatch(r"[A-Z][A-Z0-9_]+", m.strip())), "gateway error")
     if code in _GATEWAY_PERMANENT:
         return PermanentApiError(API, code, f"{name}: {_GATEWAY_PERMANENT[code]}")
     if code == "22":

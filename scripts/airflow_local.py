@@ -87,7 +87,7 @@ def main() -> int:
             url = f"http://127.0.0.1:{args.port}"
             print(
                 f"\nAirflow UI  {url}   login {USER} / {json.loads(passwords.read_text()).get(USER, '?')}\n"
-                f"DAG         {url}/dags/{DAG_ID}  (paused at creation: unpause it, or trigger a week by hand)\n"
+                f"DAG         {url}/dags/{DAG_ID}  (paused at creation: unpause, or trigger a week)\n"
                 f"emulators   http://127.0.0.1:{emulator_port}   farm database {farm_db.relative_to(ROOT)}\n"
                 f"logs        {logs.relative_to(ROOT)}/   Ctrl-C stops everything\n",
                 flush=True,

@@ -8,6 +8,7 @@ stops the emulators and prints the week, farms, API calls, rows written, the gat
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -59,6 +60,7 @@ def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path:
         (run_id, since_log_id),
     ).fetchall()
     week_start = f"{week_key[:4]}-{week_key[4:6]}-{week_key[6:]}"
+    week_end = (dt.date.fromisoformat(week_start) + dt.timedelta(days=6)).isoformat()
     selection = classify_farms(
         conn.execute("SELECT FARM_NO, FARM_NM, LAT, LON, USE_YN FROM TA_FARM").fetchall()
     )
@@ -85,7 +87,7 @@ def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path:
     lines = [
         "",
         f"INS weekly report - run {run_id}",
-        f"  week            {week_start} .. (Mon-Sun, KST)   outcome: {finish}",
+        f"  week            {week_start} .. {week_end} (Mon-Sun, KST)   outcome: {finish}",
         f"  farms           {len(selection.valid)} reported, {len(selection.excluded)} rows excluded, "
         f"{selection.inactive} inactive",
     ]

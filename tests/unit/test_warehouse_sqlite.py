@@ -41,16 +41,21 @@ def test_seeded_farms(warehouse):
 
 
 def test_weather_upsert_is_idempotent(warehouse):
-    rows = [weather("F1", "2026-11-16", 3.0), weather("F1", "2026-11-17", 4.0), weather("F2", "2026-11-16", 5.0)]
+    rows = [
+        weather("F1", "2026-11-16", 3.0),
+        weather("F1", "2026-11-17", 4.0),
+        weather("F2", "2026-11-16", 5.0),
+    ]
     assert warehouse.upsert_weather(rows) == 3
     first = table(warehouse.path, "SELECT * FROM TM_WEATHER ORDER BY FARM_NO, WEATHER_DATE")
     warehouse.upsert_weather(rows)
     assert table(warehouse.path, "SELECT * FROM TM_WEATHER ORDER BY FARM_NO, WEATHER_DATE") == first
     warehouse.upsert_weather([weather("F1", "2026-11-16", 9.5, run_id="run-2")])
     assert table(warehouse.path, "SELECT COUNT(*) FROM TM_WEATHER") == [(3,)]
-    assert table(warehouse.path, "SELECT AVG_TA, RUN_ID FROM TM_WEATHER WHERE FARM_NO='F1' AND WEATHER_DATE='2026-11-16'") == [
-        (9.5, "run-2")
-    ]
+    assert table(
+        warehouse.path,
+        "SELECT AVG_TA, RUN_ID FROM TM_WEATHER WHERE FARM_NO='F1' AND WEATHER_DATE='2026-11-16'",
+    ) == [(9.5, "run-2")]
     assert warehouse.weather_days("2026-11-16", "2026-11-22") == {
         ("F1", "2026-11-16"), ("F1", "2026-11-17"), ("F2", "2026-11-16")
     }  # fmt: skip
@@ -81,15 +86,22 @@ def test_a_failed_batch_is_rolled_back(warehouse):
 
 def test_job_log_appends(warehouse):
     for status in ("SUCCESS", "FAILED"):
-        warehouse.log_step(run_id="r1", report_week="20261116", step="START_JOB", status=status, started_at=None)
+        warehouse.log_step(
+            run_id="r1", report_week="20261116", step="START_JOB", status=status, started_at=None
+        )
     log = warehouse.job_log("r1")
-    assert [(row["step"], row["status"]) for row in log] == [("START_JOB", "SUCCESS"), ("START_JOB", "FAILED")]
+    assert [(row["step"], row["status"]) for row in log] == [
+        ("START_JOB", "SUCCESS"),
+        ("START_JOB", "FAILED"),
+    ]
     assert log[0]["log_id"] < log[1]["log_id"]
 
 
 def test_reference_report_is_idempotent(warehouse):
     days = [f"2026-11-{day}" for day in range(16, 23)]
-    warehouse.upsert_weather([weather(farm, day, 20.0 + i) for farm in ("F0001", "F0002") for i, day in enumerate(days)])
+    warehouse.upsert_weather(
+        [weather(farm, day, 20.0 + i) for farm in ("F0001", "F0002") for i, day in enumerate(days)]
+    )
     warehouse.upsert_weather([weather("F0001", "2026-11-23", 99.0)])  # next week: not in this report
     warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
     query = "SELECT FARM_NO, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA FROM TR_INS_WEEK_REPORT ORDER BY FARM_NO"

@@ -44,7 +44,12 @@ def wait_for_api(port: int, processes: list[subprocess.Popen], timeout: float = 
     raise RuntimeError(f"the API server did not answer on port {port} within {timeout:.0f} s")
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("INS_AIRFLOW_PORT", "8080")))
     args = parser.parse_args()
@@ -67,7 +72,7 @@ def main() -> int:
         env.update(connection_env(farm_db, emulator_port))
         try:
             for component in (
-                ["api-server", "--port", str(args.port)],
+                ["api-server", "--host", "127.0.0.1", "--port", str(args.port)],
                 ["scheduler"],
                 ["dag-processor"],
                 ["triggerer"],

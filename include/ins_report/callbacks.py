@@ -20,9 +20,9 @@ from airflow.sdk import BaseHook
 
 from include.ins_report.secrets import api_secrets, redact
 from include.ins_report.settings import DAG_ID, TIMEZONE, Settings
-from include.ins_report.steps import step_name
+from include.ins_report.steps import report_week_of, step_name
 from include.ins_report.warehouse import Warehouse
-from include.ins_report.week import ReportWeek, resolve_report_week
+from include.ins_report.week import ReportWeek
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,9 @@ WRITES = {
 
 
 def _week_of(context: dict) -> ReportWeek | None:
-    dag_run = context.get("dag_run")
-    end = context.get("data_interval_end") or getattr(dag_run, "data_interval_end", None)
-    params = context.get("params") or {}
     try:
-        return resolve_report_week(end, params.get("week")) if end else None
-    except ValueError:
+        return report_week_of(context)
+    except (ValueError, TypeError):
         return None
 
 

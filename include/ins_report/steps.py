@@ -70,11 +70,27 @@ class StepContext:
         )
 
 
+def trigger_time(context: dict) -> dt.datetime | None:
+    """When the run was triggered: its data interval's end, or ``run_after`` for a run without a data
+    interval (a manual run triggered with no logical date has none in Airflow 3)."""
+    end = context.get("data_interval_end")
+    if end is None:
+        end = getattr(context.get("dag_run"), "run_after", None)
+    return end
+
+
+def report_week_of(context: dict) -> ReportWeek:
+    params = context.get("params") or {}
+    end = trigger_time(context)
+    if end is None and not params.get("week"):
+        raise InvalidWeekError("the run has no data interval and no run_after time; pass week=YYYY-MM-DD")
+    return resolve_report_week(end, params.get("week"))
+
+
 def step_context(context: dict) -> StepContext:
     """Run id and report week of the running task; an invalid ``week`` param fails at once."""
-    params = context.get("params") or {}
     try:
-        week = resolve_report_week(context["data_interval_end"], params.get("week"))
+        week = report_week_of(context)
     except InvalidWeekError as exc:
         raise AirflowFailException(str(exc)) from None
     return StepContext(run_id=context["run_id"], week=week, settings=Settings.from_env())

@@ -87,3 +87,19 @@ def test_week_param_validation(value, message):
 def test_report_week_must_start_on_monday():
     with pytest.raises(InvalidWeekError):
         ReportWeek(dt.date(2026, 11, 17))
+
+
+def test_report_week_of_an_airflow_context():
+    from types import SimpleNamespace
+
+    from include.ins_report.steps import report_week_of
+
+    scheduled = {"data_interval_end": kst(2026, 11, 23, 2), "params": {"week": None}}
+    assert report_week_of(scheduled).start == dt.date(2026, 11, 16)
+    # A manual run triggered without a logical date has no data interval: its run_after is the trigger.
+    no_interval = {"dag_run": SimpleNamespace(run_after=kst(2026, 11, 26, 15)), "params": {}}
+    assert report_week_of(no_interval).start == dt.date(2026, 11, 16)
+    named = {"dag_run": SimpleNamespace(run_after=kst(2026, 11, 26, 15)), "params": {"week": "2026-11-02"}}
+    assert report_week_of(named).start == dt.date(2026, 11, 2)
+    with pytest.raises(InvalidWeekError, match="pass week="):
+        report_week_of({"params": {}})

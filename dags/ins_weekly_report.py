@@ -122,7 +122,8 @@ with DAG(
     def check_collection() -> dict:
         return steps.check_collection(steps.step_context(current_context()))
 
-    @task(task_display_name="Run SP_INS_WEEK_MAIN for the week")
+    # One procedure at a time across all runs, backfills included (their max_active_runs is separate).
+    @task(task_display_name="Run SP_INS_WEEK_MAIN for the week", max_active_tis_per_dag=1)
     def run_weekly_report() -> dict:
         return steps.run_weekly_report(steps.step_context(current_context()))
 

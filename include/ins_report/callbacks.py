@@ -7,17 +7,12 @@ the others still go out.
 
 from __future__ import annotations
 
-import html
 import logging
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 import pendulum
-from airflow.providers.http.hooks.http import HttpHook
-from airflow.providers.smtp.hooks.smtp import SmtpHook
-from airflow.sdk import BaseHook
 
+from include.ins_report.alerts import Alert, send_alert
 from include.ins_report.secrets import api_secrets, redact
 from include.ins_report.settings import DAG_ID, TIMEZONE, Settings
 from include.ins_report.steps import report_week_of, step_name
@@ -84,17 +79,6 @@ def record_task_retry(context: dict) -> None:
 # --- the admins' alert --------------------------------------------------------------------------------
 
 
-@dataclass
-class Alert:
-    subject: str
-    text: str
-    payload: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def html(self) -> str:
-        return f"<pre style='font-family:monospace'>{html.escape(self.text)}</pre>"
-
-
 def run_url(settings: Settings, run_id: str) -> str:
     return f"{settings.airflow_base_url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
 
@@ -153,34 +137,6 @@ def build_failure_alert(context: dict, settings: Settings) -> Alert:
     return Alert(
         subject=f"[INS weekly report] FAILED week {week_text} ({run_id})", text=text, payload=payload
     )
-
-
-def _connection_exists(conn_id: str) -> bool:
-    try:
-        BaseHook.get_connection(conn_id)
-    except Exception:
-        return False
-    return True
-
-
-def send_alert(alert: Alert, settings: Settings) -> list[str]:
-    """Send on every configured channel; returns the channels that accepted it."""
-    sent = []
-    if _connection_exists(settings.smtp_conn_id) and settings.alert_emails:
-        try:
-            with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as smtp:
-                smtp.send_email_smtp(to=settings.alert_emails, subject=alert.subject, html_content=alert.html)
-            sent.append("email")
-        except Exception:
-            log.exception("alert e-mail failed")
-    if _connection_exists(settings.webhook_conn_id):
-        try:
-            HttpHook(method="POST", http_conn_id=settings.webhook_conn_id).run(json=alert.payload)
-            sent.append("webhook")
-        except Exception:
-            log.exception("alert webhook failed")
-    log.info("failure alert sent via %s", ", ".join(sent) or "no channel (none configured)")
-    return sent
 
 
 def notify_admins(context: dict) -> None:

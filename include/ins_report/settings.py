@@ -40,6 +40,13 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _env_fraction(name: str, default: float) -> float:
+    value = _env_float(name, default)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1 (a share of the expected rows), got {value}")
+    return value
+
+
 def _env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in _env(name, default).split(",") if item.strip()]
 
@@ -70,6 +77,11 @@ class Settings:
     publication_poke_seconds: int = 900
     publication_probe_station: str = "108"
 
+    # The gate is strict by default (1.0): any missing farm-day or stats period stops the run. Lower values
+    # let the report proceed with the gaps listed in the job log and in an alert.
+    min_weather_coverage: float = 1.0
+    min_stats_coverage: float = 1.0
+
     stations_file: Path = PACKAGE_DIR / "data" / "asos_stations.csv"
     kosis_series_file: Path = PACKAGE_DIR / "config" / "kosis_series.json"
 
@@ -94,6 +106,8 @@ class Settings:
             publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
             publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),
             publication_probe_station=_env("INS_PUBLICATION_PROBE_STATION", cls.publication_probe_station),
+            min_weather_coverage=_env_fraction("INS_MIN_WEATHER_COVERAGE", cls.min_weather_coverage),
+            min_stats_coverage=_env_fraction("INS_MIN_STATS_COVERAGE", cls.min_stats_coverage),
             stations_file=Path(_env("INS_STATIONS_FILE", str(cls.stations_file))),
             kosis_series_file=Path(_env("INS_KOSIS_SERIES_FILE", str(cls.kosis_series_file))),
         )

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
+from include.ins_report.alerts import Alert, send_alert
 from include.ins_report.farms import FarmSelection, WeatherLocation, classify_farms
 from include.ins_report.settings import TIMEZONE, Settings
 from include.ins_report.sources import kosis
-from include.ins_report.sources.errors import ApiError, PermanentApiError
+from include.ins_report.sources.errors import ApiError, PermanentApiError, TransientApiError
 from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation
 from include.ins_report.thi import thi
 from include.ins_report.warehouse import Warehouse, now_text
@@ -243,6 +244,17 @@ def collect_station_weather(ctx: StepContext, location: WeatherLocation) -> dict
     observations = provider.fetch_week(location, ctx.week)
     observed = {obs.day for obs in observations}
     missing = [day.isoformat() for day in ctx.week.days if day not in observed]
+    deadline = publication_window_end(ctx.week, ctx.settings)
+    if ctx.week.end.isoformat() in missing and pendulum.now(TIMEZONE) < deadline:
+        # Sunday missing inside the waiting window means "not published yet" (NO_DATA): Airflow retries
+        # the task later. Gaps earlier in the week, or after the window, are written as they are and the
+        # completeness gate decides.
+        raise TransientApiError(
+            "KMA ASOS",
+            "03",
+            f"{location.label}: {', '.join(missing)} not published yet; retrying until "
+            f"{deadline.format('YYYY-MM-DD HH:mm')} KST",
+        )
     warehouse = ctx.warehouse()
     written = warehouse.upsert_weather(weather_rows(location, observations, ctx.run_id, provider.source))
     message = f"{location.label}: {len(observations)} days, {written} rows"
@@ -272,6 +284,24 @@ class Completeness:
     @property
     def complete(self) -> bool:
         return not self.missing_weather and not self.missing_stats
+
+    @property
+    def weather_coverage(self) -> float:
+        expected = self.farms * 7
+        return self.weather_rows / expected if expected else 0.0
+
+    @property
+    def stats_coverage(self) -> float:
+        expected = self.stats_periods + len(self.missing_stats)
+        return self.stats_periods / expected if expected else 1.0
+
+    def gaps(self) -> str:
+        details = []
+        if self.missing_weather:
+            details.append(f"missing weather ({len(self.missing_weather)}): {_listed(self.missing_weather)}")
+        if self.missing_stats:
+            details.append(f"missing stats ({len(self.missing_stats)}): {_listed(self.missing_stats)}")
+        return "; ".join(details)
 
 
 def measure_completeness(ctx: StepContext, warehouse: Warehouse) -> Completeness:
@@ -307,23 +337,56 @@ def check_collection(ctx: StepContext) -> dict:
     result = measure_completeness(ctx, warehouse)
     if result.farms == 0:
         raise CollectionIncompleteError("no usable active farm in TA_FARM: nothing to report")
+    settings = ctx.settings
     summary = (
-        f"{result.farms} farms: {result.weather_rows}/{result.farms * 7} farm-days; "
-        f"stats periods {result.stats_periods}/{result.stats_periods + len(result.missing_stats)}"
+        f"{result.farms} farms: {result.weather_rows}/{result.farms * 7} farm-days "
+        f"({result.weather_coverage:.1%}); stats periods {result.stats_periods}/"
+        f"{result.stats_periods + len(result.missing_stats)} ({result.stats_coverage:.1%})"
     )
-    if not result.complete:
-        details = []
-        if result.missing_weather:
-            details.append(
-                f"missing weather ({len(result.missing_weather)}): {_listed(result.missing_weather)}"
-            )
-        if result.missing_stats:
-            details.append(f"missing stats ({len(result.missing_stats)}): {_listed(result.missing_stats)}")
+    outcome = {
+        "farms": result.farms,
+        "weather_rows": result.weather_rows,
+        "stats_periods": result.stats_periods,
+        "gaps": len(result.missing_weather) + len(result.missing_stats),
+    }
+    if result.complete:
+        ctx.log(warehouse, "CHECK_COLLECTION", started, result.weather_rows, f"complete: {summary}")
+        return outcome
+    accepted = (
+        result.weather_coverage >= settings.min_weather_coverage
+        and result.stats_coverage >= settings.min_stats_coverage
+    )
+    if not accepted:
         raise CollectionIncompleteError(
-            f"collection incomplete for week {ctx.week}: {summary}; {'; '.join(details)}"
+            f"collection incomplete for week {ctx.week}: {summary}; {result.gaps()} "
+            f"(minimum coverage: weather {settings.min_weather_coverage:.0%}, "
+            f"stats {settings.min_stats_coverage:.0%})"
         )
-    ctx.log(warehouse, "CHECK_COLLECTION", started, result.weather_rows, f"complete: {summary}")
-    return {"farms": result.farms, "weather_rows": result.weather_rows, "stats_periods": result.stats_periods}
+    message = f"gaps accepted by the coverage policy: {summary}; {result.gaps()}"
+    warehouse.log_step(
+        run_id=ctx.run_id,
+        report_week=ctx.week_key,
+        step="CHECK_COLLECTION",
+        status="WARNING",
+        started_at=started,
+        row_count=result.weather_rows,
+        message=message,
+    )
+    send_alert(
+        Alert(
+            subject=f"[INS weekly report] week {ctx.week.label()}: report built with gaps ({ctx.run_id})",
+            text=f"The report for week {ctx.week.label()} proceeds with accepted gaps.\n\n{message}",
+            payload={
+                "event": "ins_weekly_report_gaps_accepted",
+                "run_id": ctx.run_id,
+                "week_start": ctx.week.start.isoformat(),
+                "gaps": result.missing_weather + result.missing_stats,
+                "text": message,
+            },
+        ),
+        settings,
+    )
+    return outcome
 
 
 # --- report ------------------------------------------------------------------------------------------

@@ -104,14 +104,15 @@ with DAG(
 
         @task(
             task_display_name="Fetch station week into TM_WEATHER",
-            map_index_template="{{ weather_location_label }}",
+            # Rendered from the mapped argument, so the label shows while the task runs, not only after.
+            map_index_template="{{ task.op_kwargs['location']['label'] }}",
             max_active_tis_per_dagrun=4,
         )
         def collect_station_weather(location: dict) -> dict:
             context = current_context()
-            weather_location = WeatherLocation.from_xcom(location)
-            context["weather_location_label"] = weather_location.label
-            return steps.collect_station_weather(steps.step_context(context), weather_location)
+            return steps.collect_station_weather(
+                steps.step_context(context), WeatherLocation.from_xcom(location)
+            )
 
         locations = plan_weather_locations()
         fetched = collect_station_weather.expand(location=locations)

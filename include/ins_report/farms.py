@@ -87,10 +87,16 @@ class WeatherLocation:
 
     @property
     def label(self) -> str:
-        return f"{self.point_id} {self.name} ({len(self.farm_nos)} farms)"
+        count = len(self.farm_nos)
+        return f"{self.point_id} {self.name} ({count} farm{'' if count == 1 else 's'})"
 
     def to_xcom(self) -> dict:
-        return {"point_id": self.point_id, "name": self.name, "farm_nos": list(self.farm_nos)}
+        return {
+            "point_id": self.point_id,
+            "name": self.name,
+            "label": self.label,
+            "farm_nos": list(self.farm_nos),
+        }
 
     @classmethod
     def from_xcom(cls, data: dict) -> WeatherLocation:

@@ -76,7 +76,7 @@ def test_weather_is_mapped_per_location_with_labels(dag):
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     assert isinstance(fetch, MappedOperator)
-    assert fetch.map_index_template == "{{ weather_location_label }}"
+    assert fetch.map_index_template == "{{ task.op_kwargs['location']['label'] }}"
     wait = dag.get_task("collect_weather.wait_for_weather_publication")
     assert wait.mode == "reschedule"
 

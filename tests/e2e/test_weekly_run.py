@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -62,6 +63,10 @@ def first_run(stack):
 def test_the_run_succeeds(first_run):
     dag_run, _, _ = first_run
     assert dag_run.state == "success"
+    labels = [ti.rendered_map_index for ti in dag_run.get_task_instances() if ti.map_index >= 0]
+    assert labels
+    assert all(re.fullmatch(r"\d+ \S+ \(\d+ farms?\)", label) for label in labels), labels
+    assert any(label.startswith("203 이천 (") for label in labels)
 
 
 def test_seven_weather_rows_per_valid_farm(stack, first_run, valid_farm_nos):

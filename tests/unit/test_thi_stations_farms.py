@@ -126,4 +126,5 @@ def test_weather_locations_group_farms_by_station():
     locations = weather_locations(selection.valid, STATIONS)
     assert locations == [WeatherLocation("108", "서울", ("A", "B")), WeatherLocation("184", "제주", ("C",))]
     assert locations[0].label == "108 서울 (2 farms)"
+    assert locations[1].label == "184 제주 (1 farm)"
     assert WeatherLocation.from_xcom(locations[0].to_xcom()) == locations[0]

@@ -1,0 +1,300 @@
+"""Operations on the real scheduler: the scheduled run, backfills, clearing one mapped location or a whole
+run, a failed run's alert, secrets, and a task killed in the middle of its write.
+
+The tests share one deployment and run in file order, like an operator's morning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import time
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pendulum
+import pytest
+
+from include.ins_report.week import ReportWeek, week_before
+from tests.scheduler.conftest import KMA_KEY, KOSIS_KEY
+
+pytestmark = pytest.mark.scheduler
+
+LATEST = week_before(pendulum.now("Asia/Seoul"))
+SCHEDULED_RUN_ID = f"scheduled__{LATEST.trigger_time.in_timezone('UTC').isoformat()}"
+FETCH_TASK = "collect_weather.collect_station_weather"
+
+
+def week_content(deployment, week: ReportWeek) -> dict[str, list[tuple]]:
+    """The week's data without what legitimately differs between runs (run ids and timestamps)."""
+    first, last = week.start.isoformat(), week.end.isoformat()
+    return {
+        "weather": deployment.sql(
+            "SELECT FARM_NO, WEATHER_DATE, POINT_ID, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN, THI "
+            "FROM TM_WEATHER "
+            "WHERE WEATHER_DATE BETWEEN ? AND ? ORDER BY 1, 2",
+            (first, last),
+        ),
+        "stats": deployment.sql(
+            "SELECT SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD, VALUE FROM TA_STATS_DATA ORDER BY 1, 2, 3, 4"
+        ),
+        "report": deployment.sql(
+            "SELECT * FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
+            (week.start.strftime("%Y%m%d"),),
+        ),
+    }
+
+
+def without_created_at(report: list[tuple]) -> list[tuple]:
+    return [row[:-1] for row in report]
+
+
+def job_log(deployment, run_id: str) -> list[tuple]:
+    return deployment.sql(
+        "SELECT STEP_NM, STATUS, ROW_COUNT, REPORT_WEEK, MESSAGE FROM TS_INS_JOB_LOG "
+        "WHERE RUN_ID = ? ORDER BY LOG_ID",
+        (run_id,),
+    )
+
+
+def assert_clean_week(deployment, week: ReportWeek) -> None:
+    """Exactly one clean run's worth of rows: 7 per valid farm, one report row per farm, no strays."""
+    content = week_content(deployment, week)
+    farms = {row[0] for row in content["weather"]}
+    assert len(farms) == 44
+    assert len(content["weather"]) == 44 * 7
+    assert [row[1] for row in content["report"]] == sorted(farms)
+    assert all(row[4] == 7 for row in content["report"])
+
+
+@pytest.fixture(scope="module")
+def scheduled_run(deployment):
+    deployment.airflow.unpause()
+    deadline = time.monotonic() + 120
+    while not any(run["dag_run_id"] == SCHEDULED_RUN_ID for run in deployment.airflow.runs()):
+        assert time.monotonic() < deadline, (
+            f"no {SCHEDULED_RUN_ID} after unpausing: {deployment.airflow.runs()}"
+        )
+        time.sleep(2)
+    assert deployment.airflow.wait_for_run(SCHEDULED_RUN_ID) == "success"
+    return SCHEDULED_RUN_ID, week_content(deployment, LATEST)
+
+
+def test_unpausing_runs_the_latest_week(deployment, scheduled_run):
+    run_id, _ = scheduled_run
+    log = job_log(deployment, run_id)
+    assert {row[3] for row in log} == {LATEST.start.strftime("%Y%m%d")}
+    assert log[-1][:2] == ("FINISH_JOB", "SUCCESS")
+    assert_clean_week(deployment, LATEST)
+    labels = [
+        ti["rendered_map_index"]
+        for ti in deployment.airflow.task_instances(run_id)
+        if ti["task_id"] == FETCH_TASK
+    ]
+    assert any(label.startswith("203 이천 (") for label in labels), labels
+    assert all(re.fullmatch(r"\d+ \S+ \(\d+ farms?\)", label) for label in labels), labels
+
+
+def test_backfill_creates_one_run_per_missed_monday(deployment, scheduled_run):
+    older, old = (
+        ReportWeek(LATEST.start - dt.timedelta(days=14)),
+        ReportWeek(LATEST.start - dt.timedelta(days=7)),
+    )
+    # The window bounds select trigger times (Mondays 02:00 KST), both inclusive.
+    result = deployment.airflow.airflow(
+        "backfill", "create", "--dag-id", "ins_weekly_report",
+        "--from-date", older.trigger_time.isoformat(), "--to-date", old.trigger_time.isoformat(),
+        "--max-active-runs", "1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 60
+    while len(backfills := [run for run in deployment.airflow.runs() if run["run_type"] == "backfill"]) < 2:
+        assert time.monotonic() < deadline, f"backfill runs not created: {result.stdout} {result.stderr}"
+        time.sleep(2)
+    assert len(backfills) == 2
+    for run in backfills:
+        assert deployment.airflow.wait_for_run(run["dag_run_id"], timeout=400) == "success"
+    report_windows = []
+    for run, week in zip(sorted(backfills, key=lambda r: r["run_after"]), (older, old), strict=True):
+        log = job_log(deployment, run["dag_run_id"])
+        key = week.start.strftime("%Y%m%d")
+        assert {row[3] for row in log} == {key}, run["dag_run_id"]
+        report = next(row for row in log if row[0] == "RUN_WEEKLY_REPORT")
+        assert f"SP_INS_WEEK_MAIN('WEEK', '{key}')" in report[4]
+        assert_clean_week(deployment, week)
+        (ti,) = [
+            t
+            for t in deployment.airflow.task_instances(run["dag_run_id"])
+            if t["task_id"] == "run_weekly_report"
+        ]
+        report_windows.append((ti["start_date"], ti["end_date"]))
+    # The procedure never ran for two weeks at once.
+    (_, end_first), (start_second, _) = sorted(report_windows)
+    assert end_first <= start_second
+
+
+def test_clearing_one_mapped_location_rebuilds_exactly_one_clean_run(deployment, scheduled_run):
+    run_id, before = scheduled_run
+    (ti,) = [
+        t
+        for t in deployment.airflow.task_instances(run_id)
+        if t["task_id"] == FETCH_TASK and t["rendered_map_index"].startswith("203 ")
+    ]
+    log_rows = len(job_log(deployment, run_id))
+    cleared = deployment.airflow.clear(run_id, [[FETCH_TASK, ti["map_index"]]])
+    cleared_ids = {(t["task_id"], t.get("map_index", -1)) for t in cleared}
+    assert (FETCH_TASK, ti["map_index"]) in cleared_ids
+    assert not any(t == FETCH_TASK and m != ti["map_index"] for t, m in cleared_ids), "only that location"
+    assert deployment.airflow.wait_for_run(run_id) == "success"
+    after = week_content(deployment, LATEST)
+    assert after["weather"] == before["weather"]
+    assert after["stats"] == before["stats"]
+    assert without_created_at(after["report"]) == without_created_at(before["report"])
+    new_rows = job_log(deployment, run_id)[log_rows:]
+    assert [row[0] for row in new_rows] == [
+        "COLLECT_STATION_WEATHER",
+        "CHECK_COLLECTION",
+        "RUN_WEEKLY_REPORT",
+        "FINISH_JOB",
+    ]
+    assert new_rows[0][4].startswith("203 이천")
+    assert_clean_week(deployment, LATEST)
+
+
+def test_clearing_the_whole_run_rebuilds_exactly_one_clean_run(deployment, scheduled_run):
+    run_id, before = scheduled_run
+    cleared = deployment.airflow.clear(run_id, None)
+    assert len({t["task_id"] for t in cleared}) == 8
+    assert deployment.airflow.wait_for_run(run_id) == "success"
+    after = week_content(deployment, LATEST)
+    assert after["weather"] == before["weather"]
+    assert after["stats"] == before["stats"]
+    assert without_created_at(after["report"]) == without_created_at(before["report"])
+    assert_clean_week(deployment, LATEST)
+
+
+@pytest.fixture(scope="module")
+def failed_run(deployment, scheduled_run):
+    """KOSIS answers 500 to every call: the stats task fails after its retry, the run fails and alerts."""
+    deployment.emulator("POST", "reset")
+    deployment.emulator("POST", "faults", {"api": "kosis", "scenario": "http_500", "count": None})
+    mails, hooks = len(deployment.smtp.messages), len(deployment.webhook.requests)
+    week = ReportWeek(LATEST.start - dt.timedelta(days=21))
+    run_id = deployment.airflow.trigger(conf={"week": week.start.isoformat()})
+    state = deployment.airflow.wait_for_run(run_id, timeout=400)
+    deployment.emulator("POST", "reset")
+    deadline = time.monotonic() + 120  # the DAG callback runs in the dag-processor, a moment later
+    while len(deployment.smtp.messages) == mails or len(deployment.webhook.requests) == hooks:
+        assert time.monotonic() < deadline, "no alert from the dag-processor"
+        time.sleep(2)
+    return run_id, state, week, deployment.smtp.messages[mails:], deployment.webhook.requests[hooks:]
+
+
+def test_failed_collection_alerts_once_and_never_runs_the_procedure(deployment, failed_run):
+    run_id, state, week, mails, hooks = failed_run
+    assert state == "failed"
+    time.sleep(5)  # a second alert would have arrived by now
+    assert len(mails) == 1
+    assert len(hooks) == 1
+    log = job_log(deployment, run_id)
+    steps = [(row[0], row[1]) for row in log]
+    assert ("COLLECT_KOSIS_SERIES", "RETRY") in steps
+    assert ("COLLECT_KOSIS_SERIES", "FAILED") in steps
+    assert "RUN_WEEKLY_REPORT" not in {step for step, _ in steps}
+    assert deployment.sql(
+        "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week.start.strftime("%Y%m%d"),)
+    ) == [(0,)]
+    assert week.start.isoformat() in mails[0]["Subject"]
+    assert hooks[0]["json"]["failed_steps"] == ["COLLECT_KOSIS_SERIES"]
+    assert "KOSIS [500]" in " ".join(hooks[0]["json"]["errors"])
+
+
+def test_no_secret_anywhere(deployment, failed_run):
+    """Task and DAG-processor logs, rendered templates, XComs, the job log and alerts never hold a key."""
+    spellings = {
+        secret for key in (KMA_KEY, KOSIS_KEY) for secret in (key, quote(key, safe=""), quote_plus(key))
+    }
+    found = []
+    for folder, _, files in os.walk(deployment.airflow.home / "logs"):
+        for name in files:
+            text = Path(folder, name).read_text(encoding="utf-8", errors="replace")
+            found += [f"{folder}/{name}" for secret in spellings if secret in text]
+    airflow = deployment.airflow
+    for run in airflow.runs():
+        for ti in airflow.task_instances(run["dag_run_id"]):
+            text = str(ti.get("rendered_fields")) + str(ti.get("note"))
+            base = f"dags/ins_weekly_report/dagRuns/{run['dag_run_id']}/taskInstances/{ti['task_id']}"
+            entries = airflow.get(f"{base}/xcomEntries", map_index=ti["map_index"])["xcom_entries"]
+            for entry in entries:
+                text += str(airflow.get(f"{base}/xcomEntries/{entry['key']}", map_index=ti["map_index"]))
+            found += [f"{run['dag_run_id']}/{ti['task_id']}" for secret in spellings if secret in text]
+    log_text = str(deployment.sql("SELECT * FROM TS_INS_JOB_LOG"))
+    found += ["TS_INS_JOB_LOG" for secret in spellings if secret in log_text]
+    alerts = str([m.as_string() for m in deployment.smtp.messages]) + str(deployment.webhook.requests)
+    found += ["alerts" for secret in spellings if secret in alerts]
+    assert found == []
+    assert len(log_text) > 1000  # the job log was read
+    assert any(files for _, _, files in os.walk(deployment.airflow.home / "logs"))  # and the logs
+
+
+def test_a_task_killed_mid_write_leaves_no_partial_week(deployment, scheduled_run):
+    """SIGKILL the weather task of one station while its upsert is open; the retry writes the whole week."""
+    week = ReportWeek(LATEST.start - dt.timedelta(days=28))
+    # 40,000 more farms around Seoul make station 108's write long enough to be caught in the middle.
+    rows = [
+        (f"S{n:05d}", f"서울 근교 {n}", 37.50 + (n % 200) * 0.001, 126.90 + (n // 200) * 0.0005, "Y")
+        for n in range(40_000)
+    ]
+    import sqlite3
+
+    with sqlite3.connect(deployment.farm_db) as conn:
+        conn.executemany(
+            "INSERT INTO TA_FARM (FARM_NO, FARM_NM, LAT, LON, USE_YN) VALUES (?, ?, ?, ?, ?)", rows
+        )
+    try:
+        journal = deployment.farm_db.with_name(deployment.farm_db.name + "-journal")
+        run_id = deployment.airflow.trigger(conf={"week": week.start.isoformat()})
+        ti = None
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            tis = deployment.airflow.task_instances(run_id)
+            ti = next(
+                (
+                    t
+                    for t in tis
+                    if t["task_id"] == FETCH_TASK
+                    and (t["rendered_map_index"] or "").startswith("108 ")
+                    and t["state"] == "running"
+                    and t.get("pid")
+                ),
+                None,
+            )
+            if ti and journal.exists():
+                break
+            time.sleep(0.05)
+        assert ti, "station 108's task was not seen running"
+        assert journal.exists(), "station 108 was not caught writing"
+        os.kill(ti["pid"], signal.SIGKILL)
+        assert journal.exists()  # a hot journal: the killed transaction never committed
+        first, last = week.start.isoformat(), week.end.isoformat()
+        seoul = deployment.sql(
+            "SELECT COUNT(*) FROM TM_WEATHER WHERE FARM_NO LIKE 'S%' AND WEATHER_DATE BETWEEN ? AND ?",
+            (first, last),
+        )
+        assert seoul == [(0,)], "rows of the killed write are visible"
+        assert deployment.airflow.wait_for_run(run_id, timeout=600) == "success"
+        tries = [
+            t["try_number"]
+            for t in deployment.airflow.task_instances(run_id)
+            if t["task_id"] == FETCH_TASK and t["rendered_map_index"].startswith("108 ")
+        ]
+        assert tries == [2]
+        counts = deployment.sql(
+            "SELECT COUNT(*), COUNT(DISTINCT FARM_NO) FROM TM_WEATHER WHERE WEATHER_DATE BETWEEN ? AND ?",
+            (first, last),
+        )
+        assert counts == [(40_044 * 7, 40_044)]
+    finally:
+        with sqlite3.connect(deployment.farm_db) as conn:
+            conn.execute("DELETE FROM TA_FARM WHERE FARM_NO LIKE 'S%'")

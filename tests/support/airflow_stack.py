@@ -1,0 +1,175 @@
+"""A real Airflow deployment on loopback for tests: API server, scheduler, DAG processor and triggerer as
+their own processes, driven through the public REST API (and the CLI where operators use it)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from include.ins_report.localdev import ROOT, airflow_env
+from include.ins_report.settings import DAG_ID
+from tests.support.receivers import free_port
+
+USER, PASSWORD = "admin", "admin"
+FINISHED = {"success", "failed"}
+
+
+class AirflowStack:
+    def __init__(self, home: Path, env: dict[str, str], components: tuple[str, ...] | None = None) -> None:
+        self.home = home
+        self.port = free_port()
+        self.env = {**os.environ, **airflow_env(home, api_port=self.port), **env}
+        self.env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.components = components or ("api-server", "scheduler", "dag-processor", "triggerer")
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._token: str | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    def airflow(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        airflow_bin = str(Path(sys.executable).with_name("airflow"))
+        return subprocess.run(
+            [airflow_bin, *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+        )
+
+    def start(self) -> AirflowStack:
+        (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        Path(self.env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).write_text(
+            json.dumps({USER: PASSWORD})
+        )
+        self.airflow("db", "migrate")
+        for component in self.components:
+            self.start_component(component)
+        self._wait(lambda: requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok, 120, "API server")
+        self._wait(lambda: self.get(f"dags/{DAG_ID}").get("dag_id") == DAG_ID, 120, "DAG parsed")
+        return self
+
+    def start_component(self, component: str, *extra: str, name: str | None = None) -> subprocess.Popen:
+        name = name or component.replace(" ", "-")
+        args = component.split()
+        if component == "api-server":
+            args += ["--host", "127.0.0.1", "--port", str(self.port)]
+        airflow_bin = str(Path(sys.executable).with_name("airflow"))
+        log = (self.home / "logs" / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [airflow_bin, *args, *extra],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def stop_component(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            with contextlib.suppress(ProcessLookupError):
+                self.stop_component(name)
+
+    def __enter__(self) -> AirflowStack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @staticmethod
+    def _wait(check, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                if check():
+                    return
+            except (requests.RequestException, KeyError, ValueError) as exc:
+                last = exc
+            time.sleep(1)
+        raise TimeoutError(f"{what}: not ready within {timeout:.0f} s ({last})")
+
+    # --- REST API ----------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        if not self._token:
+            response = requests.post(
+                f"{self.url}/auth/token", json={"username": USER, "password": PASSWORD}, timeout=10
+            )
+            response.raise_for_status()
+            self._token = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = requests.request(
+            method, f"{self.url}/api/v2/{path}", headers=self._headers(), timeout=30, **kwargs
+        )
+        if not response.ok:
+            raise AssertionError(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
+        return response.json() if response.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def unpause(self) -> None:
+        self.request("PATCH", f"dags/{DAG_ID}", json={"is_paused": False})
+
+    def trigger(self, conf: dict | None = None, logical_date: str | None = None) -> str:
+        body = {"logical_date": logical_date, "conf": conf or {}}
+        return self.request("POST", f"dags/{DAG_ID}/dagRuns", json=body)["dag_run_id"]
+
+    def runs(self) -> list[dict]:
+        return self.get(f"dags/{DAG_ID}/dagRuns", order_by="run_after", limit=100)["dag_runs"]
+
+    def run_state(self, run_id: str) -> str:
+        return self.get(f"dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+
+    def wait_for_run(self, run_id: str, timeout: float = 300) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.run_state(run_id)
+            if state in FINISHED:
+                return state
+            time.sleep(2)
+        raise TimeoutError(f"run {run_id} still {state} after {timeout:.0f} s; see {self.home / 'logs'}")
+
+    def task_instances(self, run_id: str) -> list[dict]:
+        return self.get(f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", limit=1000)["task_instances"]
+
+    def clear(self, run_id: str, task_ids: list | None, *, include_downstream: bool = True) -> list[dict]:
+        """POST clearTaskInstances like the UI: task ids or [task_id, map_index] pairs; None = every task."""
+        body = {
+            "dag_run_id": run_id,
+            "task_ids": task_ids,
+            "dry_run": False,
+            "only_failed": False,
+            "include_downstream": include_downstream,
+        }
+        return self.request("POST", f"dags/{DAG_ID}/clearTaskInstances", json=body)["task_instances"]

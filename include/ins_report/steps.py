@@ -237,7 +237,9 @@ def weather_rows(
     ]
 
 
-def collect_station_weather(ctx: StepContext, location: WeatherLocation) -> dict:
+def collect_station_weather(
+    ctx: StepContext, location: WeatherLocation, now: dt.datetime | None = None
+) -> dict:
     """One API call for the location's week; one TM_WEATHER row per farm per observed day."""
     started = now_text()
     provider = AsosWeatherProvider(ctx.settings)
@@ -245,7 +247,8 @@ def collect_station_weather(ctx: StepContext, location: WeatherLocation) -> dict
     observed = {obs.day for obs in observations}
     missing = [day.isoformat() for day in ctx.week.days if day not in observed]
     deadline = publication_window_end(ctx.week, ctx.settings)
-    if ctx.week.end.isoformat() in missing and pendulum.now(TIMEZONE) < deadline:
+    moment = pendulum.instance(now) if now else pendulum.now(TIMEZONE)
+    if ctx.week.end.isoformat() in missing and moment < deadline:
         # Sunday missing inside the waiting window means "not published yet" (NO_DATA): Airflow retries
         # the task later. Gaps earlier in the week, or after the window, are written as they are and the
         # completeness gate decides.

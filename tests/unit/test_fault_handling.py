@@ -1,0 +1,183 @@
+"""Each API fault, injected by the emulator, against the real clients: retried, failed at once with a
+message that says what to fix, or accepted as missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pendulum
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.ins_report.emulator import start_emulator
+from include.ins_report.farms import WeatherLocation
+from include.ins_report.settings import Settings
+from include.ins_report.sources.errors import PermanentApiError, TransientApiError
+from include.ins_report.sources.kma_asos import AsosWeatherProvider
+from include.ins_report.sources.kosis import KosisClient, Series
+from include.ins_report.steps import StepContext, collect_station_weather, weather_published
+from include.ins_report.week import ReportWeek
+
+ATTEMPTS = 3
+SETTINGS = Settings(http_attempts=ATTEMPTS, http_backoff_seconds=0.01, http_timeout_seconds=1.0)
+WEEK = ReportWeek(dt.date(2026, 11, 16))
+SERIES = Series("cpi", "101", "DT_1J22003", "T", ("A01114+",), "M", 1)
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    handle = start_emulator()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def api(emulator, monkeypatch):
+    emulator.reset()
+    for conn, key in (("KMA_API", "dev-kma-key"), ("KOSIS_API", "dev-kosis-key")):
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn}",
+            json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": emulator.port, "password": key}),
+        )
+    yield emulator
+    emulator.configure(now=None, publish_hour=9)
+
+
+def kma_calls(emulator) -> int:
+    return emulator.stats()["kma"]["requests"]
+
+
+def fetch_week(settings: Settings = SETTINGS):
+    return AsosWeatherProvider(settings).fetch_days("108", WEEK.start, WEEK.end)
+
+
+RETRIED = ["not_published", "quota_xml_200", "quota_xml_429", "html_502", "http_500", "http_429", "empty_200",
+           "malformed_json", "reset_connection"]  # fmt: skip
+FAIL_AT_ONCE = {
+    "key_xml_200": "SERVICE_KEY_IS_NOT_REGISTERED_ERROR: the service key is not registered",
+    "key_xml_403": "SERVICE_KEY_IS_NOT_REGISTERED_ERROR",
+    "key_json_403": "SERVICE_KEY_IS_NOT_REGISTERED_ERROR",
+    "unauthorized_401_text": "check the kma_api connection's key",
+    "too_old": "invalid request parameter",
+}
+
+
+@pytest.mark.parametrize("scenario", RETRIED)
+def test_kma_transient_faults_are_retried_then_fail(api, scenario):
+    api.add_fault("kma", scenario, count=None)
+    with pytest.raises(TransientApiError):
+        fetch_week()
+    assert kma_calls(api) == ATTEMPTS
+
+
+@pytest.mark.parametrize("scenario", RETRIED)
+def test_kma_transient_faults_recover_on_retry(api, scenario):
+    api.add_fault("kma", scenario, count=1)
+    assert len(fetch_week()) == 7
+    assert kma_calls(api) == 2
+
+
+def test_kma_timeout_is_retried(api):
+    api.add_fault("kma", "timeout", count=1, seconds=3)
+    assert len(fetch_week()) == 7
+    assert kma_calls(api) == 2
+
+
+@pytest.mark.parametrize(("scenario", "message"), FAIL_AT_ONCE.items())
+def test_kma_permanent_faults_fail_at_once_with_what_to_fix(api, scenario, message):
+    api.add_fault("kma", scenario, count=None)
+    with pytest.raises(PermanentApiError, match=message) as raised:
+        fetch_week()
+    assert isinstance(raised.value, AirflowFailException)  # Airflow does not retry the task either
+    assert kma_calls(api) == 1
+    assert "dev-kma-key" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "days"), [("nodata", 0), ("item_empty_string", 0), ("item_missing", 0), ("item_object", 1)]
+)
+def test_kma_shapes_accepted_as_missing(api, scenario, days):
+    api.add_fault("kma", scenario, count=None)
+    assert len(fetch_week()) == days
+    assert kma_calls(api) == 1
+
+
+def test_kma_empty_values_are_unknown_not_zero(api):
+    api.add_fault("kma", "empty_values", count=None)
+    observations = fetch_week()
+    assert len(observations) == 7
+    assert all(obs.avg_ta is None and obs.max_ta is None and obs.avg_rhm is None for obs in observations)
+
+
+KOSIS_RETRIED = ["http_500", "malformed_json", "empty_200", "reset_connection"]
+
+
+@pytest.mark.parametrize("scenario", KOSIS_RETRIED)
+def test_kosis_transient_faults_are_retried(api, scenario):
+    api.add_fault("kosis", scenario, count=None)
+    with pytest.raises(TransientApiError):
+        KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    assert api.stats()["kosis"]["requests"] == ATTEMPTS
+
+
+def test_kosis_err_body_server_error_is_retried_and_recovers(api):
+    api.add_fault("kosis", "err_json", count=1)
+    assert len(KosisClient(SETTINGS).fetch(SERIES, ["202610"])) == 1
+    assert api.stats()["kosis"]["requests"] == 2
+
+
+def test_kosis_key_error_fails_at_once(api):
+    api.add_fault("kosis", "err_json", count=None, err="10", errMsg="인증KEY가 유효하지 않습니다.")
+    with pytest.raises(PermanentApiError, match="kosis_api connection's password"):
+        KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    assert api.stats()["kosis"]["requests"] == 1
+
+
+def test_kosis_loose_json_is_accepted(api):
+    api.add_fault("kosis", "loose_json", count=None)
+    rows = KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    assert [(row.category_id, row.period) for row in rows] == [("A01114", "202610")]
+
+
+def test_kosis_future_period_is_empty(api):
+    assert KosisClient(SETTINGS).fetch(SERIES, ["209912"]) == []
+
+
+# --- not yet published: wait within the window, then fail -------------------------------------------
+
+
+def ctx(settings: Settings = SETTINGS) -> StepContext:
+    return StepContext(run_id="test", week=WEEK, settings=settings)
+
+
+def test_sunday_not_published_at_monday_0200_means_wait(api):
+    api.configure(now="2026-11-23T02:00:00+09:00")
+    assert weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 2, tz="Asia/Seoul")) is False
+    api.configure(now="2026-11-23T09:30:00+09:00")
+    assert weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 9, 30, tz="Asia/Seoul")) is True
+
+
+def test_not_published_after_the_window_fails_with_what_was_waited_for(api):
+    api.configure(now="2026-11-23T12:05:00+09:00", publish_hour=13)
+    with pytest.raises(AirflowFailException, match=r"not published by 2026-11-23 12:00 KST"):
+        weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 12, 5, tz="Asia/Seoul"))
+
+
+def test_the_window_is_configuration(api):
+    api.configure(now="2026-11-23T12:05:00+09:00", publish_hour=13)
+    late = Settings(http_attempts=1, http_backoff_seconds=0.01, publication_wait_until="15:00")
+    assert weather_published(ctx(late), now=pendulum.datetime(2026, 11, 23, 12, 5, tz="Asia/Seoul")) is False
+
+
+def test_a_permanent_error_while_waiting_fails_at_once(api):
+    api.add_fault("kma", "key_xml_200", count=None)
+    with pytest.raises(PermanentApiError):
+        weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 2, tz="Asia/Seoul"))
+
+
+def test_station_fetch_missing_sunday_inside_the_window_is_retried_later(api):
+    api.configure(now="2026-11-23T08:00:00+09:00")  # Saturday published, Sunday not yet
+    location = WeatherLocation("108", "서울", ("F1",))
+    with pytest.raises(TransientApiError, match="2026-11-22 not published yet"):
+        collect_station_weather(ctx(), location, now=pendulum.datetime(2026, 11, 23, 8, tz="Asia/Seoul"))

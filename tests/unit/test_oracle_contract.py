@@ -1,0 +1,498 @@
+"""The Oracle path without an Oracle: what the app sends to python-oracledb, recorded by a fake driver.
+
+A real ``oracle`` Airflow connection (JSON in ``AIRFLOW_CONN_FARM_DB``) resolves to the real
+``OracleHook`` of the provider; only ``oracledb.connect`` is replaced, by :class:`RecordingOracle`. The
+tests pin the statements (the files' exact text), the bind names and values, the executemany batches,
+commit/rollback/close, and the procedure call the provider builds (``OracleHook.callproc`` in
+apache-airflow-providers-oracle 4.7.1: ``BEGIN <name>(:1,:2); END;`` with a list of positional values,
+executed with autocommit on; see ``test_callproc_statement_is_built_by_the_provider``).
+
+Nothing here shows how Oracle itself answers; ``tests/oracle`` does that against a real database.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import oracledb
+import pendulum
+import pytest
+from airflow.providers.oracle.hooks.oracle import OracleHook
+
+from include.ins_report import steps
+from include.ins_report.settings import JOB_NAME, Settings
+from include.ins_report.sources import kosis
+from include.ins_report.sqlfiles import load_sql, split_statements
+from include.ins_report.warehouse import BATCH_SIZE, Warehouse
+from include.ins_report.week import KST, ReportWeek, resolve_report_week
+
+# The documented farm_db connection (README.md): thin mode, service name in extra, schema empty.
+FARM_DB = {
+    "conn_type": "oracle",
+    "login": "ins_app",
+    "password": "p@ss/w:rd",
+    "host": "dbhost",
+    "port": 1521,
+    "extra": {"service_name": "ORCLPDB1"},
+}
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+# --- the recording fake of python-oracledb -------------------------------------------------------------
+
+
+class FakeVar:
+    """What ``cursor.bindvars`` holds after a PL/SQL call: the bound value, read back by callproc."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def getvalue(self) -> Any:
+        return self.value
+
+
+class FakeDatabaseError(oracledb.DatabaseError):
+    pass
+
+
+class RecordingOracle:
+    """Stands in for ``oracledb.connect``; every connection and cursor call lands in ``events``.
+
+    ``responder(sql, params)`` gives the rows of a query; ``failure(method, sql, params)`` may return an
+    exception to raise from ``execute``/``executemany`` instead of recording a success.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        self.responder: Callable[[str, Any], list[tuple]] = lambda sql, params: []
+        self.failure: Callable[[str, str, Any], Exception | None] = lambda method, sql, params: None
+
+    def connect(self, **kwargs: Any) -> FakeConnection:
+        self.events.append(("connect", kwargs))
+        return FakeConnection(self)
+
+    # --- views of the record ---
+    def kinds(self) -> list[str]:
+        return [event[0] for event in self.events]
+
+    def statements(self) -> list[tuple]:
+        return [event for event in self.events if event[0] in ("execute", "executemany")]
+
+    def sessions(self) -> list[list[tuple]]:
+        """The events split per connection (each starts with connect)."""
+        result: list[list[tuple]] = []
+        for event in self.events:
+            if event[0] == "connect":
+                result.append([])
+            result[-1].append(event)
+        return result
+
+
+class FakeConnection:
+    def __init__(self, recorder: RecordingOracle) -> None:
+        self.__dict__["_recorder"] = recorder
+        self.__dict__["autocommit"] = False
+
+    def __setattr__(self, name: str, value: Any) -> None:  # autocommit, current_schema, module
+        self._recorder.events.append(("set", name, value))
+        self.__dict__[name] = value
+
+    def cursor(self) -> FakeCursor:
+        self._recorder.events.append(("cursor",))
+        return FakeCursor(self._recorder)
+
+    def commit(self) -> None:
+        self._recorder.events.append(("commit",))
+
+    def rollback(self) -> None:
+        self._recorder.events.append(("rollback",))
+
+    def close(self) -> None:
+        self._recorder.events.append(("close",))
+
+
+class FakeCursor:
+    def __init__(self, recorder: RecordingOracle) -> None:
+        self._recorder = recorder
+        self._rows: list[tuple] = []
+        self.description: list[tuple] | None = None
+        self.rowcount = -1
+        self.bindvars: list | dict | None = None
+
+    def execute(self, sql: str, parameters: Any = None) -> None:
+        error = self._recorder.failure("execute", sql, parameters)
+        if error is not None:
+            raise error
+        self._recorder.events.append(("execute", sql, copy.deepcopy(parameters)))
+        is_query = sql.lstrip().upper().startswith(("SELECT", "WITH"))
+        self._rows = list(self._recorder.responder(sql, parameters) or []) if is_query else []
+        self.description = [("COLUMN",)] if is_query else None
+        self.rowcount = 0
+        if isinstance(parameters, list):
+            self.bindvars = [FakeVar(value) for value in parameters]
+        elif isinstance(parameters, dict):
+            self.bindvars = {name: FakeVar(value) for name, value in parameters.items()}
+
+    def executemany(self, sql: str, seq: list) -> None:
+        error = self._recorder.failure("executemany", sql, seq)
+        if error is not None:
+            raise error
+        self._recorder.events.append(("executemany", sql, copy.deepcopy(list(seq))))
+        self.rowcount = len(seq)
+
+    def fetchall(self) -> list[tuple]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> tuple | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def close(self) -> None:
+        self._recorder.events.append(("cursor.close",))
+
+
+@pytest.fixture
+def oracle(monkeypatch) -> RecordingOracle:
+    """The fake driver behind a real ``oracle`` connection named farm_db (the default conn id)."""
+    recorder = RecordingOracle()
+    monkeypatch.setattr(oracledb, "connect", recorder.connect)
+
+    def no_thick_mode(**kwargs: Any) -> None:
+        raise AssertionError("thick mode must not be initialised: the project runs python-oracledb thin")
+
+    monkeypatch.setattr(oracledb, "init_oracle_client", no_thick_mode)
+    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps(FARM_DB))
+    monkeypatch.setenv("INS_LEGACY_JOB_GUARD", "off")  # the guard has its own tests (test_cutover.py)
+    return recorder
+
+
+def file_binds(name: str) -> set[str]:
+    code = re.sub(r"'[^']*'", "''", load_sql("oracle", name))
+    return set(re.findall(r"(?<![:\w]):([A-Za-z_]\w*)", code))
+
+
+QUERY_SESSION = ["connect", "cursor", "execute", "commit", "close"]
+WRITE_SESSION = ["connect", "cursor", "executemany", "commit", "close"]
+
+
+# --- connection ----------------------------------------------------------------------------------------
+
+
+def test_documented_connection_is_thin_with_service_name_and_no_current_schema(oracle):
+    wh = Warehouse("farm_db")
+    assert wh.dialect.name == "oracle"
+    assert isinstance(wh.hook, OracleHook)
+    wh.read_farms()
+    (connect,) = [event for event in oracle.events if event[0] == "connect"]
+    assert connect[1] == {
+        "user": "ins_app",
+        "password": "p@ss/w:rd",
+        "dsn": oracledb.makedsn("dbhost", 1521, service_name="ORCLPDB1"),
+    }
+    assert "SERVICE_NAME=ORCLPDB1" in connect[1]["dsn"]
+    assert not [event for event in oracle.events if event[:2] == ("set", "current_schema")]
+
+
+def test_uri_with_service_in_path_also_sets_current_schema(oracle, monkeypatch):
+    """Why README.md uses the JSON form: the path form switches the session to a schema of that name."""
+    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", "oracle://ins_app:pw@dbhost:1521/ORCLPDB1")
+    Warehouse("farm_db").read_farms()
+    assert ("set", "current_schema", "ORCLPDB1") in oracle.events
+
+
+# --- reads ---------------------------------------------------------------------------------------------
+
+
+def test_reads_send_the_file_statements_with_their_binds(oracle):
+    answers = {
+        "read_farms": [("F0001", "이천 한돈농장", 37.2724, 127.435, "Y")],
+        "weather_days": [("F0001", "2026-11-16"), ("F0001", "2026-11-17")],
+        "stats_periods": [("101/DT_1EO311", "202603", 2)],
+        "job_log_for_run": [
+            (7, "START_JOB", "SUCCESS", "2026-11-23 02:00:01", "2026-11-23 02:00:02", None, "m")
+        ],
+        "count_report_rows": [(45,)],
+    }
+    by_sql = {load_sql("oracle", name): rows for name, rows in answers.items()}
+    oracle.responder = lambda sql, params: by_sql[sql]
+    wh = Warehouse("farm_db")
+
+    assert wh.read_farms() == answers["read_farms"]
+    assert wh.weather_days("2026-11-16", "2026-11-22") == {("F0001", "2026-11-16"), ("F0001", "2026-11-17")}
+    assert wh.stats_periods("KOSIS", "Q", "202603", "202603") == {("101/DT_1EO311", "202603"): 2}
+    assert wh.job_log("run-1") == [
+        {
+            "log_id": 7,
+            "step": "START_JOB",
+            "status": "SUCCESS",
+            "started_at": "2026-11-23 02:00:01",
+            "ended_at": "2026-11-23 02:00:02",
+            "row_count": None,
+            "message": "m",
+        }
+    ]
+    assert wh.report_row_count("20261116") == 45
+
+    assert [[event[0] for event in session] for session in oracle.sessions()] == [QUERY_SESSION] * 5
+    assert [(sql, params) for _, sql, params in oracle.statements()] == [
+        (load_sql("oracle", "read_farms"), {}),
+        (load_sql("oracle", "weather_days"), {"week_start": "2026-11-16", "week_end": "2026-11-22"}),
+        (
+            load_sql("oracle", "stats_periods"),
+            {"source": "KOSIS", "period_type": "Q", "first_period": "202603", "last_period": "202603"},
+        ),
+        (load_sql("oracle", "job_log_for_run"), {"job_nm": JOB_NAME, "run_id": "run-1"}),
+        (load_sql("oracle", "count_report_rows"), {"p_week": "20261116"}),
+    ]
+    for _, sql, params in oracle.statements():
+        assert not sql.rstrip().endswith(";")
+        name = next(name for name in answers if load_sql("oracle", name) == sql)
+        assert set(params) == file_binds(name)  # python-oracledb refuses a bind the statement lacks
+
+
+# --- writes --------------------------------------------------------------------------------------------
+
+
+def weather_row(farm_no: str, day: str, avg_ta: float | None = 3.0) -> dict:
+    return {
+        "farm_no": farm_no, "weather_date": day, "point_id": "108", "avg_ta": avg_ta, "min_ta": -1.0,
+        "max_ta": 7.5, "avg_rhm": 60.0, "sum_rn": 0.0, "thi": 44.2, "source": "KMA_ASOS",
+        "collected_at": "2026-11-23 09:10:00", "run_id": "scheduled__2026-11-22T17:00:00+00:00",
+    }  # fmt: skip
+
+
+def test_weather_upsert_runs_in_batches_of_batch_size_in_one_transaction(oracle):
+    rows = [weather_row(f"F{index:05d}", "2026-11-16") for index in range(2 * BATCH_SIZE + 1)]
+    assert Warehouse("farm_db").upsert_weather(rows) == len(rows)
+    assert oracle.kinds() == [
+        "connect",
+        "cursor",
+        "executemany",
+        "executemany",
+        "executemany",
+        "commit",
+        "close",
+    ]
+    batches = [params for _, _, params in oracle.statements()]
+    assert [len(batch) for batch in batches] == [BATCH_SIZE, BATCH_SIZE, 1]
+    assert [row for batch in batches for row in batch] == rows
+    assert {sql for _, sql, _ in oracle.statements()} == {load_sql("oracle", "upsert_weather")}
+    assert set(rows[0]) == file_binds("upsert_weather")
+
+
+def test_stats_upsert_binds(oracle):
+    row = {
+        "source": "KOSIS", "series_id": "101/DT_1EO311", "item_id": "T002", "item_nm": "사육마릿수",
+        "category_id": "00/00", "category_nm": "전국/합계", "period_type": "Q", "period": "202603",
+        "value": 11000000.0, "unit": "마리", "collected_at": "2026-11-23 02:00:00", "run_id": "r1",
+    }  # fmt: skip
+    Warehouse("farm_db").upsert_stats([row, {**row, "category_id": "41/00", "value": None}])
+    assert oracle.kinds() == WRITE_SESSION
+    ((_, sql, params),) = oracle.statements()
+    assert sql == load_sql("oracle", "upsert_stats")
+    assert params == [row, {**row, "category_id": "41/00", "value": None}]
+    assert set(row) == file_binds("upsert_stats")
+
+
+def test_nothing_to_write_opens_no_connection(oracle):
+    wh = Warehouse("farm_db")
+    assert wh.upsert_weather([]) == 0
+    assert wh.upsert_stats([]) == 0
+    assert oracle.events == []
+
+
+def test_job_log_row_binds(oracle):
+    Warehouse("farm_db").log_step(
+        run_id="r1",
+        report_week="20261116",
+        step="START_JOB",
+        status="SUCCESS",
+        started_at=None,
+        message="x" * 5000,
+    )
+    ((_, sql, params),) = oracle.statements()
+    assert sql == load_sql("oracle", "insert_job_log")
+    (row,) = params
+    assert set(row) == file_binds("insert_job_log")
+    assert row["started_at"] is None
+    assert TIMESTAMP.match(row["ended_at"])
+    assert row["job_nm"] == JOB_NAME
+    assert len(row["message"]) == 3900
+
+
+def test_a_failed_batch_is_rolled_back_and_the_connection_closed(oracle):
+    calls = []
+
+    def fail_second_batch(method: str, sql: str, params: Any) -> Exception | None:
+        calls.append(method)
+        return FakeDatabaseError("ORA-01400: cannot insert NULL") if len(calls) == 2 else None
+
+    oracle.failure = fail_second_batch
+    rows = [weather_row(f"F{index:05d}", "2026-11-16") for index in range(BATCH_SIZE + 1)]
+    with pytest.raises(oracledb.DatabaseError, match="ORA-01400"):
+        Warehouse("farm_db").upsert_weather(rows)
+    assert oracle.kinds() == ["connect", "cursor", "executemany", "rollback", "close"]
+
+
+def test_create_schema_executes_each_ddl_statement(oracle):
+    Warehouse("farm_db").create_schema()
+    statements = split_statements(load_sql("oracle", "schema"))
+    assert len(statements) == 6
+    assert [(sql, params) for _, sql, params in oracle.statements()] == [(sql, {}) for sql in statements]
+    assert oracle.kinds() == ["connect", "cursor", *["execute"] * 6, "commit", "close"]
+    assert all(not sql.rstrip().endswith(";") for sql in statements)
+
+
+# --- the report procedure through the steps ------------------------------------------------------------
+
+
+def kst(*args: int) -> pendulum.DateTime:
+    return pendulum.datetime(*args, tz=KST)
+
+
+RUNS = {
+    # run kind: (data_interval_end, week param, now for the param check, expected p_week)
+    "scheduled": (kst(2026, 11, 23, 2), None, None, "20261116"),
+    "manual": (kst(2026, 11, 26, 10, 30), "2026-11-02", kst(2026, 11, 26, 10, 30), "20261102"),
+    "backfill": (kst(2026, 10, 26, 2), None, None, "20261019"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RUNS))
+def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
+    end, param, now, expected = RUNS[kind]
+    week = resolve_report_week(end, param, now=now)
+    ctx = steps.StepContext(run_id=f"{kind}__run", week=week, settings=Settings())
+    oracle.responder = lambda sql, params: [(45,)]
+
+    result = steps.run_weekly_report(ctx)
+
+    call = f"SP_INS_WEEK_MAIN('WEEK', '{expected}')"
+    assert result == {"call": call, "report_rows": 45}
+    procedure, count, log = oracle.sessions()
+    assert procedure == [
+        ("connect", procedure[0][1]),
+        ("set", "autocommit", True),
+        ("cursor",),
+        ("execute", "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;", ["WEEK", expected]),
+        ("cursor.close",),
+        ("close",),
+    ]  # autocommit on: no explicit commit
+    assert count == [
+        ("connect", count[0][1]),
+        ("cursor",),
+        ("execute", load_sql("oracle", "count_report_rows"), {"p_week": expected}),
+        ("commit",),
+        ("close",),
+    ]
+    assert [event[0] for event in log] == WRITE_SESSION
+    (row,) = log[2][2]
+    assert row["step_nm"] == "RUN_WEEKLY_REPORT"
+    assert row["status"] == "SUCCESS"
+    assert row["report_week"] == expected
+    assert row["run_id"] == f"{kind}__run"
+    assert row["row_count"] == 45
+    assert row["message"] == f"{call} done"
+
+
+def test_configured_procedure_name_type_and_week_format(oracle):
+    settings = Settings(
+        report_procedure="INS.PKG_INS.SP_INS_WEEK_MAIN", report_proc_type="W", report_week_format="%Y-%m-%d"
+    )
+    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
+    oracle.responder = lambda sql, params: [(0,)]
+    steps.run_weekly_report(ctx)
+    assert oracle.statements()[0][1:] == (
+        "BEGIN INS.PKG_INS.SP_INS_WEEK_MAIN(:1,:2); END;",
+        ["W", "2026-11-16"],
+    )
+
+
+def test_callproc_statement_is_built_by_the_provider(oracle):
+    """The statement and values come from OracleHook.callproc itself (provider 4.7.1), not from our code."""
+    hook = OracleHook(oracle_conn_id="farm_db")
+    assert hook.callproc("SP_INS_WEEK_MAIN", autocommit=True, parameters=["WEEK", "20261116"]) == [
+        "WEEK",
+        "20261116",
+    ]
+    assert oracle.statements() == [("execute", "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;", ["WEEK", "20261116"])]
+
+
+def test_a_failing_procedure_fails_the_step_and_logs_no_success(oracle):
+    def fail_call(method: str, sql: str, params: Any) -> Exception | None:
+        if sql.startswith("BEGIN SP_INS_WEEK_MAIN"):
+            return FakeDatabaseError("ORA-20001: SP_INS_WEEK_MAIN: p_week is NULL")
+        return None
+
+    oracle.failure = fail_call
+    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings())
+    with pytest.raises(oracledb.DatabaseError, match="ORA-20001"):
+        steps.run_weekly_report(ctx)
+    assert oracle.kinds() == ["connect", "set", "cursor", "cursor.close", "close"]
+    assert not oracle.statements()  # no row count, no SUCCESS row in TS_INS_JOB_LOG
+
+
+def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
+    def missing_table(method: str, sql: str, params: Any) -> Exception | None:
+        if "TR_INS_WEEK_REPORT" in sql:
+            return FakeDatabaseError("ORA-00942: table or view does not exist")
+        return None
+
+    oracle.failure = missing_table
+    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings())
+    assert steps.run_weekly_report(ctx)["report_rows"] is None
+    count_session = oracle.sessions()[1]
+    assert [event[0] for event in count_session] == ["connect", "cursor", "rollback", "close"]
+    assert oracle.statements()[-1][2][0]["row_count"] is None
+
+
+# --- the completeness gate reads Oracle's converted dates ----------------------------------------------
+
+
+def test_check_collection_on_oracle(oracle):
+    week = ReportWeek(dt.date(2026, 11, 16))
+    settings = Settings()
+    series_list = kosis.load_series(settings.kosis_series_file)
+    farms = [
+        ("F0001", "이천 한돈농장", 37.2724, 127.435, "Y"),
+        ("F0002", "안성 청정양돈", 37.008, 127.2797, "Y"),
+    ]
+    days = [("F0001", day.isoformat()) for day in week.days] + [
+        ("F0002", day.isoformat()) for day in week.days
+    ]
+
+    def respond(sql: str, params: Any) -> list[tuple]:
+        if sql == load_sql("oracle", "read_farms"):
+            return farms
+        if sql == load_sql("oracle", "weather_days"):
+            return days
+        if sql == load_sql("oracle", "stats_periods"):
+            series = next(s for s in series_list if s.prd_se == params["period_type"])
+            return [(series.series_id, period, 3) for period in kosis.periods_for_week(series, week)]
+        raise AssertionError(sql)
+
+    oracle.responder = respond
+    result = steps.check_collection(steps.StepContext(run_id="r", week=week, settings=settings))
+    assert result["farms"] == 2
+    assert result["weather_rows"] == 14
+    reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]
+    assert (
+        load_sql("oracle", "weather_days"),
+        {"week_start": "2026-11-16", "week_end": "2026-11-22"},
+    ) in reads
+    stats_binds = [params for sql, params in reads if sql == load_sql("oracle", "stats_periods")]
+    assert stats_binds == [
+        {
+            "source": kosis.SOURCE,
+            "period_type": series.prd_se,
+            "first_period": min(kosis.periods_for_week(series, week)),
+            "last_period": max(kosis.periods_for_week(series, week)),
+        }
+        for series in series_list
+    ]
+    assert oracle.statements()[-1][0] == "executemany"  # CHECK_COLLECTION's row in the job log

@@ -14,6 +14,7 @@ import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report.alerts import Alert, send_alert
+from include.ins_report.cutover import check_legacy_job
 from include.ins_report.farms import FarmSelection, WeatherLocation, classify_farms
 from include.ins_report.settings import TIMEZONE, Settings
 from include.ins_report.sources import kosis
@@ -401,6 +402,8 @@ def run_weekly_report(ctx: StepContext) -> dict:
     settings = ctx.settings
     week_text = ctx.week.start.strftime(settings.report_week_format)
     warehouse = ctx.warehouse()
+    # Oracle: stops here (INS_LEGACY_JOB_GUARD=fail) or warns while JOB_INS_WEEKLY_REPORT is still enabled.
+    legacy_warning = check_legacy_job(warehouse)
     call = f"{settings.report_procedure}('{settings.report_proc_type}', '{week_text}')"
     log.info("calling %s", call)
     warehouse.run_report(settings.report_procedure, settings.report_proc_type, week_text)
@@ -409,7 +412,8 @@ def run_weekly_report(ctx: StepContext) -> dict:
     except Exception as exc:  # the customer's report table may differ from the reference one
         log.warning("report rows not counted: %s", exc)
         rows = None
-    ctx.log(warehouse, "RUN_WEEKLY_REPORT", started, rows, f"{call} done")
+    message = f"{call} done" + (f"; WARNING: {legacy_warning}" if legacy_warning else "")
+    ctx.log(warehouse, "RUN_WEEKLY_REPORT", started, rows, message)
     return {"call": call, "report_rows": rows}
 
 

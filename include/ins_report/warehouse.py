@@ -36,6 +36,12 @@ DIALECTS = {
 }
 
 
+def clip_utf8(text: str, limit: int = 3900) -> str:
+    """At most ``limit`` UTF-8 bytes: Oracle's VARCHAR2(4000) counts bytes, and Hangul takes three."""
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
+
+
 def now_text() -> str:
     """Timestamps in the farm database are KST wall-clock text, as the existing monitoring reads them."""
     return pendulum.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
@@ -130,7 +136,7 @@ class Warehouse:
                     "started_at": started_at,
                     "ended_at": now_text(),
                     "row_count": row_count,
-                    "message": message[:3900],
+                    "message": clip_utf8(message),
                 }
             ],
         )

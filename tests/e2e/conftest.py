@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
 from include.ins_report.farms import classify_farms
 from include.ins_report.localdev import SAMPLE_FARMS, connection_env, emulator_process, init_farm_db
 from include.ins_report.settings import DAG_ID
 from tests.conftest import ROOT
+from tests.support.deployment import DeploymentAccess
 from tests.support.receivers import SmtpReceiver, WebhookReceiver
 
 # Fail fast in tests: API retries are short, task retries off (their policy is tested separately).
@@ -28,16 +28,11 @@ TEST_SETTINGS = {
 
 
 @dataclass
-class Stack:
+class Stack(DeploymentAccess):
     farm_db: Path
     emulator_url: str
     smtp: SmtpReceiver
     webhook: WebhookReceiver
-
-    def emulator(self, method: str, path: str, payload: dict | None = None) -> dict:
-        response = requests.request(method, f"{self.emulator_url}/_emulator/{path}", json=payload, timeout=10)
-        response.raise_for_status()
-        return response.json() if response.content else {}
 
     def run_week(self, week: str):
         """One DAG run through Airflow for ``week``; returns the DagRun."""

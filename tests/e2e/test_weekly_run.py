@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 import requests
@@ -17,8 +16,7 @@ WEEK_KEY = "20261116"
 
 
 def rows(stack, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(stack.farm_db) as conn:
-        return conn.execute(sql, params).fetchall()
+    return stack.sql(sql, params)
 
 
 def week_content(stack) -> dict[str, list[tuple]]:

@@ -3,15 +3,14 @@ the API emulators, a SQLite farm database and real alert receivers."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
 from include.ins_report.localdev import connection_env, emulator_process, init_farm_db
 from tests.support.airflow_stack import AirflowStack
+from tests.support.deployment import DeploymentAccess
 from tests.support.receivers import SmtpReceiver, WebhookReceiver
 
 # A key with characters that change under URL encoding: the secrets test looks for every spelling.
@@ -20,21 +19,12 @@ KOSIS_KEY = "kosis-SECRET-5d1e"
 
 
 @dataclass
-class Deployment:
+class Deployment(DeploymentAccess):
     airflow: AirflowStack
     farm_db: Path
     emulator_url: str
     smtp: SmtpReceiver
     webhook: WebhookReceiver
-
-    def emulator(self, method: str, path: str, payload: dict | None = None) -> dict:
-        response = requests.request(method, f"{self.emulator_url}/_emulator/{path}", json=payload, timeout=10)
-        response.raise_for_status()
-        return response.json() if response.content else {}
-
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with sqlite3.connect(self.farm_db) as conn:
-            return conn.execute(query, params).fetchall()
 
 
 @pytest.fixture(scope="package")

@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WEEK   ?=
 
-.PHONY: help venv run airflow test lint format clean
+.PHONY: help venv system-deps run airflow test bench lint format clean
 
 help:
 	@echo "make run [WEEK=YYYY-MM-DD]  one weekly run end to end on the embedded default, with a summary"
 	@echo "make airflow                 Airflow UI + scheduler locally with the API emulators (Ctrl-C stops)"
 	@echo "make test                    ruff (check + format) and the test suite"
+	@echo "make bench                   scale benchmark (1k/10k/100k farms + per-farm baseline), ~15 min"
 
 # Pinned install: requirements + the committed constraints file (a freeze of the verified environment).
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -22,6 +23,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The browser test drives Debian's chromium (Playwright never downloads a browser); CJK fonts for Korean labels.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto sans cjk'; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
 
 run: venv
 	$(BIN)/python scripts/run_week.py $(if $(WEEK),--week $(WEEK))
@@ -37,8 +45,11 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint system-deps
 	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf .local tests/artifacts

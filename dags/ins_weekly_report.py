@@ -22,6 +22,15 @@ A manual run may name the week with the `week` param (the Monday, `YYYY-MM-DD`).
 - **Missed weeks**: backfill them (`airflow backfill create`), one run per week; see the README.
 - **Farms excluded** (no or out-of-range coordinates, duplicated farm numbers) are listed in the
   `PLAN_WEATHER_LOCATIONS` row of `TS_INS_JOB_LOG`; fix them in `TA_FARM`.
+- **Alerts** (e-mail, Slack, webhook): one per failed run, naming the failed step (a weather station by its
+  label and farms), its error and what to clear; retries stay quiet until they are used up. If the run is
+  not finished by Monday 12:30 KST a deadline alert goes out even while it runs (`INS_REPORT_DEADLINE`).
+- **"Run SP_INS_WEEK_MAIN" failed with ORA-…**: the week's data is complete (the gate passed); `ORA-20xxx`
+  comes from the procedure itself. Fix the cause, then clear that task with *Downstream* ticked.
+- **Waiting for Sunday's weather** until Monday 12:00 KST is normal (KMA publishes around 09:00).
+- **Weather or statistics tasks stay *scheduled*** with nothing running: their API pool (`kma_api`,
+  `kosis_api`) is missing; create it with `python -m include.ins_report.pools --apply` (docs/scale-out.md).
+- **History**: `TS_INS_JOB_LOG`, one row per step outcome; docs/operations.md has the last-eight-weeks query.
 - **Who to ask**: the INS data platform team (owner of this DAG); farm master data: the farm-service team.
 """
 
@@ -34,8 +43,13 @@ from airflow.sdk import DAG, CronTriggerTimetable, Param, PokeReturnValue, TaskG
 from airflow.sdk import get_current_context as current_context
 
 from include.ins_report import steps
-from include.ins_report.callbacks import notify_admins, record_task_failure, record_task_retry
-from include.ins_report.farms import WeatherLocation
+from include.ins_report.callbacks import (
+    notify_admins,
+    record_task_failure,
+    record_task_retry,
+    report_deadline,
+    send_digest,
+)
 from include.ins_report.settings import DAG_ID, TIMEZONE, Settings
 
 SETTINGS = Settings.from_env()  # names and retry numbers only; no I/O at import time
@@ -71,26 +85,39 @@ with DAG(
         "on_failure_callback": record_task_failure,
         "on_retry_callback": record_task_retry,
     },
-    on_failure_callback=notify_admins,
+    on_failure_callback=notify_admins,  # one alert per failed run (dag-processor)
+    on_success_callback=send_digest,  # the weekly digest, when INS_DIGEST_CHANNELS names channels
+    # Not finished by Monday 12:30 KST (INS_REPORT_DEADLINE): the admins are alerted, running or stuck.
+    deadline=report_deadline(SETTINGS),
 ) as dag:
 
     @task(task_display_name="Start: record the run")
     def start_job() -> dict:
         return steps.start_job(steps.step_context(current_context()))
 
-    with TaskGroup("collect_stats", tooltip="KOSIS statistics into TA_STATS_DATA") as collect_stats:
+    with TaskGroup(
+        "collect_stats",
+        group_display_name="Collect statistics (KOSIS)",
+        tooltip="KOSIS statistics into TA_STATS_DATA",
+    ) as collect_stats:
 
-        @task(task_display_name="Fetch KOSIS series into TA_STATS_DATA")
+        @task(task_display_name="Fetch KOSIS series into TA_STATS_DATA", pool=SETTINGS.kosis_pool)
         def collect_kosis_series() -> dict:
             return steps.collect_kosis_series(steps.step_context(current_context()))
 
         collect_kosis_series()
 
-    with TaskGroup("collect_weather", tooltip="KMA ASOS daily weather into TM_WEATHER") as collect_weather:
+    with TaskGroup(
+        "collect_weather",
+        group_display_name="Collect weather (KMA ASOS)",
+        tooltip="KMA ASOS daily weather into TM_WEATHER",
+    ) as collect_weather:
 
         @task(task_display_name="Plan weather locations (farms to stations)")
         def plan_weather_locations() -> list[dict]:
-            return steps.plan_weather_locations(steps.step_context(current_context()))
+            context = current_context()
+            # Each location's farm list goes to an XCom of its own; the mapped list stays small.
+            return steps.plan_weather_locations(steps.step_context(context), publish=context["ti"].xcom_push)
 
         # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
         @task.sensor(
@@ -98,6 +125,7 @@ with DAG(
             mode="reschedule",
             poke_interval=SETTINGS.publication_poke_seconds,
             timeout=timedelta(days=2).total_seconds(),
+            pool=SETTINGS.kma_pool,
         )
         def wait_for_weather_publication() -> PokeReturnValue:
             return PokeReturnValue(is_done=steps.weather_published(steps.step_context(current_context())))
@@ -106,12 +134,14 @@ with DAG(
             task_display_name="Fetch station week into TM_WEATHER",
             # Rendered from the mapped argument, so the label shows while the task runs, not only after.
             map_index_template="{{ task.op_kwargs['location']['label'] }}",
-            max_active_tis_per_dagrun=4,
+            # At most the KMA pool's slots at once, across runs and workers (include/ins_report/pools.py).
+            pool=SETTINGS.kma_pool,
+            max_active_tis_per_dagrun=SETTINGS.kma_pool_slots,
         )
         def collect_station_weather(location: dict) -> dict:
             context = current_context()
             return steps.collect_station_weather(
-                steps.step_context(context), WeatherLocation.from_xcom(location)
+                steps.step_context(context), steps.planned_location(context["ti"], location)
             )
 
         locations = plan_weather_locations()

@@ -66,6 +66,10 @@ def main() -> int:
         passwords.write_text(json.dumps({USER: PASSWORD}))
     airflow_bin = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow_bin, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    # Without its pools the API tasks would wait in "scheduled" for ever.
+    subprocess.run(
+        [sys.executable, "-m", "include.ins_report.pools", "--apply"], env=env, cwd=ROOT, check=True
+    )
 
     processes: list[subprocess.Popen] = []
     with emulator_process(LOCAL_DIR) as emulator_port:

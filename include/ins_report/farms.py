@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from include.ins_report.stations import Station, nearest_station
+from include.ins_report.stations import Station, StationIndex
 
 # South Korea including Jeju, Ulleungdo and Dokdo, with a small margin. A farm outside is a data error.
 LAT_RANGE = (32.9, 38.7)
@@ -79,7 +82,13 @@ def classify_farms(rows: list[tuple]) -> FarmSelection:
 
 @dataclass(frozen=True)
 class WeatherLocation:
-    """One observation point and the farms it serves: one API call per week, one mapped task."""
+    """One observation point and the farms it serves: one API call per week, one mapped task.
+
+    Between the plan and the mapped tasks a location travels in two parts, so that no XCom grows with the
+    number of farms in all: the mapped task's argument is the small ``descriptor()`` (station, label, farm
+    count), and the farm numbers are one compressed XCom per location (``farms_xcom_key``,
+    ``pack_farm_nos``), pulled only by that location's task.
+    """
 
     point_id: str
     name: str
@@ -102,13 +111,42 @@ class WeatherLocation:
     def from_xcom(cls, data: dict) -> WeatherLocation:
         return cls(str(data["point_id"]), str(data["name"]), tuple(str(no) for no in data["farm_nos"]))
 
+    def descriptor(self) -> dict:
+        """The mapped task's argument: everything but the farm numbers."""
+        return {
+            "point_id": self.point_id,
+            "name": self.name,
+            "label": self.label,
+            "farms": len(self.farm_nos),
+        }
+
+    @property
+    def farms_xcom_key(self) -> str:
+        return farms_xcom_key(self.point_id)
+
+
+def farms_xcom_key(point_id: str) -> str:
+    """XCom key (on the plan task) of one location's farm numbers."""
+    return f"farms_{point_id}"
+
+
+def pack_farm_nos(farm_nos: tuple[str, ...] | list[str]) -> str:
+    """Farm numbers as compact text for an XCom: zlib-compressed JSON, base64 (about 3.5 bytes a farm)."""
+    raw = json.dumps(list(farm_nos), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+def unpack_farm_nos(packed: str) -> tuple[str, ...]:
+    return tuple(str(no) for no in json.loads(zlib.decompress(base64.b64decode(packed)).decode("utf-8")))
+
 
 def weather_locations(farms: list[Farm], stations: list[Station]) -> list[WeatherLocation]:
     """Group farms by their nearest station, ordered by station id."""
     by_station: dict[str, list[str]] = defaultdict(list)
     station_by_id = {station.stn_id: station for station in stations}
+    index = StationIndex(stations)
     for farm in farms:
-        station, _distance = nearest_station(farm.lat, farm.lon, stations)
+        station, _distance = index.nearest(farm.lat, farm.lon)
         by_station[station.stn_id].append(farm.farm_no)
     return [
         WeatherLocation(stn_id, station_by_id[stn_id].name, tuple(sorted(farm_nos)))

@@ -45,10 +45,12 @@ def airflow_env(airflow_home: Path, api_port: int = 8080) -> dict[str, str]:
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        "AIRFLOW__API__DEFAULT_UI_TIMEZONE": TIMEZONE,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(airflow_home / "passwords.json"),
         "INS_AIRFLOW_BASE_URL": f"http://127.0.0.1:{api_port}",
+        # The emulator enforces no request rate unless told to: no client-side pacing by default here.
+        "INS_KMA_CALLS_PER_SECOND": os.environ.get("INS_KMA_CALLS_PER_SECOND", "0"),
+        "INS_KOSIS_CALLS_PER_SECOND": os.environ.get("INS_KOSIS_CALLS_PER_SECOND", "0"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
     }
 

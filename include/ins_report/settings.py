@@ -58,7 +58,14 @@ class Settings:
     kosis_conn_id: str = "kosis_api"
     smtp_conn_id: str = "smtp_alerts"
     webhook_conn_id: str = "alert_webhook"
+    slack_conn_id: str = "slack_alerts"
     alert_emails: list[str] = field(default_factory=lambda: ["ins-admins@example.com"])
+    # The weekly success digest goes to these channels (email, slack, webhook); empty: no digest.
+    digest_channels: list[str] = field(default_factory=list)
+    # The week's report must be finished by then, or the admins are alerted (Airflow deadline alert):
+    # "HH:MM" KST on the Monday of the scheduled run, a duration after the run is queued ("90s", "45m",
+    # "10h"), or "off".
+    report_deadline: str = "12:30"
     airflow_base_url: str = "http://localhost:8080"
 
     report_procedure: str = "SP_INS_WEEK_MAIN"
@@ -70,6 +77,18 @@ class Settings:
     http_attempts: int = 4
     http_backoff_seconds: float = 2.0
     http_timeout_seconds: float = 30.0
+
+    # API capacity (docs/performance.md): each API's calls run in an Airflow pool of this many slots (created
+    # by include/ins_report/pools.py), and every call holds its slot for slots/calls_per_second seconds, so
+    # all workers together stay under the provider's rate (0: no pacing). "default_pool" opts out of the
+    # dedicated pool.
+    kma_pool: str = "kma_api"
+    kma_pool_slots: int = 4
+    kma_calls_per_second: float = 10.0
+    kma_daily_quota: int = 10_000  # data.go.kr development keys; a plan needing more calls fails early
+    kosis_pool: str = "kosis_api"
+    kosis_pool_slots: int = 2
+    kosis_calls_per_second: float = 10.0
 
     # How long the Monday run waits for Sunday's ASOS values: until this time (KST) on the Monday after the
     # report week. Values of day D are published around D+1 09:00 KST.
@@ -93,7 +112,10 @@ class Settings:
             kosis_conn_id=_env("INS_KOSIS_CONN_ID", cls.kosis_conn_id),
             smtp_conn_id=_env("INS_SMTP_CONN_ID", cls.smtp_conn_id),
             webhook_conn_id=_env("INS_WEBHOOK_CONN_ID", cls.webhook_conn_id),
+            slack_conn_id=_env("INS_SLACK_CONN_ID", cls.slack_conn_id),
             alert_emails=_env_list("INS_ALERT_EMAILS", "ins-admins@example.com"),
+            digest_channels=_env_list("INS_DIGEST_CHANNELS", ""),
+            report_deadline=_env("INS_REPORT_DEADLINE", cls.report_deadline),
             airflow_base_url=_env("INS_AIRFLOW_BASE_URL", cls.airflow_base_url).rstrip("/"),
             report_procedure=_env("INS_REPORT_PROCEDURE", cls.report_procedure),
             report_proc_type=_env("INS_REPORT_PROC_TYPE", cls.report_proc_type),
@@ -103,6 +125,13 @@ class Settings:
             http_attempts=_env_int("INS_HTTP_ATTEMPTS", cls.http_attempts),
             http_backoff_seconds=_env_float("INS_HTTP_BACKOFF_SECONDS", cls.http_backoff_seconds),
             http_timeout_seconds=_env_float("INS_HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
+            kma_pool=_env("INS_KMA_POOL", cls.kma_pool),
+            kma_pool_slots=_env_int("INS_KMA_POOL_SLOTS", cls.kma_pool_slots),
+            kma_calls_per_second=_env_float("INS_KMA_CALLS_PER_SECOND", cls.kma_calls_per_second),
+            kma_daily_quota=_env_int("INS_KMA_DAILY_QUOTA", cls.kma_daily_quota),
+            kosis_pool=_env("INS_KOSIS_POOL", cls.kosis_pool),
+            kosis_pool_slots=_env_int("INS_KOSIS_POOL_SLOTS", cls.kosis_pool_slots),
+            kosis_calls_per_second=_env_float("INS_KOSIS_CALLS_PER_SECOND", cls.kosis_calls_per_second),
             publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
             publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),
             publication_probe_station=_env("INS_PUBLICATION_PROBE_STATION", cls.publication_probe_station),

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report.alerts import Alert, send_alert
 from include.ins_report.cutover import check_legacy_job
-from include.ins_report.farms import FarmSelection, WeatherLocation, classify_farms
+from include.ins_report.farms import (
+    FarmSelection,
+    WeatherLocation,
+    classify_farms,
+    farms_xcom_key,
+    pack_farm_nos,
+    unpack_farm_nos,
+)
 from include.ins_report.settings import TIMEZONE, Settings
 from include.ins_report.sources import kosis
 from include.ins_report.sources.errors import ApiError, PermanentApiError, TransientApiError
@@ -154,13 +163,28 @@ def select_farms(warehouse: Warehouse) -> FarmSelection:
     return classify_farms(warehouse.read_farms())
 
 
-def plan_weather_locations(ctx: StepContext) -> list[dict]:
-    """Active, usable farms grouped by their weather location; exclusions are logged with reasons."""
+PLAN_TASK_ID = "collect_weather.plan_weather_locations"
+
+
+def plan_weather_locations(ctx: StepContext, publish: Callable[..., Any] | None = None) -> list[dict]:
+    """Active, usable farms grouped by their weather location; exclusions are logged with reasons.
+
+    With ``publish`` (the task instance's ``xcom_push``), each location's farm numbers are published as one
+    compact XCom of their own and the returned list, which the weather task is mapped over, holds only
+    each location's descriptor: its size does not grow with the farms. Without it, the farm numbers are
+    inline (``WeatherLocation.to_xcom``).
+    """
     started = now_text()
     warehouse = ctx.warehouse()
     selection = select_farms(warehouse)
     provider = AsosWeatherProvider(ctx.settings)
     locations = provider.locations(selection.valid)
+    calls = len(locations) + 1  # one per location and week, plus the publication probe
+    if calls > ctx.settings.kma_daily_quota:
+        raise AirflowFailException(
+            f"the week needs {calls} KMA calls ({len(locations)} weather locations), more than the daily "
+            f"quota of {ctx.settings.kma_daily_quota} (INS_KMA_DAILY_QUOTA): raise the key's quota first"
+        )
     for farm in selection.excluded:
         log.warning("farm %s (%s) excluded: %s", farm.farm_no or "?", farm.name, farm.reason)
     excluded = [f"{farm.farm_no or '?'} {farm.name}: {farm.reason}" for farm in selection.excluded]
@@ -170,7 +194,30 @@ def plan_weather_locations(ctx: StepContext) -> list[dict]:
         + (f" ({_listed(excluded)})" if excluded else "")
     )
     ctx.log(warehouse, "PLAN_WEATHER_LOCATIONS", started, len(selection.valid), message)
-    return [location.to_xcom() for location in locations]
+    if publish is None:
+        return [location.to_xcom() for location in locations]
+    for location in locations:
+        publish(key=location.farms_xcom_key, value=pack_farm_nos(location.farm_nos))
+    return [location.descriptor() for location in locations]
+
+
+def planned_location(ti: Any, location: dict) -> WeatherLocation:
+    """A weather task's location with its farm numbers, from its descriptor and the plan's XCom for it."""
+    if "farm_nos" in location:  # planned inline
+        return WeatherLocation.from_xcom(location)
+    packed = ti.xcom_pull(task_ids=PLAN_TASK_ID, key=farms_xcom_key(location["point_id"]), map_indexes=-1)
+    if not packed:
+        raise AirflowFailException(
+            f"{location['label']}: the plan's farm list for this location is missing; clear "
+            "plan_weather_locations with Downstream ticked"
+        )
+    farm_nos = unpack_farm_nos(packed)
+    if len(farm_nos) != location["farms"]:
+        raise AirflowFailException(
+            f"{location['label']}: the plan lists {len(farm_nos)} farms, the label {location['farms']}; "
+            "clear plan_weather_locations with Downstream ticked"
+        )
+    return WeatherLocation(str(location["point_id"]), str(location["name"]), farm_nos)
 
 
 def publication_window_end(week: ReportWeek, settings: Settings) -> pendulum.DateTime:
@@ -311,10 +358,17 @@ class Completeness:
 def measure_completeness(ctx: StepContext, warehouse: Warehouse) -> Completeness:
     """What the database holds for the week, against what the week needs (reads the database only)."""
     farms = select_farms(warehouse).valid
-    present = warehouse.weather_days(ctx.week.start.isoformat(), ctx.week.end.isoformat())
     days = [day.isoformat() for day in ctx.week.days]
+    # One small number per farm (a bit per day), read as a stream: memory grows with the farms, not with
+    # their rows (100,000 farms: a few MB instead of a few hundred).
+    present = warehouse.weather_day_masks(days)
+    everything = (1 << len(days)) - 1
     missing_weather = [
-        f"{farm.farm_no} {day}" for farm in farms for day in days if (farm.farm_no, day) not in present
+        f"{farm.farm_no} {day}"
+        for farm in farms
+        if present.get(farm.farm_no, 0) != everything
+        for index, day in enumerate(days)
+        if not present.get(farm.farm_no, 0) >> index & 1
     ]
     missing_stats: list[str] = []
     expected_periods = 0
@@ -325,7 +379,7 @@ def measure_completeness(ctx: StepContext, warehouse: Warehouse) -> Completeness
         missing_stats += [
             f"{series.series_id} {period}" for period in periods if not found.get((series.series_id, period))
         ]
-    weather_rows = sum(1 for farm in farms for day in days if (farm.farm_no, day) in present)
+    weather_rows = sum(present.get(farm.farm_no, 0).bit_count() for farm in farms)
     return Completeness(
         farms=len(farms),
         weather_rows=weather_rows,

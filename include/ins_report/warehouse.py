@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pendulum
@@ -19,6 +19,7 @@ from include.ins_report.settings import JOB_NAME, TIMEZONE
 from include.ins_report.sqlfiles import load_sql, split_statements
 
 BATCH_SIZE = 5000
+FETCH_SIZE = 5000  # rows per round trip when reading (python-oracledb's default is 100)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,47 @@ def clip_utf8(text: str, limit: int = 3900) -> str:
     """At most ``limit`` UTF-8 bytes: Oracle's VARCHAR2(4000) counts bytes, and Hangul takes three."""
     data = text.encode("utf-8")
     return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
+
+
+@dataclass
+class DbMetrics:
+    """This process's database work: statements sent (an ``executemany`` batch is one) and rows written."""
+
+    statements: int = 0
+    rows_written: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+METRICS = DbMetrics()
+
+
+class _CountingCursor:
+    """A DB-API cursor that counts the statements it sends into METRICS; everything else passes through."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        METRICS.statements += 1
+        return self._cursor.execute(*args, **kwargs)
+
+    def executemany(self, *args: Any, **kwargs: Any) -> Any:
+        METRICS.statements += 1
+        return self._cursor.executemany(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+        else:
+            setattr(self._cursor, name, value)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
 
 
 def now_text() -> str:
@@ -68,7 +110,8 @@ class Warehouse:
         """A cursor in one transaction: committed on success, rolled back on any error."""
         conn = self.hook.get_conn()
         try:
-            cursor = conn.cursor()
+            cursor = _CountingCursor(conn.cursor())
+            cursor.arraysize = FETCH_SIZE
             for statement in self.dialect.session_setup:
                 cursor.execute(statement)
             yield cursor
@@ -84,6 +127,13 @@ class Warehouse:
             cursor.execute(self.sql(name), params or {})
             return [tuple(row) for row in cursor.fetchall()]
 
+    def stream(self, name: str, params: dict | None = None) -> Iterator[tuple]:
+        """The rows of query ``name``, FETCH_SIZE at a time: for results too large to hold at once."""
+        with self.transaction() as cursor:
+            cursor.execute(self.sql(name), params or {})
+            while rows := cursor.fetchmany(FETCH_SIZE):
+                yield from (tuple(row) for row in rows)
+
     def write_many(self, name: str, rows: Sequence[dict]) -> int:
         """Run statement ``name`` for every row, in batches, all in one transaction."""
         if not rows:
@@ -92,6 +142,7 @@ class Warehouse:
         with self.transaction() as cursor:
             for start in range(0, len(rows), BATCH_SIZE):
                 cursor.executemany(statement, list(rows[start : start + BATCH_SIZE]))
+        METRICS.rows_written += len(rows)
         return len(rows)
 
     def run_script(self, name: str, params: dict) -> None:
@@ -149,6 +200,15 @@ class Warehouse:
     def weather_days(self, week_start: str, week_end: str) -> set[tuple[str, str]]:
         rows = self.query("weather_days", {"week_start": week_start, "week_end": week_end})
         return {(str(farm_no), str(day)) for farm_no, day in rows}
+
+    def weather_day_masks(self, days: Sequence[str]) -> dict[str, int]:
+        """For each farm with weather rows on ``days`` (consecutive ISO dates): bit i set if it has day i."""
+        position = {day: index for index, day in enumerate(days)}
+        masks: dict[str, int] = {}
+        for farm_no, day in self.stream("weather_days", {"week_start": days[0], "week_end": days[-1]}):
+            key = str(farm_no)
+            masks[key] = masks.get(key, 0) | 1 << position[str(day)]
+        return masks
 
     def stats_periods(
         self, source: str, period_type: str, first: str, last: str

@@ -24,6 +24,9 @@ TEST_SETTINGS = {
     "INS_HTTP_BACKOFF_SECONDS": "0.05",
     "INS_HTTP_TIMEOUT_SECONDS": "10",
     "INS_ALERT_EMAILS": "ops@example.com,farm-admin@example.com",
+    # dag.test() of a DAG with a deadline alert fails when the run succeeds (Airflow 3.3.2 looks the
+    # alert up by id in a DAG that holds its definition): the deadline is proven on the real stack.
+    "INS_REPORT_DEADLINE": "off",
 }
 
 

@@ -1,5 +1,10 @@
 """A real Airflow deployment on loopback for tests: API server, scheduler, DAG processor and triggerer as
-their own processes, driven through the public REST API (and the CLI where operators use it)."""
+their own processes, driven through the public REST API (and the CLI where operators use it).
+
+The executor is whatever ``env`` configures (LocalExecutor by default); with CeleryExecutor, start the
+workers with ``start_celery_worker``. The DAG's pools are created before anything starts, as every
+deployment must (include/ins_report/pools.py).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,13 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import requests
 
 from include.ins_report.localdev import ROOT, airflow_env
-from include.ins_report.settings import DAG_ID
+from include.ins_report.pools import pool_definitions
+from include.ins_report.settings import DAG_ID, Settings
 from tests.support.receivers import free_port
 
 USER, PASSWORD = "admin", "admin"
@@ -24,13 +31,21 @@ FINISHED = {"success", "failed"}
 
 
 class AirflowStack:
-    def __init__(self, home: Path, env: dict[str, str], components: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str],
+        components: tuple[str, ...] | None = None,
+        *,
+        dag_ids: tuple[str, ...] = (DAG_ID,),
+    ) -> None:
         self.home = home
         self.port = free_port()
         self.env = {**os.environ, **airflow_env(home, api_port=self.port), **env}
         self.env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
         self.url = f"http://127.0.0.1:{self.port}"
         self.components = components or ("api-server", "scheduler", "dag-processor", "triggerer")
+        self.dag_ids = dag_ids  # waited for at start-up
         self.processes: dict[str, subprocess.Popen] = {}
         self._token: str | None = None
 
@@ -54,13 +69,26 @@ class AirflowStack:
             json.dumps({USER: PASSWORD})
         )
         self.airflow("db", "migrate")
+        self.create_pools()
         for component in self.components:
             self.start_component(component)
         self._wait(lambda: requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok, 120, "API server")
-        self._wait(lambda: self.get(f"dags/{DAG_ID}").get("dag_id") == DAG_ID, 120, "DAG parsed")
+        for dag_id in self.dag_ids:
+            self._wait(lambda d=dag_id: self.get(f"dags/{d}").get("dag_id") == d, 120, f"DAG {dag_id} parsed")
         return self
 
-    def start_component(self, component: str, *extra: str, name: str | None = None) -> subprocess.Popen:
+    def create_pools(self) -> dict[str, dict]:
+        """The DAG's pools, from the same definitions the other launchers use."""
+        pools = pool_definitions(_settings(self.env))
+        if pools:
+            path = self.home / "pools.json"
+            path.write_text(json.dumps(pools))
+            self.airflow("pools", "import", str(path))
+        return pools
+
+    def start_component(
+        self, component: str, *extra: str, name: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
         name = name or component.replace(" ", "-")
         args = component.split()
         if component == "api-server":
@@ -69,7 +97,7 @@ class AirflowStack:
         log = (self.home / "logs" / f"{name}.log").open("ab")
         process = subprocess.Popen(
             [airflow_bin, *args, *extra],
-            env=self.env,
+            env={**self.env, **(env or {})},
             cwd=ROOT,
             stdout=log,
             stderr=log,
@@ -77,6 +105,23 @@ class AirflowStack:
         )
         self.processes[name] = process
         return process
+
+    def start_celery_worker(self, name: str, *, concurrency: int = 2, queues: str = "default") -> None:
+        """A Celery worker with its own name: TaskInstance.hostname shows the name of the worker that ran
+        it (tests/support/worker_hostname.py), and its log server gets its own port."""
+        self.start_component(
+            "celery worker",
+            "--celery-hostname", f"{name}@127.0.0.1",
+            "--concurrency", str(concurrency),
+            "--queues", queues,
+            "--without-mingle", "--without-gossip",
+            name=name,
+            env={
+                "INS_WORKER_NAME": name,
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.support.worker_hostname.worker_hostname",
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            },
+        )  # fmt: skip
 
     def stop_component(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name)
@@ -102,6 +147,9 @@ class AirflowStack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def alive(self, name: str) -> bool:
+        return name in self.processes and self.processes[name].poll() is None
 
     @staticmethod
     def _wait(check, timeout: float, what: str) -> None:
@@ -138,30 +186,36 @@ class AirflowStack:
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
 
-    def unpause(self) -> None:
-        self.request("PATCH", f"dags/{DAG_ID}", json={"is_paused": False})
+    def unpause(self, dag_id: str = DAG_ID) -> None:
+        self.request("PATCH", f"dags/{dag_id}", json={"is_paused": False})
 
-    def trigger(self, conf: dict | None = None, logical_date: str | None = None) -> str:
+    def trigger(self, conf: dict | None = None, logical_date: str | None = None, dag_id: str = DAG_ID) -> str:
         body = {"logical_date": logical_date, "conf": conf or {}}
-        return self.request("POST", f"dags/{DAG_ID}/dagRuns", json=body)["dag_run_id"]
+        return self.request("POST", f"dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
 
-    def runs(self) -> list[dict]:
-        return self.get(f"dags/{DAG_ID}/dagRuns", order_by="run_after", limit=100)["dag_runs"]
+    def runs(self, dag_id: str = DAG_ID) -> list[dict]:
+        return self.get(f"dags/{dag_id}/dagRuns", order_by="run_after", limit=100)["dag_runs"]
 
-    def run_state(self, run_id: str) -> str:
-        return self.get(f"dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+    def run_state(self, run_id: str, dag_id: str = DAG_ID) -> str:
+        return self.get(f"dags/{dag_id}/dagRuns/{run_id}")["state"]
 
-    def wait_for_run(self, run_id: str, timeout: float = 300) -> str:
+    def wait_for_run(self, run_id: str, timeout: float = 300, dag_id: str = DAG_ID, poll: float = 2) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = self.run_state(run_id)
+            state = self.run_state(run_id, dag_id)
             if state in FINISHED:
                 return state
-            time.sleep(2)
+            time.sleep(poll)
         raise TimeoutError(f"run {run_id} still {state} after {timeout:.0f} s; see {self.home / 'logs'}")
 
-    def task_instances(self, run_id: str) -> list[dict]:
-        return self.get(f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", limit=1000)["task_instances"]
+    def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict]:
+        """Every task instance of the run (the API pages by 100)."""
+        found: list[dict] = []
+        while True:
+            page = self.get(f"dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=100, offset=len(found))
+            found += page["task_instances"]
+            if not page["task_instances"] or len(found) >= page["total_entries"]:
+                return found
 
     def clear(self, run_id: str, task_ids: list | None, *, include_downstream: bool = True) -> list[dict]:
         """POST clearTaskInstances like the UI: task ids or [task_id, map_index] pairs; None = every task."""
@@ -173,3 +227,9 @@ class AirflowStack:
             "include_downstream": include_downstream,
         }
         return self.request("POST", f"dags/{DAG_ID}/clearTaskInstances", json=body)["task_instances"]
+
+
+def _settings(env: dict[str, str]) -> Settings:
+    """The INS settings as the deployment's processes will read them from ``env``."""
+    with mock.patch.dict(os.environ, {key: value for key, value in env.items() if key.startswith("INS_")}):
+        return Settings.from_env()

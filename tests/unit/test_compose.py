@@ -45,7 +45,7 @@ AIRFLOW_SERVICES = {
 SERVICES = {"postgres", "redis", "oracle", "ins-emulator", *AIRFLOW_SERVICES}
 EMULATOR_COMMAND = [
     "python", "-m", "include.ins_report.emulator",
-    "--host", "0.0.0.0", "--port", "8090", "--port-file", "/tmp/port",
+    "--host", "0.0.0.0", "--port", "8090",
 ]  # fmt: skip
 
 VARIABLE = re.compile(
@@ -225,6 +225,17 @@ def test_airflow_services_share_executor_mounts_and_pythonpath(compose):
     worker = compose["services"]["airflow-worker"]["depends_on"]
     assert worker["oracle"] == {"condition": "service_healthy"}
     assert worker["ins-emulator"] == {"condition": "service_healthy"}
+
+
+def test_init_migrates_and_creates_the_dags_pools(compose):
+    init = compose["services"]["airflow-init"]
+    script = init["command"][-1]
+    assert environment(init)["_AIRFLOW_DB_MIGRATE"] == "true"
+    # after the migration (the first /entrypoint call), before any scheduler can queue the API tasks
+    assert script.index("/entrypoint airflow version") < script.index(
+        "/entrypoint python -m include.ins_report.pools --apply"
+    )
+    assert (ROOT / "include" / "ins_report" / "pools.py").is_file()
 
 
 def test_connections_point_at_the_compose_services(compose):

@@ -36,7 +36,7 @@ def emulator():
 @pytest.fixture(autouse=True)
 def clean_emulator(emulator):
     emulator.reset()
-    emulator.configure(latency_ms=0, publish_hour=9, now=NOW, kosis_max_cells=40_000)
+    emulator.configure(latency_ms=0, publish_hour=9, now=NOW, kosis_max_cells=40_000, kma_rate_limit=None)
 
 
 def asos(emulator, timeout: float = 10, **overrides: object) -> requests.Response:
@@ -446,9 +446,63 @@ def test_config_endpoint_validates(emulator):
     for bad in ({"publish_hour": 24}, {"latency_ms": -1}, {"now": "yesterday"}, {"colour": "red"}):
         assert requests.post(f"{emulator.url}/_emulator/config", json=bad, timeout=5).status_code == 400
     config = requests.get(f"{emulator.url}/_emulator/config", timeout=5).json()
-    assert config == {"latency_ms": 0, "publish_hour": 9, "now": NOW, "kosis_max_cells": 40000}
+    assert config == {
+        "latency_ms": 0,
+        "publish_hour": 9,
+        "now": NOW,
+        "kosis_max_cells": 40000,
+        "kma_rate_limit": None,
+    }
     assert requests.get(f"{emulator.url}/_emulator/health", timeout=5).json() == {"status": "ok"}
     assert requests.get(f"{emulator.url}/_emulator/nothing", timeout=5).status_code == 404
+
+
+def test_rate_limit_answers_the_quota_error_beyond_n_calls_per_window(emulator):
+    emulator.configure(kma_rate_limit=[3, 0.5])
+    answers = [asos(emulator) for _ in range(5)]
+    assert [a.json()["response"]["header"]["resultCode"] for a in answers[:3]] == ["00", "00", "00"]
+    for refused in answers[3:]:
+        assert refused.status_code == 200
+        assert "<returnReasonCode>22</returnReasonCode>" in refused.text
+        assert "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR" in refused.text
+    assert kosis(emulator).status_code == 200  # the limit is KMA's
+    stats = emulator.stats()
+    assert stats["kma"]["rate_limited"] == 2
+    assert stats["kma"]["by_result"]["gateway:22"] == 2
+    time.sleep(0.55)  # the window slides: refused calls did not count
+    assert asos(emulator).json()["response"]["header"]["resultCode"] == "00"
+
+
+def test_a_refused_call_consumes_no_fault(emulator):
+    emulator.configure(kma_rate_limit=[1, 60])
+    add_fault(emulator, api="kma", scenario="http_500", match={"stnIds": "159"})
+    assert asos(emulator).status_code == 200
+    assert "<returnReasonCode>22</returnReasonCode>" in asos(emulator, stnIds="159").text
+    assert len(emulator.state.faults.list()) == 1
+    emulator.configure(kma_rate_limit=None)
+    assert asos(emulator, stnIds="159").status_code == 500
+
+
+def test_rate_limit_configuration_is_validated(emulator):
+    for bad in ([0, 1], [1, 0], [1], "ten", [1, 100_000]):
+        response = requests.post(f"{emulator.url}/_emulator/config", json={"kma_rate_limit": bad}, timeout=5)
+        assert response.status_code == 400, bad
+    response = requests.post(f"{emulator.url}/_emulator/config", json={"kma_rate_limit": "10/1"}, timeout=5)
+    assert response.json()["kma_rate_limit"] == [10, 1.0]
+
+
+def test_counters_show_peak_concurrency_and_the_days_asked_for():
+    import concurrent.futures
+
+    # A fresh emulator: a handler of another test may still be sleeping in a "timeout" fault.
+    with start_emulator(now=NOW, latency_ms=300) as fresh:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: asos(fresh), range(4)))
+        asos(fresh, startDt="20240707", endDt="20240707")
+        stats = fresh.stats()
+    assert stats["kma"]["max_in_flight"] == 4
+    assert stats["kma"]["by_days"] == {"7": 4, "1": 1}
+    assert stats["kosis"]["max_in_flight"] == 0
 
 
 # --------------------------------------------------------------------------------------------------------- #

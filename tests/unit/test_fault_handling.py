@@ -20,7 +20,13 @@ from include.ins_report.steps import StepContext, collect_station_weather, weath
 from include.ins_report.week import ReportWeek
 
 ATTEMPTS = 3
-SETTINGS = Settings(http_attempts=ATTEMPTS, http_backoff_seconds=0.01, http_timeout_seconds=1.0)
+SETTINGS = Settings(
+    http_attempts=ATTEMPTS,
+    http_backoff_seconds=0.01,
+    http_timeout_seconds=1.0,
+    kma_calls_per_second=0,
+    kosis_calls_per_second=0,
+)
 WEEK = ReportWeek(dt.date(2026, 11, 16))
 SERIES = Series("cpi", "101", "DT_1J22003", "T", ("A01114+",), "M", 1)
 

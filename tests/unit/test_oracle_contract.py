@@ -152,6 +152,10 @@ class FakeCursor:
     def fetchone(self) -> tuple | None:
         return self._rows.pop(0) if self._rows else None
 
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
     def close(self) -> None:
         self._recorder.events.append(("cursor.close",))
 

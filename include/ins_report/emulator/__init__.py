@@ -2,7 +2,7 @@
 
 One HTTP server, standard library only, used by tests and local runs instead of the real services::
 
-    python -m include.ins_report.emulator --host 127.0.0.1 --port 0 --port-file /tmp/emulator.port
+    python -m include.ins_report.emulator --host 127.0.0.1 --port 0 --port-file .local/emulator.port
 
 or in-process::
 

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from include.ins_report.emulator.common import parse_now
-from include.ins_report.emulator.server import EmulatorConfig, start_emulator
+from include.ins_report.emulator.server import EmulatorConfig, parse_rate_limit, start_emulator
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -37,7 +37,16 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--stations-file", type=Path, help="ASOS station CSV (default: the packaged seed list)"
     )
+    parser.add_argument(
+        "--kma-rate-limit",
+        metavar="CALLS/SECONDS",
+        help="answer KMA requests beyond CALLS in any SECONDS with the quota error (code 22); e.g. 10/1",
+    )
     args = parser.parse_args(argv)
+    try:
+        args.kma_rate_limit = parse_rate_limit(args.kma_rate_limit)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.now:
         try:
             parse_now(args.now)
@@ -76,14 +85,17 @@ def main(argv: list[str] | None = None) -> int:
         publish_hour=args.publish_hour,
         now=args.now,
         stations_file=args.stations_file,
+        kma_rate_limit=args.kma_rate_limit,
     )
     try:
         if args.port_file:
             _write_port_file(args.port_file, emulator.port)
         clock = f"fixed clock {args.now}" if args.now else "real clock"
+        limit = args.kma_rate_limit
+        limit_text = f", KMA limit {limit[0]} calls per {limit[1]:g} s" if limit else ""
         print(
             f"ins-report emulator (KMA ASOS + KOSIS) listening on {emulator.url}, {clock}, "
-            f"publish hour {args.publish_hour} KST, latency {args.latency_ms} ms",
+            f"publish hour {args.publish_hour} KST, latency {args.latency_ms} ms{limit_text}",
             file=sys.stderr,
             flush=True,
         )

@@ -2,10 +2,17 @@
 
 ``start_emulator()`` runs it in a background thread; the command line (``python -m
 include.ins_report.emulator``) uses the same function and waits for SIGTERM/SIGINT.
+
+Besides latency and faults it can enforce the portal's request limit: with ``kma_rate_limit=(N, S)`` a KMA
+request beyond N accepted requests in the last S seconds gets the gateway's quota error (reason code 22,
+``LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR``, XML with HTTP 200) instead of an answer. The counters
+also record the peak number of requests served at once per API (``max_in_flight``) and, for KMA, how many
+days each request asked for (``by_days``: a publication probe asks for 1, a station week for 7).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import json
@@ -13,6 +20,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +46,8 @@ class EmulatorConfig:
     now: dt.datetime | str | None = None  # fixed clock (naive = KST); None: the real clock
     stations_file: Path | None = None  # default: include/ins_report/data/asos_stations.csv
     kosis_max_cells: int = kosis.MAX_CELLS
+    # (calls, seconds): KMA requests beyond `calls` in any `seconds` get the quota error; None: no limit.
+    kma_rate_limit: tuple[int, float] | None = None
 
 
 def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
@@ -52,6 +62,51 @@ def _check_int(name: str, value: object, low: int, high: int | None = None) -> i
     return value
 
 
+def parse_rate_limit(value: object) -> tuple[int, float] | None:
+    """``None``, ``(calls, seconds)``, ``[calls, seconds]`` or ``"calls/seconds"`` -> (calls, seconds)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        calls_text, _, seconds_text = value.partition("/")
+        try:
+            value = (int(calls_text), float(seconds_text or "1"))
+        except ValueError:
+            raise ValueError(f"a rate limit is CALLS/SECONDS, e.g. 10/1, not {value!r}") from None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError("kma_rate_limit must be [calls, seconds] or null")
+    calls = _check_int("kma_rate_limit calls", value[0], 1)
+    seconds = value[1]
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= 86_400:
+        raise ValueError("kma_rate_limit seconds must be a number in (0, 86400]")
+    return calls, float(seconds)
+
+
+class _RateLimiter:
+    """A sliding window of accepted request times: at most ``calls`` in any ``seconds``."""
+
+    def __init__(self, limit: tuple[int, float]) -> None:
+        self.calls, self.seconds = limit
+        self.accepted: collections.deque[float] = collections.deque()
+
+    def admit(self, now: float) -> bool:
+        while self.accepted and self.accepted[0] <= now - self.seconds:
+            self.accepted.popleft()
+        if len(self.accepted) >= self.calls:
+            return False
+        self.accepted.append(now)
+        return True
+
+
+def _days_requested(params: dict[str, str]) -> str:
+    """How many days a KMA request spans (startDt..endDt), as text; "?" when the dates are unusable."""
+    try:
+        first = dt.datetime.strptime(params.get("startDt", "").strip(), "%Y%m%d").date()
+        last = dt.datetime.strptime(params.get("endDt", "").strip(), "%Y%m%d").date()
+    except ValueError:
+        return "?"
+    return str((last - first).days + 1)
+
+
 class _Counters:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -64,6 +119,10 @@ class _Counters:
         self.by_fault: dict[str, Counter[str]] = {"kma": Counter(), "kosis": Counter()}
         self.by_station: Counter[str] = Counter()
         self.by_table: Counter[str] = Counter()
+        self.by_days: Counter[str] = Counter()
+        self.rate_limited = {"kma": 0, "kosis": 0}
+        self.in_flight = {"kma": 0, "kosis": 0}
+        self.max_in_flight = {"kma": 0, "kosis": 0}
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -73,10 +132,13 @@ class _Counters:
                     "by_status": dict(self.by_status[api]),
                     "by_result": dict(self.by_result[api]),
                     "by_fault": dict(self.by_fault[api]),
+                    "rate_limited": self.rate_limited[api],
+                    "max_in_flight": self.max_in_flight[api],
                 }
                 for api in ("kma", "kosis")
             }
             common["kma"]["by_station"] = dict(self.by_station)
+            common["kma"]["by_days"] = dict(self.by_days)
             common["kosis"]["by_table"] = dict(self.by_table)
             return common
 
@@ -92,6 +154,8 @@ class EmulatorState:
         self.publish_hour = _check_int("publish_hour", config.publish_hour, 0, 23)
         self.kosis_max_cells = _check_int("kosis_max_cells", config.kosis_max_cells, 1)
         self.fixed_now = parse_now(config.now)
+        self.kma_rate_limit = parse_rate_limit(config.kma_rate_limit)
+        self.kma_limiter = _RateLimiter(self.kma_rate_limit) if self.kma_rate_limit else None
         self.stations = kma.load_stations(config.stations_file)
         self.faults = FaultQueue()
         self.counters = _Counters()
@@ -110,50 +174,82 @@ class EmulatorState:
                 "publish_hour": self.publish_hour,
                 "now": self.fixed_now.isoformat() if self.fixed_now else None,
                 "kosis_max_cells": self.kosis_max_cells,
+                "kma_rate_limit": list(self.kma_rate_limit) if self.kma_rate_limit else None,
             }
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Apply any of latency_ms, publish_hour, now, kosis_max_cells; ValueError on a bad value."""
-        unknown = set(changes) - {"latency_ms", "publish_hour", "now", "kosis_max_cells"}
+        """Apply any of latency_ms, publish_hour, now, kosis_max_cells, kma_rate_limit; ValueError on a bad
+        value. A new rate limit starts with an empty window."""
+        unknown = set(changes) - {"latency_ms", "publish_hour", "now", "kosis_max_cells", "kma_rate_limit"}
         if unknown:
             raise ValueError(f"unknown setting(s): {sorted(unknown)}")
         latency = _check_int("latency_ms", changes.get("latency_ms", self.latency_ms), 0)
         hour = _check_int("publish_hour", changes.get("publish_hour", self.publish_hour), 0, 23)
         cells = _check_int("kosis_max_cells", changes.get("kosis_max_cells", self.kosis_max_cells), 1)
         fixed = parse_now(changes["now"]) if "now" in changes else self.fixed_now
+        limit = parse_rate_limit(changes["kma_rate_limit"]) if "kma_rate_limit" in changes else None
         with self.lock:
             self.latency_ms, self.publish_hour = latency, hour
             self.kosis_max_cells, self.fixed_now = cells, fixed
+            if "kma_rate_limit" in changes:
+                self.kma_rate_limit = limit
+                self.kma_limiter = _RateLimiter(limit) if limit else None
         return self.public_config()
 
     def reset(self) -> None:
-        """Clear counters and faults (the configuration stays)."""
+        """Clear counters, faults and the rate-limit window (the configuration stays)."""
         self.faults.clear()
+        with self.lock:
+            if self.kma_rate_limit:
+                self.kma_limiter = _RateLimiter(self.kma_rate_limit)
         with self.counters.lock:
+            in_flight = dict(self.counters.in_flight)
             self.counters.clear()
+            self.counters.in_flight = in_flight
+
+    def _admitted(self, api: str) -> bool:
+        """False when the request exceeds the API's rate limit (it is then not counted in the window)."""
+        if api != "kma":
+            return True
+        with self.lock:
+            limiter = self.kma_limiter
+            return limiter is None or limiter.admit(time.monotonic())
 
     def answer_api(self, api: str, params: dict[str, str]) -> Answer:
         counters = self.counters
         with counters.lock:
             counters.requests[api] += 1
+            counters.in_flight[api] += 1
+            counters.max_in_flight[api] = max(counters.max_in_flight[api], counters.in_flight[api])
             if api == "kma":
                 counters.by_station[params.get("stnIds", "")] += 1
+                counters.by_days[_days_requested(params)] += 1
             else:
                 counters.by_table[params.get("tblId", "")] += 1
-        rule = self.faults.take(api, params)
-        now = self.now()
-        with self.lock:
-            latency, hour, cells = self.latency_ms, self.publish_hour, self.kosis_max_cells
-        if api == "kma":
-            answer = kma.handle(params, kma.KmaContext(now, hour, self.kma_key, self.stations), rule)
-        else:
-            answer = kosis.handle(params, kosis.KosisContext(now, self.kosis_key, cells), rule)
-        delay = latency / 1000 + answer.delay_s
-        if delay > 0:
-            self.stopping.wait(delay)
+        try:
+            # The gateway's request limit comes before the provider: a refused request consumes no fault.
+            admitted = self._admitted(api)
+            rule = self.faults.take(api, params) if admitted else None
+            now = self.now()
+            with self.lock:
+                latency, hour, cells = self.latency_ms, self.publish_hour, self.kosis_max_cells
+            if not admitted:
+                answer = kma.classic_gateway(kma.QUOTA_EXCEEDED)
+            elif api == "kma":
+                answer = kma.handle(params, kma.KmaContext(now, hour, self.kma_key, self.stations), rule)
+            else:
+                answer = kosis.handle(params, kosis.KosisContext(now, self.kosis_key, cells), rule)
+            delay = latency / 1000 + answer.delay_s
+            if delay > 0:
+                self.stopping.wait(delay)
+        finally:
+            with counters.lock:
+                counters.in_flight[api] -= 1
         with counters.lock:
             counters.by_status[api]["reset" if answer.reset else str(answer.status)] += 1
             counters.by_result[api][answer.result or "-"] += 1
+            if not admitted:
+                counters.rate_limited[api] += 1
             if rule is not None:
                 counters.by_fault[api][rule.scenario] += 1
         return answer
@@ -332,7 +428,7 @@ def start_emulator(config: EmulatorConfig | None = None, **overrides: Any) -> Em
     """Bind, start serving in a daemon thread, and return the handle (the port is known on return).
 
     Keyword overrides are the fields of EmulatorConfig: host, port, latency_ms, kma_key, kosis_key,
-    publish_hour, now, stations_file, kosis_max_cells.
+    publish_hour, now, stations_file, kosis_max_cells, kma_rate_limit.
     """
     config = replace(config or EmulatorConfig(), **overrides)
     state = EmulatorState(config)

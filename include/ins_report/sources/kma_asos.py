@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from include.ins_report.farms import Farm, WeatherLocation, weather_locations
 from include.ins_report.settings import Settings
 from include.ins_report.sources.errors import PermanentApiError, TransientApiError
-from include.ins_report.sources.http import api_key, http_get
+from include.ins_report.sources.http import api_key, http_get, slot_interval
 from include.ins_report.stations import Station, load_stations
 from include.ins_report.week import ReportWeek
 
@@ -211,6 +211,9 @@ class AsosWeatherProvider:
                 attempts=self.settings.http_attempts,
                 backoff_seconds=self.settings.http_backoff_seconds,
                 timeout_seconds=self.settings.http_timeout_seconds,
+                min_interval_seconds=slot_interval(
+                    self.settings.kma_pool_slots, self.settings.kma_calls_per_second
+                ),
             )
             observations.extend(page.observations)
             if not page.observations or len(observations) >= page.total_count:

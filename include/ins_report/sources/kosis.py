@@ -14,7 +14,7 @@ from pathlib import Path
 
 from include.ins_report.settings import Settings
 from include.ins_report.sources.errors import PermanentApiError, TransientApiError
-from include.ins_report.sources.http import api_key, http_get
+from include.ins_report.sources.http import api_key, http_get, slot_interval
 from include.ins_report.week import ReportWeek
 
 API = "KOSIS"
@@ -204,6 +204,9 @@ class KosisClient:
             attempts=self.settings.http_attempts,
             backoff_seconds=self.settings.http_backoff_seconds,
             timeout_seconds=self.settings.http_timeout_seconds,
+            min_interval_seconds=slot_interval(
+                self.settings.kosis_pool_slots, self.settings.kosis_calls_per_second
+            ),
         )
         wanted = set(periods)
         return [row for row in rows if row.period in wanted]

@@ -1,0 +1,577 @@
+"""The alerts' content and the job-log contract, without Airflow runs: the failure-row format, error classes
+and ORA codes, the failure / deadline / digest texts built from a real SQLite job log, the deadline setting,
+and the last-weeks query of docs/operations.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+
+import oracledb
+import pendulum
+import pytest
+from oracledb.errors import _Error as OracleErrorDetail
+
+from include.ins_report import callbacks, joblog
+from include.ins_report.alerts import Alert, parse_channels
+from include.ins_report.joblog import FailureDetail
+from include.ins_report.localdev import init_farm_db
+from include.ins_report.settings import JOB_NAME, SQL_DIR, Settings
+from include.ins_report.warehouse import Warehouse
+from tests.conftest import ROOT
+
+RUN = "manual__2026-11-24T01:00:00+00:00"
+WEEK = "20261116"
+
+
+def ora_error(message: str, code: int) -> oracledb.DatabaseError:
+    return oracledb.DatabaseError(OracleErrorDetail(message, code=code))
+
+
+# --- the FAILED / RETRY row format -----------------------------------------------------------------
+
+
+def test_a_mapped_failure_row_round_trips():
+    detail = FailureDetail(
+        error="PermanentApiError: KMA ASOS [30] SERVICE_KEY_IS_NOT_REGISTERED_ERROR: fix the key",
+        task_id="collect_weather.collect_station_weather",
+        map_index=7,
+        label="203 이천 (3 farms)",
+        farms=("F0001", "F0004", "F0007"),
+        try_number=4,
+        tries=4,
+    )
+    message = detail.message()
+    assert message == (
+        "203 이천 (3 farms) [farms F0001, F0004, F0007]: PermanentApiError: KMA ASOS [30] "
+        "SERVICE_KEY_IS_NOT_REGISTERED_ERROR: fix the key (task collect_weather.collect_station_weather, "
+        "map 7, try 4 of 4)"
+    )
+    assert FailureDetail.parse(message) == detail
+    assert detail.error_class == "PermanentApiError"
+
+
+def test_an_unmapped_failure_row_round_trips_with_a_multi_line_oracle_error():
+    detail = FailureDetail(
+        error='oracledb.DatabaseError: ORA-20001: no rows\nORA-06512: at "INS.SP_INS_WEEK_MAIN", line 57',
+        task_id="run_weekly_report",
+        try_number=1,
+        tries=4,
+    )
+    parsed = FailureDetail.parse(detail.message())
+    assert parsed == detail
+    assert parsed.label == ""
+    assert parsed.error_class == "oracledb.DatabaseError"
+
+
+def test_long_errors_and_farm_lists_are_cut_but_the_row_stays_parseable():
+    detail = FailureDetail(
+        error="TransientApiError: " + "x" * 10_000,
+        task_id="collect_weather.collect_station_weather",
+        map_index=0,
+        label="108 서울 (40001 farms)",
+        farms=tuple(f"S{n:05d}" for n in range(40_001)),
+        try_number=2,
+        tries=2,
+    )
+    message = detail.message()
+    assert len(message) < 3900  # TS_INS_JOB_LOG.MESSAGE keeps 3900 characters
+    parsed = FailureDetail.parse(message)
+    assert parsed.map_index == 0
+    assert parsed.try_number == 2
+    assert parsed.farms[:2] == ("S00000", "S00001")
+    assert parsed.farms[-1] == "… 39971 more"
+
+
+def test_a_message_of_another_shape_is_not_parsed():
+    assert FailureDetail.parse("203 이천 (3 farms): 7 days, 21 rows") is None
+    assert FailureDetail.parse(None) is None
+
+
+# --- error classes and ORA codes -----------------------------------------------------------------
+
+
+def test_error_class_names_the_library():
+    assert callbacks.error_class(ora_error("ORA-20001: x", 20001)) == "oracledb.DatabaseError"
+    assert callbacks.error_class(sqlite3.OperationalError("locked")) == "sqlite3.OperationalError"
+    assert callbacks.error_class(ValueError("x")) == "ValueError"
+    assert callbacks.describe_error(None).startswith("no exception reported")
+    assert callbacks.describe_error(ValueError()) == "ValueError: ValueError()"
+
+
+def test_oracle_code_from_the_driver_error_its_causes_or_a_message():
+    error = ora_error('ORA-20001: SP_INS_WEEK_MAIN failed\nORA-06512: at "INS.SP_INS_WEEK_MAIN"', 20001)
+    assert callbacks.oracle_code(error) == "ORA-20001"
+    wrapped = RuntimeError("the report call failed")
+    wrapped.__cause__ = error
+    assert callbacks.oracle_code(wrapped) == "ORA-20001"
+    assert callbacks.oracle_code("DatabaseError: ORA-06550: line 1, column 7:\nPLS-00201") == "ORA-06550"
+    assert callbacks.oracle_code("DPY-6005: cannot connect to database") == "DPY-6005"
+    assert callbacks.oracle_code(ValueError("no code")) is None
+    assert callbacks.oracle_code("ORA-1") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    [
+        ("ORA-20001", "raised by the procedure itself (RAISE_APPLICATION_ERROR)"),
+        ("ORA-20999", "raised by the procedure itself"),
+        ("ORA-01017", "invalid user name or password: fix the farm_db connection"),
+        ("ORA-06550", "PL/SQL compilation error"),
+        ("ORA-99999", "see the Oracle error reference"),
+        ("DPY-6005", "python-oracledb driver error"),
+        (None, ""),
+    ],
+)
+def test_oracle_hints(code, hint):
+    assert hint in callbacks.oracle_hint(code)
+
+
+# --- the deadline setting ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "interval"),
+    [
+        ("12:30", dt.timedelta(hours=10, minutes=30)),  # 02:00 trigger + 10 h 30 = Monday 12:30 KST
+        ("23:59", dt.timedelta(hours=21, minutes=59)),
+        ("45s", dt.timedelta(seconds=45)),
+        ("30m", dt.timedelta(minutes=30)),
+        (" 10h ", dt.timedelta(hours=10)),
+        ("off", None),
+        ("", None),
+    ],
+)
+def test_deadline_interval(value, interval):
+    assert callbacks.deadline_interval(value) == interval
+
+
+@pytest.mark.parametrize("value", ["01:30", "02:00", "24:00", "12:75", "soon", "0s", "-5m", "12h30"])
+def test_deadline_interval_rejects_with_a_message(value):
+    with pytest.raises(ValueError, match="INS_REPORT_DEADLINE"):
+        callbacks.deadline_interval(value)
+
+
+def test_the_default_deadline_is_an_async_callback_12_30_kst_after_queueing():
+    from airflow.sdk import AsyncCallback, DeadlineReference
+
+    alert = callbacks.report_deadline(Settings())
+    assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
+    assert alert.interval == dt.timedelta(hours=10, minutes=30)
+    assert isinstance(alert.callback, AsyncCallback)  # the triggerer runs it: no worker slot needed
+    assert alert.callback.path == "include.ins_report.callbacks.deadline_missed"
+    assert alert.callback.kwargs == {"deadline": "12:30"}
+    assert callbacks.report_deadline(Settings(report_deadline="off")) is None
+
+
+def test_channels(monkeypatch):
+    assert parse_channels(["email", " Slack", "webhook", "email"]) == ["email", "slack", "webhook"]
+    with pytest.raises(ValueError, match="unknown alert channel 'sms'; known: email, slack, webhook"):
+        parse_channels(["sms"])
+    monkeypatch.setenv("INS_DIGEST_CHANNELS", "email, webhook")
+    assert Settings.from_env().digest_channels == ["email", "webhook"]
+    monkeypatch.delenv("INS_DIGEST_CHANNELS")
+    assert Settings.from_env().digest_channels == []  # the digest is off by default
+
+
+def test_alert_rendering():
+    alert = Alert(
+        subject="[INS] FAILED <week>",
+        text="Link: http://h:8080/dags/x/runs/manual__1%2B2\n<b>not html</b>\n" + "y" * 4000,
+        payload={"nested": [{"key": "dev-secret-key"}], "n": 3},
+        url="http://h:8080/dags/x/runs/manual__1%2B2",
+    )
+    assert "<a href='http://h:8080/dags/x/runs/manual__1%2B2'>" in alert.html
+    assert "&lt;b&gt;not html&lt;/b&gt;" in alert.html
+    slack = alert.slack_message()
+    assert slack["text"] == "[INS] FAILED <week>"
+    assert (
+        "<http://h:8080/dags/x/runs/manual__1%2B2|Open the run in Airflow>"
+        in slack["blocks"][0]["text"]["text"]
+    )
+    assert len(slack["blocks"][1]["text"]["text"]) <= 3000
+    assert alert.redacted({"dev-secret-key"}).payload == {"nested": [{"key": "***"}], "n": 3}
+
+
+# --- alerts built from a real job log ------------------------------------------------------------
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch) -> Warehouse:
+    path = tmp_path / "farm.db"
+    init_farm_db(path)
+    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    monkeypatch.setenv("INS_AIRFLOW_BASE_URL", "http://airflow.example:8080")
+    warehouse = Warehouse("farm_db")
+    warehouse.path = path
+    return warehouse
+
+
+def write(warehouse, step, status, rows=None, message="", *, run_id=RUN, week=WEEK, at="2026-11-24 02:00:00",
+          seconds=5):  # fmt: skip
+    start = dt.datetime.strptime(at, joblog.TIME_FORMAT)
+    warehouse.write_many(
+        "insert_job_log",
+        [
+            {
+                "job_nm": JOB_NAME,
+                "run_id": run_id,
+                "report_week": week,
+                "step_nm": step,
+                "status": status,
+                "started_at": at,
+                "ended_at": (start + dt.timedelta(seconds=seconds)).strftime(joblog.TIME_FORMAT),
+                "row_count": rows,
+                "message": message,
+            }
+        ],
+    )
+
+
+def context(run_id=RUN) -> dict:
+    return {"run_id": run_id, "params": {"week": "2026-11-16"}, "data_interval_end": pendulum.now("UTC")}
+
+
+def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> str:
+    return FailureDetail(
+        error=error,
+        task_id="collect_weather.collect_station_weather",
+        map_index=map_index,
+        label=label,
+        farms=farms,
+        try_number=try_number,
+        tries=tries,
+    ).message()
+
+
+def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
+    write(warehouse, "START_JOB", "SUCCESS")
+    write(warehouse, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, "pigs: 40 rows")
+    write(warehouse, "PLAN_WEATHER_LOCATIONS", "SUCCESS", 44, "44 farms at 34 weather locations; 1 inactive")
+    write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
+    boom = "TransientApiError: KMA ASOS [500] server busy or failing"
+    write(
+        warehouse,
+        "COLLECT_STATION_WEATHER",
+        "RETRY",
+        None,
+        station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 1, 2),
+    )
+    write(
+        warehouse,
+        "COLLECT_STATION_WEATHER",
+        "FAILED",
+        None,
+        station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 2, 2),
+    )
+    # 232 failed, was cleared and then succeeded: it is not a failure of the run any more.
+    write(
+        warehouse,
+        "COLLECT_STATION_WEATHER",
+        "FAILED",
+        None,
+        station_failure("232 천안 (5 farms)", (), 4, boom),
+    )
+    write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 35, "232 천안 (5 farms): 7 days, 35 rows")
+    write(warehouse, "FINISH_JOB", "FAILED", None, "report not built")
+
+    alert = callbacks.build_failure_alert(context(), Settings.from_env())
+    payload = alert.payload
+    assert payload["failed_steps"] == ["COLLECT_STATION_WEATHER"]
+    (failure,) = payload["failures"]
+    assert failure["label"] == "203 이천 (3 farms)"
+    assert (failure["try_number"], failure["tries"]) == (2, 2)
+    assert failure["url"] == (
+        "http://airflow.example:8080/dags/ins_weekly_report/runs/manual__2026-11-24T01%3A00%3A00%2B00%3A00"
+        "/tasks/collect_weather.collect_station_weather/mapped/3"
+    )
+    assert payload["written"] == {
+        "TA_STATS_DATA": {"rows": 42, "parts": 1},
+        "TM_WEATHER": {"rows": 49, "parts": 2},
+    }
+    assert "TM_WEATHER: 49 rows from 2 of 34 weather locations" in alert.text
+    assert "try 2 of 2, failed at 2026-11-24 02:00:05 KST" in alert.text
+    assert "Weather station “203 이천 (3 farms)”: fix what the error says" in alert.text
+    assert "select the instance and clear it" in alert.text
+    assert alert.subject.startswith(
+        "[INS weekly report] FAILED week 2026-11-16..2026-11-22: COLLECT_STATION_WEATHER"
+    )
+
+
+def test_procedure_failure_alert_names_the_ora_code_and_the_next_step(warehouse):
+    error = ora_error("ORA-01017: invalid credential or not authorized; logon denied", 1017)
+    detail = FailureDetail(callbacks.describe_error(error), "run_weekly_report", try_number=4, tries=4)
+    write(warehouse, "CHECK_COLLECTION", "SUCCESS", 308, "complete")
+    write(warehouse, "RUN_WEEKLY_REPORT", "FAILED", None, detail.message())
+    alert = callbacks.build_failure_alert(context(), Settings.from_env())
+    assert "error: oracledb.DatabaseError: ORA-01017: invalid credential" in alert.text
+    assert "Oracle error ORA-01017: invalid user name or password: fix the farm_db connection" in alert.text
+    assert "The report procedure failed with ORA-01017 (invalid user name or password" in alert.text
+    assert "TR_INS_WEEK_REPORT: not rebuilt for this week (the procedure failed)" in alert.text
+    assert alert.payload["failures"][0]["oracle_code"] == "ORA-01017"
+
+
+def test_a_failed_run_without_a_failed_step_still_alerts(warehouse):
+    alert = callbacks.build_failure_alert({**context(), "reason": "timed_out"}, Settings.from_env())
+    assert "(no failed step recorded: see the run in the UI)" in alert.text
+    assert "No failed step was recorded (reason: timed_out)" in alert.text
+    assert alert.payload["failed_steps"] == []
+
+
+def test_failure_alert_never_holds_an_api_key(warehouse, monkeypatch):
+    key = "Kma+Key/SECRET=1"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KMA_API", json.dumps({"conn_type": "http", "host": "h", "password": key})
+    )
+    detail = FailureDetail(
+        f"PermanentApiError: bad key {key} / Kma%2BKey%2FSECRET%3D1", "x.y", 0, "108 서울 (1 farm)"
+    )
+    write(warehouse, "COLLECT_STATION_WEATHER", "FAILED", None, detail.message())
+    alert = callbacks.build_failure_alert(context(), Settings.from_env())
+    dumped = alert.subject + alert.text + json.dumps(alert.payload, ensure_ascii=False)
+    assert "SECRET" not in dumped
+    assert "bad key *** / ***" in alert.text
+
+
+def test_deadline_alert_from_the_triggerer_context(warehouse):
+    write(warehouse, "START_JOB", "SUCCESS", at="2026-11-23 02:00:03")
+    write(warehouse, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, at="2026-11-23 02:00:05")
+    write(
+        warehouse,
+        "PLAN_WEATHER_LOCATIONS",
+        "SUCCESS",
+        44,
+        "44 farms at 34 weather locations",
+        at="2026-11-23 02:00:05",
+    )
+    write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
+    # What Deadline.handle_miss gives the callback (DAGRunResponse dumped as JSON, plus the deadline).
+    ctx = {
+        "dag_run": {
+            "dag_run_id": RUN,
+            "state": "running",
+            "queued_at": "2026-11-22T17:00:00.5Z",
+            "start_date": "2026-11-22T17:00:01Z",
+            "data_interval_end": "2026-11-22T17:00:00Z",
+            "run_after": "2026-11-22T17:00:00Z",
+            "conf": {},
+        },
+        "deadline": {"id": "x", "deadline_time": "2026-11-23 03:30:00.500000+00:00"},
+    }
+    alert = callbacks.build_deadline_alert(ctx, Settings.from_env(), "12:30")
+    assert alert.subject == (
+        f"[INS weekly report] NOT FINISHED by the deadline: week 2026-11-16..2026-11-22, run running ({RUN})"
+    )
+    for expected in (
+        "was NOT FINISHED by its deadline (12:30, 2026-11-23 12:30 KST)",
+        "The run is still running: the report is not built yet.",
+        "Queued: 2026-11-23 02:00 KST",
+        "Fetch KOSIS series into TA_STATS_DATA: SUCCESS at 2026-11-23 02:00:10 KST",
+        "Fetch station week into TM_WEATHER: 1 of 34 weather locations written",
+        "Check the week's data is complete: not done yet",
+        "Run SP_INS_WEEK_MAIN for the week: not done yet",
+    ):
+        assert expected in alert.text, expected
+    assert alert.payload["week_start"] == "2026-11-16"
+    assert alert.payload["steps_done"] == [
+        "COLLECT_KOSIS_SERIES",
+        "COLLECT_STATION_WEATHER",
+        "PLAN_WEATHER_LOCATIONS",
+        "START_JOB",
+    ]
+    failed = {**ctx, "dag_run": {**ctx["dag_run"], "state": "failed"}}
+    assert (
+        "The run FAILED before the deadline"
+        in callbacks.build_deadline_alert(failed, Settings.from_env()).text
+    )
+
+
+def test_deadline_callback_is_a_coroutine_that_never_raises(monkeypatch):
+    import asyncio
+
+    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "nonsense"}))
+    assert asyncio.iscoroutinefunction(callbacks.deadline_missed)
+    result = asyncio.run(
+        callbacks.deadline_missed(context={"dag_run": {"dag_run_id": "r"}}, deadline="12:30")
+    )
+    assert result == "deadline alert sent via no channel"
+
+
+def test_digest_durations_and_the_previous_week(warehouse):
+    previous = "scheduled__2026-11-15T17:00:00+00:00"
+    write(
+        warehouse,
+        "START_JOB",
+        "SUCCESS",
+        run_id=previous,
+        week="20261109",
+        at="2026-11-16 02:00:00",
+        seconds=1,
+    )
+    write(
+        warehouse,
+        "FINISH_JOB",
+        "SUCCESS",
+        run_id=previous,
+        week="20261109",
+        at="2026-11-16 02:04:00",
+        seconds=1,
+    )
+    write(warehouse, "START_JOB", "SUCCESS", at="2026-11-23 02:00:00", seconds=1)
+    retry = FailureDetail("E: x", "k", try_number=1, tries=2).message()
+    write(warehouse, "COLLECT_KOSIS_SERIES", "RETRY", None, retry, at="2026-11-23 02:00:00", seconds=1)
+    write(warehouse, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, "", at="2026-11-23 02:00:01", seconds=3)
+    write(
+        warehouse,
+        "PLAN_WEATHER_LOCATIONS",
+        "SUCCESS",
+        44,
+        "44 farms at 2 weather locations; 0 inactive; 4 excluded (…)",
+        at="2026-11-23 02:00:01",
+        seconds=1,
+    )
+    write(
+        warehouse,
+        "COLLECT_STATION_WEATHER",
+        "SUCCESS",
+        14,
+        "108 서울 (2 farms): 7 days, 14 rows",
+        at="2026-11-23 02:00:10",
+        seconds=4,
+    )
+    write(
+        warehouse,
+        "COLLECT_STATION_WEATHER",
+        "SUCCESS",
+        21,
+        "203 이천 (3 farms): 7 days, 21 rows",
+        at="2026-11-23 02:00:11",
+        seconds=9,
+    )
+    write(
+        warehouse,
+        "CHECK_COLLECTION",
+        "WARNING",
+        35,
+        "gaps accepted by the coverage policy: …",
+        at="2026-11-23 02:00:21",
+        seconds=1,
+    )
+    write(warehouse, "RUN_WEEKLY_REPORT", "SUCCESS", 44, "done", at="2026-11-23 02:00:22", seconds=8)
+    write(warehouse, "FINISH_JOB", "SUCCESS", None, "report built", at="2026-11-23 02:00:30", seconds=0)
+    alert = callbacks.build_digest(context(), Settings.from_env())
+    payload = alert.payload
+    assert payload["farms_reported"] == 44
+    assert payload["gaps_accepted"] == ["…"]
+    assert payload["retries"] == {"COLLECT_KOSIS_SERIES": 1}
+    assert payload["run_seconds"] == 30
+    assert payload["previous_week"]["run_id"] == previous
+    assert payload["previous_week"]["minutes"] == 4.0
+    steps = {item["step"]: item for item in payload["step_seconds"]}
+    assert steps["COLLECT_STATION_WEATHER"]["seconds"] == 10  # first start 02:00:10 .. last end 02:00:20
+    assert steps["COLLECT_STATION_WEATHER"]["detail"] == "2 locations, slowest 203 이천 (3 farms) (9 s)"
+    assert steps["CHECK_COLLECTION"]["detail"] == "WARNING"
+    assert "Run time:        30 s; previous week 20261109: 4 min 00 s (-3 min 30 s)" in alert.text
+    assert "Farms reported:  44 of 44 usable farms; 4 excluded" in alert.text
+    assert alert.subject.startswith("[INS weekly report] OK week 2026-11-16..2026-11-22: 44 farms")
+
+
+# --- the last weeks at a glance -------------------------------------------------------------------
+
+
+def docs_queries(document: str) -> dict[str, str]:
+    text = (ROOT / document).read_text(encoding="utf-8")
+    blocks = re.findall(r"<!-- last-weeks:(\w+) -->\s*```sql\n(.*?)```", text, flags=re.S)
+    return dict(blocks)
+
+
+@pytest.mark.parametrize(
+    ("document", "dialect"),
+    [("docs/operations.md", "sqlite"), ("docs/operations.md", "oracle"), ("README.md", "sqlite")],
+)
+def test_the_documented_query_is_the_shipped_one(document, dialect):
+    shipped = (SQL_DIR / dialect / "job_log_last_weeks.sql").read_text(encoding="utf-8")
+    documented = docs_queries(document)[dialect]
+    expected = shipped.replace(":job_nm", f"'{JOB_NAME}'").replace(":week_count", "8")
+    assert documented.strip() == expected.strip()
+
+
+def test_the_last_weeks_query(warehouse):
+    # Ten weeks, one run each; week 20261109 also has a failed run that a later run fixed.
+    weeks = [(dt.date(2026, 9, 14) + dt.timedelta(weeks=n)).strftime("%Y%m%d") for n in range(10)]
+    for number, week in enumerate(weeks):
+        run = f"scheduled__{week}"
+        at = f"2026-11-{10 + number:02d} 02:00:00"
+        write(warehouse, "START_JOB", "SUCCESS", run_id=run, week=week, at=at, seconds=1)
+        write(warehouse, "CHECK_COLLECTION", "SUCCESS", 308, run_id=run, week=week, at=at, seconds=1)
+        write(warehouse, "RUN_WEEKLY_REPORT", "SUCCESS", 44, run_id=run, week=week, at=at, seconds=1)
+        write(
+            warehouse,
+            "FINISH_JOB",
+            "SUCCESS",
+            run_id=run,
+            week=week,
+            at=at.replace("02:00", "02:06"),
+            seconds=0,
+        )
+    write(warehouse, "START_JOB", "SUCCESS", run_id="manual__a", week="20261109", at="2026-11-25 09:00:00")
+    write(
+        warehouse,
+        "COLLECT_KOSIS_SERIES",
+        "RETRY",
+        run_id="manual__a",
+        week="20261109",
+        at="2026-11-25 09:00:00",
+    )
+    write(
+        warehouse,
+        "COLLECT_KOSIS_SERIES",
+        "FAILED",
+        run_id="manual__a",
+        week="20261109",
+        at="2026-11-25 09:00:10",
+    )
+    write(warehouse, "FINISH_JOB", "FAILED", run_id="manual__a", week="20261109", at="2026-11-25 09:00:20")
+    write(warehouse, "START_JOB", "SUCCESS", run_id="manual__b", week="20261116", at="2026-11-26 09:00:00")
+    # The reference procedure's own row (Oracle) is not a run of the batch.
+    write(warehouse, "SP_INS_WEEK_MAIN", "SUCCESS", 44, run_id="PROC:20261116", week="20261116")
+    runs = joblog.recent_runs(warehouse, weeks=8)
+    assert [run["report_week"] for run in runs][:3] == ["20261116", "20261116", "20261109"]
+    assert {run["report_week"] for run in runs} == set(weeks[-8:])  # eight weeks, not eight runs
+    assert "PROC:20261116" not in {run["run_id"] for run in runs}
+    unfinished = runs[0]
+    assert unfinished["run_id"] == "manual__b"
+    assert unfinished["outcome"] == "UNFINISHED"
+    by_run = {run["run_id"]: run for run in runs}
+    assert by_run["manual__a"]["outcome"] == "FAILED"
+    assert (by_run["manual__a"]["retries"], by_run["manual__a"]["failures"]) == (1, 1)
+    ok = by_run["scheduled__20261116"]
+    assert (ok["outcome"], ok["weather_rows"], ok["report_rows"]) == ("SUCCESS", 308, 44)
+    assert ok["minutes"] == 6.0
+    assert ok["started_at"] == "2026-11-19 02:00:00"
+    # The documented query gives the same rows.
+    with sqlite3.connect(warehouse.path) as conn:
+        assert [row[:3] for row in conn.execute(docs_queries("README.md")["sqlite"])] == [
+            (run["report_week"], run["run_id"], run["outcome"]) for run in runs
+        ]
+
+
+# --- the DAG wiring -------------------------------------------------------------------------------
+
+
+def test_the_dag_wires_the_alerts_and_the_step_titles_match():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(ROOT / "dags")).dags["ins_weekly_report"]
+    assert dag.on_failure_callback is callbacks.notify_admins
+    assert dag.on_success_callback is callbacks.send_digest
+    (deadline,) = dag.deadline
+    assert deadline.interval == dt.timedelta(hours=10, minutes=30)
+    for step in joblog.STEPS.values():
+        task = dag.get_task(step.task_id)
+        assert task.task_display_name == step.title, step
+        assert task.task_id.rsplit(".", 1)[-1].upper() == step.name
+    retrying = [task for task in dag.tasks if task.task_id != "finish_job"]
+    assert all(task.on_retry_callback for task in retrying)

@@ -1,0 +1,93 @@
+"""``python -m bench`` (``make bench``): the weekly DAG on a real scheduler at 1,000 / 10,000 / 100,000 farms
+and the per-farm baseline at 1,000, against the emulated APIs; writes bench/results/ and prints the table."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import report  # noqa: E402
+from bench.harness import RESULTS_DIR, BenchOptions, run_bench  # noqa: E402
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+
+
+def _limit(text: str) -> tuple[int, float] | None:
+    if text.lower() in ("", "none", "off"):
+        return None
+    calls, _, seconds = text.partition("/")
+    return int(calls), float(seconds or 1)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds the deployment: every process the bench started is stopped
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    defaults = BenchOptions()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--sizes", type=_sizes, default=defaults.sizes, help="farm counts, e.g. 1000,10000")
+    parser.add_argument(
+        "--baseline-size", type=int, default=defaults.baseline_size, help="per-farm baseline size; 0: none"
+    )
+    parser.add_argument("--repeat", type=int, default=defaults.repeat, help="runs per product size")
+    parser.add_argument(
+        "--warmup-size", type=int, default=defaults.warmup_size, help="unrecorded first run; 0: none"
+    )
+    parser.add_argument("--latency-ms", type=int, default=defaults.latency_ms)
+    parser.add_argument(
+        "--rate-limit", type=_limit, default=defaults.rate_limit, help="emulator KMA limit CALLS/SECONDS"
+    )
+    parser.add_argument("--calls-per-second", type=float, default=defaults.calls_per_second)
+    parser.add_argument("--pool-slots", type=int, default=defaults.pool_slots)
+    parser.add_argument("--parallelism", type=int, default=defaults.parallelism)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--week", help="Monday of the report week (default: the week before last)")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS_DIR, help="results folder (default bench/results)"
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for Airflow"
+    )
+    args = parser.parse_args(argv)
+    options = replace(
+        defaults,
+        sizes=args.sizes,
+        baseline_size=args.baseline_size or None,
+        repeat=max(1, args.repeat),
+        warmup_size=args.warmup_size or None,
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        calls_per_second=args.calls_per_second,
+        pool_slots=args.pool_slots,
+        parallelism=args.parallelism,
+        seed=args.seed,
+        week=args.week,
+        extra_env=dict(item.split("=", 1) for item in args.env),
+    )
+    document = run_bench(options)
+    paths = report.write(document, args.out)
+    if args.out.resolve() == RESULTS_DIR.resolve():  # the published results: keep the docs showing them
+        for name, doc in (("doc", ROOT / "docs" / "performance.md"), ("readme", ROOT / "README.md")):
+            if report.update_doc(document, doc):
+                paths[name] = doc
+    print()
+    print(report.markdown(document))
+    print("written: " + ", ".join(str(path) for path in paths.values()))
+    met = [ok for _, ok, _ in report.targets(document["runs"]) if ok is not None]
+    return 0 if all(met) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

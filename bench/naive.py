@@ -1,0 +1,51 @@
+"""The naive design, for the benchmark's baseline only: a task and an API call per farm, an INSERT per row.
+
+Used by bench/dags/ins_weekly_report_naive.py; never by the product. The rest of the run (statistics, the
+publication wait, the gate, the report) is the product's own steps, so both variants end in the same rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from include.ins_report.farms import WeatherLocation
+from include.ins_report.sources.kma_asos import AsosWeatherProvider
+from include.ins_report.steps import StepContext, select_farms, weather_rows
+from include.ins_report.warehouse import METRICS, now_text
+
+NAIVE_DAG_ID = "ins_weekly_report_naive"
+
+
+def plan_farms(ctx: StepContext) -> list[dict]:
+    """Every usable farm with its station: the list the per-farm tasks are mapped over."""
+    started = now_text()
+    warehouse = ctx.warehouse()
+    selection = select_farms(warehouse)
+    provider = AsosWeatherProvider(ctx.settings)
+    farms = [
+        {"farm_no": farm_no, "point_id": location.point_id, "name": location.name}
+        for location in provider.locations(selection.valid)
+        for farm_no in location.farm_nos
+    ]
+    ctx.log(warehouse, "PLAN_WEATHER_LOCATIONS", started, len(farms), f"{len(farms)} farms, one task each")
+    return farms
+
+
+def collect_farm_weather(ctx: StepContext, farm: dict) -> dict:
+    """One API call for the farm's station and week, then its seven rows one INSERT at a time."""
+    started = now_text()
+    # The naive design has no pacing either: it calls as fast as its tasks start.
+    provider = AsosWeatherProvider(dataclasses.replace(ctx.settings, kma_calls_per_second=0))
+    location = WeatherLocation(farm["point_id"], farm["name"], (farm["farm_no"],))
+    observations = provider.fetch_week(location, ctx.week)
+    rows = weather_rows(location, observations, ctx.run_id, provider.source)
+    warehouse = ctx.warehouse()
+    statement = warehouse.sql("upsert_weather")
+    with warehouse.transaction() as cursor:
+        for row in rows:
+            cursor.execute(statement, row)
+    METRICS.rows_written += len(rows)
+    ctx.log(
+        warehouse, "COLLECT_STATION_WEATHER", started, len(rows), f"farm {farm['farm_no']}: {len(rows)} rows"
+    )
+    return {"farm_no": farm["farm_no"], "rows": len(rows)}

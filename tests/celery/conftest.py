@@ -1,0 +1,234 @@
+"""Scale-out on Airflow's distributed executor: CeleryExecutor on PostgreSQL and Redis with two Celery workers
+on loopback, against the API emulators and SQLite farm databases of 10,000 synthetic farms; and, for the
+reference content, the same week on a LocalExecutor deployment.
+
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres) and Redis on 127.0.0.1:6379. Each session
+creates its own database ``airflow_celery_test_<random>`` (dropped at the end) and uses a Redis database
+number other than 0 (flushed at the end).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from bench.generator import generate, write_farm_db
+from include.ins_report.farms import classify_farms
+from include.ins_report.localdev import connection_env, emulator_process
+from include.ins_report.week import ReportWeek, week_before
+from tests.support.airflow_stack import AirflowStack
+
+FARMS = 10_000
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, os.environ.get("INS_TEST_PG_USER", "postgres")
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+WORKERS = ("worker-a", "worker-b")
+START_SERVICES = (
+    "start them: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start; "
+    'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
+)
+
+
+WEEK = ReportWeek(week_before(pendulum.now("Asia/Seoul")).start - dt.timedelta(days=7))
+
+# Both deployments: eight KMA slots, paced as in production; retried quickly; only triggered runs.
+COMMON_ENV = {
+    "INS_TASK_RETRIES": "2",
+    "INS_RETRY_DELAY_SECONDS": "3",
+    "INS_HTTP_ATTEMPTS": "3",
+    "INS_HTTP_BACKOFF_SECONDS": "0.2",
+    "INS_PUBLICATION_POKE_SECONDS": "5",
+    "INS_REPORT_DEADLINE": "off",
+    "INS_KMA_POOL_SLOTS": "8",
+    "INS_KMA_CALLS_PER_SECOND": "20",
+    "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+}
+COMPONENTS = ("api-server", "scheduler", "dag-processor")  # nothing here defers: no triggerer
+
+
+def week_content(farm_db: Path) -> dict[str, list[tuple]]:
+    """What a run leaves for the week, without run ids and timestamps."""
+    first, last = WEEK.start.isoformat(), WEEK.end.isoformat()
+    with contextlib.closing(sqlite3.connect(farm_db)) as conn:
+        return {
+            "weather": conn.execute(
+                "SELECT FARM_NO, WEATHER_DATE, POINT_ID, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN, THI, "
+                "SOURCE "
+                "FROM TM_WEATHER WHERE WEATHER_DATE BETWEEN ? AND ? ORDER BY 1, 2",
+                (first, last),
+            ).fetchall(),
+            "stats": conn.execute(
+                "SELECT SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD, VALUE, UNIT "
+                "FROM TA_STATS_DATA ORDER BY 1, 2, 3, 4, 5, 6"
+            ).fetchall(),
+            "report": conn.execute(
+                "SELECT REPORT_WEEK, FARM_NO, FARM_NM, POINT_ID, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA, "
+                "AVG_RHM, SUM_RN, AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI "
+                "FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
+                (WEEK.start.strftime("%Y%m%d"),),
+            ).fetchall(),
+        }
+
+
+@dataclass
+class Deployment:
+    airflow: AirflowStack
+    farm_db: Path
+
+    def fresh_farm_db(self, farm_set) -> None:
+        """The farm database of a clean week (between runs only)."""
+        write_farm_db(self.farm_db, farm_set)
+
+    def trigger_week(self) -> str:
+        return self.airflow.trigger(conf={"week": WEEK.start.isoformat()})
+
+    def run_week(self, timeout: float = 300) -> tuple[str, str]:
+        run_id = self.trigger_week()
+        return run_id, self.airflow.wait_for_run(run_id, timeout=timeout, poll=1)
+
+
+class LocalReference:
+    """The same week on LocalExecutor (SQLite metadata): started first, it runs while the Celery deployment
+    starts and runs; ``content()`` waits for it, stops it and gives the week's rows."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.run_id = deployment.trigger_week()
+        self._content: dict[str, list[tuple]] | None = None
+
+    def content(self) -> dict[str, list[tuple]]:
+        if self._content is None:
+            airflow = self.deployment.airflow
+            state = airflow.wait_for_run(self.run_id, timeout=300, poll=1)
+            assert state == "success", (
+                f"LocalExecutor run {self.run_id}: {state}; see {airflow.home / 'logs'}"
+            )
+            airflow.stop()
+            self._content = week_content(self.deployment.farm_db)
+        return self._content
+
+
+@pytest.fixture(scope="session")
+def services():
+    """PostgreSQL and Redis, reachable; the tests fail (not skip) without them, saying how to start them."""
+    import psycopg2
+    import redis
+
+    try:
+        psycopg2.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=5
+        ).close()
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=5).ping()
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL ({PG_HOST}:{PG_PORT}) and Redis ({REDIS_HOST}:{REDIS_PORT}) are needed: {exc}; "
+            f"{START_SERVICES}"
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_url(services):
+    import psycopg2
+
+    name = f"airflow_celery_test_{secrets.token_hex(4)}"
+    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(services):
+    """A Redis database number other than 0 that holds no keys, flushed afterwards."""
+    import redis
+
+    for number in secrets.SystemRandom().sample(range(1, 16), 15):
+        client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=number)
+        if client.dbsize() == 0:
+            break
+    else:
+        pytest.fail("no empty Redis database among 1..15")
+    try:
+        yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}"
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def farm_set():
+    return generate(FARMS, seed=7)
+
+
+@pytest.fixture(scope="session")
+def usable_farms(farm_set) -> int:
+    return len(classify_farms(farm_set.rows).valid)
+
+
+@pytest.fixture(scope="session")
+def emulator_port(tmp_path_factory):
+    with emulator_process(tmp_path_factory.mktemp("emulator"), latency_ms=50) as port:
+        yield port
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory, farm_set, emulator_port):
+    """The reference run on LocalExecutor, triggered at once (see LocalReference)."""
+    tmp = tmp_path_factory.mktemp("local")
+    farm_db = tmp / "farm.db"
+    write_farm_db(farm_db, farm_set)
+    env = {**connection_env(farm_db, emulator_port), **COMMON_ENV, "AIRFLOW__CORE__PARALLELISM": "8"}
+    airflow = AirflowStack(tmp / "airflow", env, components=COMPONENTS)
+    try:
+        airflow.start()
+        airflow.unpause()
+        yield LocalReference(Deployment(airflow, farm_db))
+    finally:
+        airflow.stop()
+
+
+@pytest.fixture(scope="session")
+def celery(tmp_path_factory, farm_set, emulator_port, postgres_url, redis_url):
+    """CeleryExecutor on PostgreSQL and Redis; scheduler, API server, DAG processor and two Celery workers
+    (four task slots each), all on loopback."""
+    tmp = tmp_path_factory.mktemp("celery")
+    farm_db = tmp / "farm.db"
+    write_farm_db(farm_db, farm_set)
+    env = {
+        **connection_env(farm_db, emulator_port),
+        **COMMON_ENV,
+        # The executor's own limit of queued + running tasks; the workers' slots and the pools decide.
+        "AIRFLOW__CORE__PARALLELISM": "32",
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres_url,
+        "AIRFLOW__CELERY__BROKER_URL": redis_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + postgres_url,
+        # A message of a killed worker comes back after this long (acks_late): the task was already retried.
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "120",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "90",
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "15",
+    }
+    stack = AirflowStack(tmp / "airflow", env, components=COMPONENTS)
+    try:
+        stack.start()
+        for name in WORKERS:
+            stack.start_celery_worker(name, concurrency=4)
+        stack.unpause()
+        yield Deployment(stack, farm_db)
+    finally:
+        stack.stop()

@@ -1,0 +1,70 @@
+"""The weekly run on CeleryExecutor with two workers: the tasks spread over both, the database ends exactly as
+after the LocalExecutor run, and a worker killed in the middle of the run costs retries, not rows."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from tests.celery.conftest import WEEK, WORKERS, week_content
+
+FETCH_TASK = "collect_weather.collect_station_weather"
+
+
+def assert_clean_week(content: dict, usable_farms: int) -> None:
+    weather = content["weather"]
+    assert len(weather) == usable_farms * 7
+    assert len({(row[0], row[1]) for row in weather}) == len(weather)  # no duplicate farm-day
+    assert {row[1] for row in weather} == {day.isoformat() for day in WEEK.days}
+    assert len(content["report"]) == usable_farms
+    assert all(row[4] == 7 for row in content["report"])
+
+
+def test_a_week_runs_on_both_workers_and_matches_the_local_run(local, celery, farm_set, usable_farms):
+    celery.fresh_farm_db(farm_set)
+    run_id, state = celery.run_week()
+    assert state == "success", f"{run_id}: {state}; see {celery.airflow.home / 'logs'}"
+    tis = celery.airflow.task_instances(run_id)
+    hosts = {ti["hostname"] for ti in tis}
+    assert hosts == set(WORKERS), hosts
+    fetches = [ti for ti in tis if ti["task_id"] == FETCH_TASK]
+    assert {ti["hostname"] for ti in fetches} == set(WORKERS)
+    content = week_content(celery.farm_db)
+    assert len(fetches) == len({row[2] for row in content["weather"]})  # one task per station
+    assert_clean_week(content, usable_farms)
+    assert content == local.content()
+
+
+def test_a_worker_killed_mid_run_costs_retries_not_rows(local, celery, farm_set, usable_farms):
+    celery.fresh_farm_db(farm_set)
+    airflow = celery.airflow
+    victim, survivor = WORKERS
+    assert airflow.alive(victim)
+    assert airflow.alive(survivor)
+    run_id = airflow.trigger(conf={"week": WEEK.start.isoformat()})
+    killed: list[dict] = []
+    deadline = time.monotonic() + 180
+    while not killed:
+        assert time.monotonic() < deadline, f"no station task seen running on {victim}"
+        running = [
+            ti
+            for ti in airflow.task_instances(run_id)
+            if ti["task_id"] == FETCH_TASK and ti["state"] == "running" and ti["hostname"] == victim
+        ]
+        if running:
+            airflow.stop_component(victim, signal.SIGKILL)  # the worker, its pool and its task processes
+            killed = running
+        else:
+            time.sleep(0.2)
+    assert not airflow.alive(victim)
+    state = airflow.wait_for_run(run_id, timeout=300, poll=1)
+    assert state == "success", f"{run_id}: {state}; see {airflow.home / 'logs'}"
+
+    by_index = {ti["map_index"]: ti for ti in airflow.task_instances(run_id) if ti["task_id"] == FETCH_TASK}
+    for ti in killed:
+        retried = by_index[ti["map_index"]]
+        assert retried["try_number"] >= 2, retried
+        assert retried["hostname"] == survivor, retried
+    content = week_content(celery.farm_db)
+    assert_clean_week(content, usable_farms)
+    assert content == local.content()

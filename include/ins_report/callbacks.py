@@ -219,6 +219,18 @@ def _week_text(week: ReportWeek | None, context: dict) -> str:
     return week.label() if week else _week_key(context)
 
 
+def _payload_head(event: str, run_id: str, url: str, week: ReportWeek | None) -> dict[str, Any]:
+    """The fields every alert's JSON payload starts with (webhook receivers key on ``event``)."""
+    return {
+        "event": event,
+        "dag_id": DAG_ID,
+        "run_id": run_id,
+        "url": url,
+        "week_start": week.start.isoformat() if week else None,
+        "week_end": week.end.isoformat() if week else None,
+    }
+
+
 def _trigger_week_hint(week: ReportWeek | None) -> list[str]:
     if not week:
         return []
@@ -366,12 +378,7 @@ def build_failure_alert(context: dict, settings: Settings) -> Alert:
     text = redact("\n".join(lines), secrets)
     failed_steps = list(dict.fromkeys(row.step for row in failures))
     payload = {
-        "event": "ins_weekly_report_failed",
-        "dag_id": DAG_ID,
-        "run_id": run_id,
-        "url": url,
-        "week_start": week.start.isoformat() if week else None,
-        "week_end": week.end.isoformat() if week else None,
+        **_payload_head("ins_weekly_report_failed", run_id, url, week),
         "failed_steps": failed_steps,
         "errors": [redact(f"{row.step}: {row.message}", secrets) for row in failures],
         "failures": structured,
@@ -464,12 +471,7 @@ def build_digest(context: dict, settings: Settings) -> Alert:
     ]
     text = redact("\n".join(lines), api_secrets(settings))
     payload = {
-        "event": "ins_weekly_report_digest",
-        "dag_id": DAG_ID,
-        "run_id": run_id,
-        "url": url,
-        "week_start": week.start.isoformat() if week else None,
-        "week_end": week.end.isoformat() if week else None,
+        **_payload_head("ins_weekly_report_digest", run_id, url, week),
         "farms_reported": farms,
         "gaps_accepted": gaps,
         "retries": dict(retries),
@@ -636,15 +638,10 @@ def build_deadline_alert(context: dict, settings: Settings, deadline: str = "") 
     ]
     text = redact("\n".join(lines), api_secrets(settings))
     payload = {
-        "event": "ins_weekly_report_deadline_missed",
-        "dag_id": DAG_ID,
-        "run_id": run_id,
-        "url": url,
+        **_payload_head("ins_weekly_report_deadline_missed", run_id, url, week),
         "state": state,
         "deadline": deadline,
         "deadline_time": str(missed_at) if missed_at else None,
-        "week_start": week.start.isoformat() if week else None,
-        "week_end": week.end.isoformat() if week else None,
         "steps_done": sorted(done_steps),
         "weather_locations_done": weather_done,
         "weather_locations_planned": planned,

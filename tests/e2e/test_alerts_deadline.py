@@ -18,6 +18,7 @@ from include.ins_report.localdev import connection_env, emulator_process, init_f
 from include.ins_report.week import week_before
 from tests.conftest import ROOT
 from tests.support.airflow_stack import AirflowStack
+from tests.support.deployment import DeploymentAccess
 from tests.support.receivers import SmtpReceiver, WebhookReceiver
 
 pytestmark = pytest.mark.scheduler
@@ -29,18 +30,13 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "alerts"
 
 
 @dataclass
-class Deployment:
+class Deployment(DeploymentAccess):
     airflow: AirflowStack
     farm_db: Path
     emulator_url: str
     smtp: SmtpReceiver
     slack: WebhookReceiver
     webhook: WebhookReceiver
-
-    def emulator(self, method: str, path: str, payload: dict | None = None) -> dict:
-        response = requests.request(method, f"{self.emulator_url}/_emulator/{path}", json=payload, timeout=10)
-        response.raise_for_status()
-        return response.json() if response.content else {}
 
 
 @pytest.fixture(scope="module")

@@ -174,8 +174,9 @@ def markdown(document: dict) -> str:
     lines += [
         "",
         "Wall times: the run's start to its end, as the metadata database records them; "
-        "product rows are the median of their runs, with the range in brackets, after an unrecorded warm-up "
-        "run. Collection: first collect task start to last collect task end. KMA fetch calls ask for a "
+        "product rows are the median of their runs, with the range in brackets"
+        + (", after an unrecorded warm-up run" if options.get("warmup_size") else " (no warm-up run)")
+        + ". Collection: first collect task start to last collect task end. KMA fetch calls ask for a "
         "station's 7 days, probes for Sunday only (the publication wait). DB statements and rows written "
         "count what the tasks sent to the farm database (an executemany batch is one statement; the job log "
         "included). Peak task RSS is the largest `ru_maxrss` of any task process of the run (it includes the "

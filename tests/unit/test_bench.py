@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from bench import report
 from bench.generator import BAD_SHARES, generate
 from include.ins_report.farms import classify_farms, weather_locations
 from include.ins_report.settings import Settings
 from include.ins_report.stations import load_stations
+from tests.conftest import ROOT
 
 
 def test_farm_sets_are_deterministic_and_hold_the_planned_bad_rows():
@@ -74,3 +77,13 @@ def test_a_missed_target_is_reported():
     assert found["weather API calls per run = distinct stations used, at every size"] is False
     assert found["wall time at 100,000 farms <= 3 x wall time at 1,000 farms"] is False
     assert found["product >= 5 x faster than the per-farm baseline"] is None
+
+
+def test_the_published_table_is_what_the_report_renders_and_says_how_it_was_measured():
+    document = json.loads((ROOT / "bench" / "results" / "results.json").read_text(encoding="utf-8"))
+    assert report.markdown(document) == (ROOT / "bench" / "results" / "results.md").read_text(
+        encoding="utf-8"
+    )
+    assert "after an unrecorded warm-up run" in report.markdown(document)
+    document["options"]["warmup_size"] = None
+    assert "(no warm-up run)" in report.markdown(document)

@@ -21,13 +21,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote
 
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.sdk import BaseHook
 
 from include.ins_report.secrets import api_secrets, redact
-from include.ins_report.settings import Settings
+from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.week import ReportWeek
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,23 @@ class Alert:
         )
 
 
+def run_url(settings: Settings, run_id: str) -> str:
+    """The run in the Airflow UI."""
+    return f"{settings.airflow_base_url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
+
+
+def payload_head(event: str, run_id: str, url: str, week: ReportWeek | None) -> dict[str, Any]:
+    """The fields every alert's JSON payload starts with (webhook receivers key on ``event``)."""
+    return {
+        "event": event,
+        "dag_id": DAG_ID,
+        "run_id": run_id,
+        "url": url,
+        "week_start": week.start.isoformat() if week else None,
+        "week_end": week.end.isoformat() if week else None,
+    }
+
+
 def _redact_value(value: Any, secrets: set[str]) -> Any:
     if isinstance(value, str):
         return redact(value, secrets)
@@ -108,14 +127,24 @@ def _connection(conn_id: str):
         return None
 
 
-def configured_channels(settings: Settings) -> list[str]:
-    """The channels whose connection exists (e-mail also needs recipients)."""
+def _configured(settings: Settings, channels: Iterable[str] = CHANNELS) -> dict[str, Any]:
+    """Of ``channels``, those whose connection exists (e-mail also needs recipients), with the connection."""
     conn_ids = channel_conn_ids(settings)
-    return [
-        channel
-        for channel in CHANNELS
-        if _connection(conn_ids[channel]) is not None and (channel != "email" or settings.alert_emails)
-    ]
+    configured = {}
+    for channel in channels:
+        conn = _connection(conn_ids[channel])
+        if conn is None:
+            continue
+        if channel == "email" and not settings.alert_emails:
+            log.warning("the e-mail channel has no recipients (INS_ALERT_EMAILS)")
+            continue
+        configured[channel] = conn
+    return configured
+
+
+def configured_channels(settings: Settings) -> list[str]:
+    """The channels an alert goes to: those whose connection exists (e-mail also needs recipients)."""
+    return list(_configured(settings))
 
 
 def _send_email(alert: Alert, settings: Settings, conn) -> None:
@@ -144,19 +173,12 @@ def send_alert(alert: Alert, settings: Settings, channels: Iterable[str] | None 
     """Send on every configured channel (or on those of ``channels`` that are configured); returns the
     channels that accepted it."""
     wanted = list(CHANNELS) if channels is None else parse_channels(channels)
-    conn_ids = channel_conn_ids(settings)
     try:
         alert = alert.redacted(api_secrets(settings))
     except Exception:  # never lose an alert to the redaction's own lookups
         log.exception("API keys could not be looked up for redaction")
     sent = []
-    for channel in wanted:
-        conn = _connection(conn_ids[channel])
-        if conn is None:
-            continue
-        if channel == "email" and not settings.alert_emails:
-            log.warning("the e-mail channel has no recipients (INS_ALERT_EMAILS)")
-            continue
+    for channel, conn in _configured(settings, wanted).items():
         try:
             SENDERS[channel](alert, settings, conn)
             sent.append(channel)

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pendulum
 
 from include.ins_report import joblog, steps
-from include.ins_report.alerts import Alert, parse_channels, send_alert
+from include.ins_report.alerts import Alert, parse_channels, payload_head, run_url, send_alert
 from include.ins_report.joblog import FAILED, RETRY, STEPS, FailureDetail, RunLog, format_seconds, step_title
 from include.ins_report.secrets import api_secrets, redact
 from include.ins_report.settings import DAG_ID, TIMEZONE, Settings
@@ -131,15 +131,12 @@ def _mapped_location(context: dict) -> dict:
 
 
 def _location_farms(context: dict, location: dict) -> tuple[str, ...]:
-    """The farm numbers of a mapped weather task's location: inline in its argument, or in the plan's XCom
-    for that location (``steps.planned_location``); () when neither can be read."""
-    if "farm_nos" in location:
-        return tuple(str(farm) for farm in location["farm_nos"] or ())
-    resolve = getattr(steps, "planned_location", None)
-    if not location or resolve is None:
+    """The farm numbers of a mapped weather task's location (``steps.planned_location``); () when they
+    cannot be read."""
+    if not location:
         return ()
     try:
-        return tuple(resolve(context["ti"], location).farm_nos)
+        return steps.planned_location(context["ti"], location).farm_nos
     except Exception as exc:
         log.warning("farms of %s not found for the job log: %s", location.get("label"), exc)
         return ()
@@ -198,10 +195,6 @@ def record_task_retry(context: dict) -> None:
 # --- links ------------------------------------------------------------------------------------------
 
 
-def run_url(settings: Settings, run_id: str) -> str:
-    return f"{settings.airflow_base_url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
-
-
 def task_url(settings: Settings, run_id: str, task_id: str, map_index: int = -1) -> str:
     url = f"{run_url(settings, run_id)}/tasks/{quote(task_id, safe='')}"
     return f"{url}/mapped/{map_index}" if map_index >= 0 else url
@@ -217,18 +210,6 @@ def _run_log(settings: Settings, run_id: str) -> RunLog:
 
 def _week_text(week: ReportWeek | None, context: dict) -> str:
     return week.label() if week else _week_key(context)
-
-
-def _payload_head(event: str, run_id: str, url: str, week: ReportWeek | None) -> dict[str, Any]:
-    """The fields every alert's JSON payload starts with (webhook receivers key on ``event``)."""
-    return {
-        "event": event,
-        "dag_id": DAG_ID,
-        "run_id": run_id,
-        "url": url,
-        "week_start": week.start.isoformat() if week else None,
-        "week_end": week.end.isoformat() if week else None,
-    }
 
 
 def _trigger_week_hint(week: ReportWeek | None) -> list[str]:
@@ -374,13 +355,12 @@ def build_failure_alert(context: dict, settings: Settings) -> Alert:
         "Next:",
         *[f"  - {action}" for action in actions],
     ]
-    secrets = api_secrets(settings)
-    text = redact("\n".join(lines), secrets)
+    text = "\n".join(lines)
     failed_steps = list(dict.fromkeys(row.step for row in failures))
     payload = {
-        **_payload_head("ins_weekly_report_failed", run_id, url, week),
+        **payload_head("ins_weekly_report_failed", run_id, url, week),
         "failed_steps": failed_steps,
-        "errors": [redact(f"{row.step}: {row.message}", secrets) for row in failures],
+        "errors": [f"{row.step}: {row.message}" for row in failures],
         "failures": structured,
         "written": written,
         "report_built": False,
@@ -442,7 +422,7 @@ def build_digest(context: dict, settings: Settings) -> Alert:
     else:
         comparison = "no successful run of the previous week in the job log"
 
-    gaps = [row.message.removeprefix("gaps accepted by the coverage policy: ") for row in run_log.warnings()]
+    gaps = [row.message.removeprefix(steps.GAPS_ACCEPTED) for row in run_log.warnings()]
     retries = run_log.retries()
     durations = [
         f"  {step_title(step):<44} {format_seconds(secs):>12}" + (f"  {detail}" if detail else "")
@@ -469,9 +449,9 @@ def build_digest(context: dict, settings: Settings) -> Alert:
         "Step durations (TS_INS_JOB_LOG started/ended):",
         *(durations or ["  (none recorded)"]),
     ]
-    text = redact("\n".join(lines), api_secrets(settings))
+    text = "\n".join(lines)
     payload = {
-        **_payload_head("ins_weekly_report_digest", run_id, url, week),
+        **payload_head("ins_weekly_report_digest", run_id, url, week),
         "farms_reported": farms,
         "gaps_accepted": gaps,
         "retries": dict(retries),
@@ -636,9 +616,9 @@ def build_deadline_alert(context: dict, settings: Settings, deadline: str = "") 
         "",
         f"Next: {action}",
     ]
-    text = redact("\n".join(lines), api_secrets(settings))
+    text = "\n".join(lines)
     payload = {
-        **_payload_head("ins_weekly_report_deadline_missed", run_id, url, week),
+        **payload_head("ins_weekly_report_deadline_missed", run_id, url, week),
         "state": state,
         "deadline": deadline,
         "deadline_time": str(missed_at) if missed_at else None,

@@ -15,7 +15,7 @@ from typing import Any
 import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report.alerts import Alert, send_alert
+from include.ins_report.alerts import Alert, payload_head, run_url, send_alert
 from include.ins_report.cutover import check_legacy_job
 from include.ins_report.farms import (
     FarmSelection,
@@ -36,6 +36,7 @@ from include.ins_report.week import KST, InvalidWeekError, ReportWeek, resolve_r
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 20  # how many missing items a message names before it summarises
+GAPS_ACCEPTED = "gaps accepted by the coverage policy: "  # the CHECK_COLLECTION WARNING row's message
 
 
 class CollectionIncompleteError(AirflowFailException):
@@ -69,12 +70,20 @@ class StepContext:
     def warehouse(self) -> Warehouse:
         return Warehouse(self.settings.farm_db_conn_id)
 
-    def log(self, warehouse: Warehouse, step: str, started_at: str, rows: int | None, message: str) -> None:
+    def log(
+        self,
+        warehouse: Warehouse,
+        step: str,
+        started_at: str,
+        rows: int | None,
+        message: str,
+        status: str = "SUCCESS",
+    ) -> None:
         warehouse.log_step(
             run_id=self.run_id,
             report_week=self.week_key,
             step=step,
-            status="SUCCESS",
+            status=status,
             started_at=started_at,
             row_count=rows,
             message=message,
@@ -420,27 +429,19 @@ def check_collection(ctx: StepContext) -> dict:
             f"(minimum coverage: weather {settings.min_weather_coverage:.0%}, "
             f"stats {settings.min_stats_coverage:.0%})"
         )
-    message = f"gaps accepted by the coverage policy: {summary}; {result.gaps()}"
-    warehouse.log_step(
-        run_id=ctx.run_id,
-        report_week=ctx.week_key,
-        step="CHECK_COLLECTION",
-        status="WARNING",
-        started_at=started,
-        row_count=result.weather_rows,
-        message=message,
-    )
+    message = f"{GAPS_ACCEPTED}{summary}; {result.gaps()}"
+    ctx.log(warehouse, "CHECK_COLLECTION", started, result.weather_rows, message, status="WARNING")
+    url = run_url(settings, ctx.run_id)
     send_alert(
         Alert(
             subject=f"[INS weekly report] week {ctx.week.label()}: report built with gaps ({ctx.run_id})",
-            text=f"The report for week {ctx.week.label()} proceeds with accepted gaps.\n\n{message}",
+            text=f"The report for week {ctx.week.label()} proceeds with accepted gaps.\n\n{message}\n\n{url}",
             payload={
-                "event": "ins_weekly_report_gaps_accepted",
-                "run_id": ctx.run_id,
-                "week_start": ctx.week.start.isoformat(),
+                **payload_head("ins_weekly_report_gaps_accepted", ctx.run_id, url, ctx.week),
                 "gaps": result.missing_weather + result.missing_stats,
                 "text": message,
             },
+            url=url,
         ),
         settings,
     )
@@ -483,12 +484,5 @@ def finish_job(ctx: StepContext, task_states: dict[str, str], report_task_id: st
         message = f"report procedure failed; failed steps: {', '.join(failed)}"
     else:
         message = f"report not built: failed steps {', '.join(failed) or 'none'}; the procedure did not run"
-    warehouse.log_step(
-        run_id=ctx.run_id,
-        report_week=ctx.week_key,
-        step="FINISH_JOB",
-        status="FAILED",
-        started_at=started,
-        message=message,
-    )
+    ctx.log(warehouse, "FINISH_JOB", started, None, message, status="FAILED")
     raise ReportNotBuiltError(message)

@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 from unittest import mock
+from urllib.parse import quote
 
 import oracledb
 import pytest
@@ -277,4 +278,8 @@ def test_the_digest_goes_to_the_configured_channels(stack, inboxes, monkeypatch)
     ):
         assert expected in text, expected
     # The accepted gaps also raised their own warning (steps.check_collection), on every channel.
-    assert any(r["json"]["event"] == "ins_weekly_report_gaps_accepted" for r in new["hooks"])
+    (gaps,) = [r["json"] for r in new["hooks"] if r["json"]["event"] == "ins_weekly_report_gaps_accepted"]
+    assert gaps["dag_id"] == "ins_weekly_report"
+    assert (gaps["week_start"], gaps["week_end"]) == ("2026-09-28", "2026-10-04")
+    assert gaps["url"].endswith(f"/dags/ins_weekly_report/runs/{quote(gaps['run_id'], safe='')}")
+    assert len(gaps["gaps"]) == 21

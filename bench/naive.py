@@ -11,7 +11,7 @@ import dataclasses
 from include.ins_report.farms import WeatherLocation
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.steps import StepContext, select_farms, weather_rows
-from include.ins_report.warehouse import METRICS, now_text
+from include.ins_report.warehouse import now_text
 
 NAIVE_DAG_ID = "ins_weekly_report_naive"
 
@@ -42,9 +42,8 @@ def collect_farm_weather(ctx: StepContext, farm: dict) -> dict:
     warehouse = ctx.warehouse()
     statement = warehouse.sql("upsert_weather")
     with warehouse.transaction() as cursor:
-        for row in rows:
-            cursor.execute(statement, row)
-    METRICS.rows_written += len(rows)
+        for row in rows:  # one statement and one round trip per row
+            cursor.executemany(statement, [row])
     ctx.log(
         warehouse, "COLLECT_STATION_WEATHER", started, len(rows), f"farm {farm['farm_no']}: {len(rows)} rows"
     )

@@ -15,6 +15,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import BaseHook
 
+from include.ins_report.joblog import clip_utf8
 from include.ins_report.settings import JOB_NAME, TIMEZONE
 from include.ins_report.sqlfiles import load_sql, split_statements
 
@@ -37,15 +38,10 @@ DIALECTS = {
 }
 
 
-def clip_utf8(text: str, limit: int = 3900) -> str:
-    """At most ``limit`` UTF-8 bytes: Oracle's VARCHAR2(4000) counts bytes, and Hangul takes three."""
-    data = text.encode("utf-8")
-    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
-
-
 @dataclass
 class DbMetrics:
-    """This process's database work: statements sent (an ``executemany`` batch is one) and rows written."""
+    """This process's database work: statements sent (an ``executemany`` batch is one) and the rows sent
+    with ``executemany``, which every write of the batch uses (``write_many``)."""
 
     statements: int = 0
     rows_written: int = 0
@@ -58,7 +54,8 @@ METRICS = DbMetrics()
 
 
 class _CountingCursor:
-    """A DB-API cursor that counts the statements it sends into METRICS; everything else passes through."""
+    """A DB-API cursor that counts the statements and written rows it sends into METRICS; everything else
+    passes through."""
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
@@ -67,9 +64,11 @@ class _CountingCursor:
         METRICS.statements += 1
         return self._cursor.execute(*args, **kwargs)
 
-    def executemany(self, *args: Any, **kwargs: Any) -> Any:
+    def executemany(self, statement: Any, rows: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
+        result = self._cursor.executemany(statement, rows, *args, **kwargs)
         METRICS.statements += 1
-        return self._cursor.executemany(*args, **kwargs)
+        METRICS.rows_written += len(rows)
+        return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
@@ -142,7 +141,6 @@ class Warehouse:
         with self.transaction() as cursor:
             for start in range(0, len(rows), BATCH_SIZE):
                 cursor.executemany(statement, list(rows[start : start + BATCH_SIZE]))
-        METRICS.rows_written += len(rows)
         return len(rows)
 
     def run_script(self, name: str, params: dict) -> None:

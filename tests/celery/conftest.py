@@ -51,6 +51,9 @@ COMMON_ENV = {
     "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
 }
 COMPONENTS = ("api-server", "scheduler", "dag-processor")  # nothing here defers: no triggerer
+# The Celery deployment's KMA pool is made smaller than the DAG's own per-run limit (INS_KMA_POOL_SLOTS=8 sets
+# max_active_tis_per_dagrun), so that only the pool can explain a bound of 4 across the two workers.
+KMA_POOL, KMA_POOL_SLOTS = "kma_api", 4
 
 
 def week_content(farm_db: Path) -> dict[str, list[tuple]]:
@@ -226,6 +229,7 @@ def celery(tmp_path_factory, farm_set, emulator_port, postgres_url, redis_url):
     stack = AirflowStack(tmp / "airflow", env, components=COMPONENTS)
     try:
         stack.start()
+        stack.airflow("pools", "set", KMA_POOL, str(KMA_POOL_SLOTS), "KMA: smaller than the per-run limit")
         for name in WORKERS:
             stack.start_celery_worker(name, concurrency=4)
         stack.unpause()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import signal
 import time
 
-from tests.celery.conftest import WEEK, WORKERS, week_content
+import pendulum
+
+from tests.celery.conftest import KMA_POOL, KMA_POOL_SLOTS, WEEK, WORKERS, week_content
 
 FETCH_TASK = "collect_weather.collect_station_weather"
 
@@ -20,6 +22,18 @@ def assert_clean_week(content: dict, usable_farms: int) -> None:
     assert all(row[4] == 7 for row in content["report"])
 
 
+def most_running_at_once(tis: list[dict]) -> int:
+    """The largest number of these task instances that were running at the same moment."""
+    events = []
+    for ti in tis:
+        events += [(pendulum.parse(ti["start_date"]), 1), (pendulum.parse(ti["end_date"]), -1)]
+    running = most = 0
+    for _, change in sorted(events, key=lambda event: (event[0], event[1])):  # an end before a start
+        running += change
+        most = max(most, running)
+    return most
+
+
 def test_a_week_runs_on_both_workers_and_matches_the_local_run(local, celery, farm_set, usable_farms):
     celery.fresh_farm_db(farm_set)
     run_id, state = celery.run_week()
@@ -29,6 +43,11 @@ def test_a_week_runs_on_both_workers_and_matches_the_local_run(local, celery, fa
     assert hosts == set(WORKERS), hosts
     fetches = [ti for ti in tis if ti["task_id"] == FETCH_TASK]
     assert {ti["hostname"] for ti in fetches} == set(WORKERS)
+    # The pool bounds the KMA tasks across both workers (8 worker slots, a per-run limit of 8), and they
+    # did run in parallel up to it.
+    in_pool = [ti for ti in tis if ti["pool"] == KMA_POOL]
+    assert len(in_pool) == len(fetches) + 1  # the stations and the publication wait
+    assert 2 <= most_running_at_once(in_pool) <= KMA_POOL_SLOTS
     content = week_content(celery.farm_db)
     assert len(fetches) == len({row[2] for row in content["weather"]})  # one task per station
     assert_clean_week(content, usable_farms)

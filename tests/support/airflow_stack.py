@@ -17,13 +17,11 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import requests
 
 from include.ins_report.localdev import ROOT, airflow_env
-from include.ins_report.pools import pool_definitions
-from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.settings import DAG_ID
 from tests.support.receivers import free_port
 
 USER, PASSWORD = "admin", "admin"
@@ -42,7 +40,6 @@ class AirflowStack:
         self.home = home
         self.port = free_port()
         self.env = {**os.environ, **airflow_env(home, api_port=self.port), **env}
-        self.env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
         self.url = f"http://127.0.0.1:{self.port}"
         self.components = components or ("api-server", "scheduler", "dag-processor", "triggerer")
         self.dag_ids = dag_ids  # waited for at start-up
@@ -77,14 +74,16 @@ class AirflowStack:
             self._wait(lambda d=dag_id: self.get(f"dags/{d}").get("dag_id") == d, 120, f"DAG {dag_id} parsed")
         return self
 
-    def create_pools(self) -> dict[str, dict]:
-        """The DAG's pools, from the same definitions the other launchers use."""
-        pools = pool_definitions(_settings(self.env))
-        if pools:
-            path = self.home / "pools.json"
-            path.write_text(json.dumps(pools))
-            self.airflow("pools", "import", str(path))
-        return pools
+    def create_pools(self) -> None:
+        """The DAG's pools, by the command every launcher runs (make airflow, compose airflow-init)."""
+        subprocess.run(
+            [sys.executable, "-m", "include.ins_report.pools", "--apply"],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def start_component(
         self, component: str, *extra: str, name: str | None = None, env: dict[str, str] | None = None
@@ -227,9 +226,3 @@ class AirflowStack:
             "include_downstream": include_downstream,
         }
         return self.request("POST", f"dags/{DAG_ID}/clearTaskInstances", json=body)["task_instances"]
-
-
-def _settings(env: dict[str, str]) -> Settings:
-    """The INS settings as the deployment's processes will read them from ``env``."""
-    with mock.patch.dict(os.environ, {key: value for key, value in env.items() if key.startswith("INS_")}):
-        return Settings.from_env()

@@ -21,7 +21,7 @@ OUTCOMES = (SUCCESS, FAILED, WARNING)  # a step's last word; RETRY rows are hist
 MAPPED_STEP = "COLLECT_STATION_WEATHER"
 FINISH_STEP = "FINISH_JOB"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-MAX_ERROR = 3000  # the row's MESSAGE holds 4000 characters; the task suffix must survive
+MESSAGE_BYTES = 3900  # TS_INS_JOB_LOG.MESSAGE is VARCHAR2(4000 BYTE) on Oracle; Hangul takes 3 bytes
 MAX_FARMS = 30
 
 
@@ -76,6 +76,12 @@ def step_title(step: str) -> str:
     return known.title if known else step
 
 
+def clip_utf8(text: str, limit: int = MESSAGE_BYTES) -> str:
+    """At most ``limit`` UTF-8 bytes (Oracle's VARCHAR2 counts bytes), cut on a character boundary."""
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
+
+
 # --- the FAILED / RETRY row -------------------------------------------------------------------------
 
 _FAILURE = re.compile(
@@ -107,7 +113,6 @@ class FailureDetail:
         return head if sep and " " not in head else ""
 
     def message(self) -> str:
-        error = self.error if len(self.error) <= MAX_ERROR else self.error[:MAX_ERROR] + " …"
         head = ""
         if self.map_index >= 0:
             farms = list(self.farms[:MAX_FARMS])
@@ -118,7 +123,13 @@ class FailureDetail:
             )
         where = f"task {self.task_id}" + (f", map {self.map_index}" if self.map_index >= 0 else "")
         tries = f"try {self.try_number or 0}" + (f" of {self.tries}" if self.tries else "")
-        return f"{head}{error} ({where}, {tries})"
+        suffix = f" ({where}, {tries})"
+        # The error gives way, in bytes, so that the row keeps its station, farms and task suffix.
+        budget = MESSAGE_BYTES - len((head + suffix + " …").encode("utf-8"))
+        error = clip_utf8(self.error, max(budget, 0))
+        if error != self.error:
+            error += " …"
+        return f"{head}{error}{suffix}"
 
     @classmethod
     def parse(cls, message: str | None) -> FailureDetail | None:

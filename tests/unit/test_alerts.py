@@ -16,7 +16,7 @@ from oracledb.errors import _Error as OracleErrorDetail
 
 from include.ins_report import callbacks, joblog
 from include.ins_report.alerts import Alert, parse_channels
-from include.ins_report.joblog import FailureDetail
+from include.ins_report.joblog import FailureDetail, clip_utf8
 from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import JOB_NAME, SQL_DIR, Settings
 from include.ins_report.warehouse import Warehouse
@@ -83,6 +83,32 @@ def test_long_errors_and_farm_lists_are_cut_but_the_row_stays_parseable():
     assert parsed.try_number == 2
     assert parsed.farms[:2] == ("S00000", "S00001")
     assert parsed.farms[-1] == "… 39971 more"
+
+
+def test_a_long_korean_error_is_cut_in_bytes_and_survives_the_job_log_column():
+    # Oracle's MESSAGE is VARCHAR2(4000 BYTE): Hangul takes 3 bytes, so a cut in characters is not enough.
+    detail = FailureDetail(
+        error="DatabaseError: ORA-20001: " + "주간 보고서 생성 실패 " * 500,
+        task_id="collect_weather.collect_station_weather",
+        map_index=3,
+        label="203 이천 (2 farms)",
+        farms=("F0001", "F0007"),
+        try_number=4,
+        tries=4,
+    )
+    message = detail.message()
+    assert len(message.encode("utf-8")) <= 3900
+    assert clip_utf8(message) == message  # what Warehouse.log_step stores is the whole row
+    parsed = FailureDetail.parse(message)
+    assert (parsed.label, parsed.farms, parsed.map_index, parsed.try_number, parsed.tries) == (
+        "203 이천 (2 farms)",
+        ("F0001", "F0007"),
+        3,
+        4,
+        4,
+    )
+    assert parsed.error.startswith("DatabaseError: ORA-20001: 주간 보고서")
+    assert parsed.error.endswith(" …")
 
 
 def test_a_message_of_another_shape_is_not_parsed():

@@ -7,7 +7,6 @@ connection, so the statement and binds are the ones the guard really sends.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import logging
 from typing import Any
@@ -127,18 +126,11 @@ def test_sqlite_has_no_scheduler_job(tmp_path, monkeypatch):
 
 # --- wired into the report step --------------------------------------------------------------------------
 
-WIRED = "check_legacy_job" in inspect.getsource(steps.run_weekly_report)
-needs_wiring = pytest.mark.skipif(
-    not WIRED,
-    reason="check_legacy_job is not called from steps.run_weekly_report yet",
-)
-
 
 def report_context() -> steps.StepContext:
     return steps.StepContext(run_id="r1", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings())
 
 
-@needs_wiring
 def test_an_enabled_job_stops_the_report_before_the_procedure(guarded):
     answer(guarded, [OWN])
     with pytest.raises(LegacyJobEnabledError):
@@ -146,7 +138,6 @@ def test_an_enabled_job_stops_the_report_before_the_procedure(guarded):
     assert [sql for _, sql, _ in guarded.statements()] == [STATE_SQL]  # no BEGIN SP_INS_WEEK_MAIN, no log row
 
 
-@needs_wiring
 def test_warn_mode_calls_the_procedure_and_keeps_the_warning_in_the_job_log(guarded, monkeypatch):
     monkeypatch.setenv("INS_LEGACY_JOB_GUARD", "warn")
     answer(guarded, [OWN])
@@ -158,7 +149,6 @@ def test_warn_mode_calls_the_procedure_and_keeps_the_warning_in_the_job_log(guar
     assert "is still enabled" in row["message"]
 
 
-@needs_wiring
 def test_a_disabled_job_lets_the_report_run(guarded):
     answer(guarded, [OWN_DISABLED])
     steps.run_weekly_report(report_context())

@@ -317,7 +317,7 @@ def test_job_log_row_binds(oracle):
         step="START_JOB",
         status="SUCCESS",
         started_at=None,
-        message="x" * 5000,
+        message="가" * 2000,  # 6,000 bytes: VARCHAR2(4000 BYTE) counts bytes, not characters
     )
     ((_, sql, params),) = oracle.statements()
     assert sql == load_sql("oracle", "insert_job_log")
@@ -326,7 +326,8 @@ def test_job_log_row_binds(oracle):
     assert row["started_at"] is None
     assert TIMESTAMP.match(row["ended_at"])
     assert row["job_nm"] == JOB_NAME
-    assert len(row["message"]) == 3900
+    assert row["message"] == "가" * 1300  # 3,900 bytes, cut on a character boundary
+    assert len(row["message"].encode("utf-8")) <= 3900
 
 
 def test_a_failed_batch_is_rolled_back_and_the_connection_closed(oracle):

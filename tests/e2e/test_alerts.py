@@ -236,6 +236,9 @@ def test_retries_used_up_alert_once(stack, inboxes, monkeypatch):
 
 
 def test_the_digest_goes_to_the_configured_channels(stack, inboxes, monkeypatch):
+    # The week before, built here (no digest yet), so that the digest has a previous week to compare with.
+    assert stack.run_week("2026-09-21").state == "success"
+    inboxes.marks = inboxes.counts()
     monkeypatch.setenv("INS_DIGEST_CHANNELS", "email,slack,webhook")
     monkeypatch.setenv("INS_MIN_WEATHER_COVERAGE", "0.9")
     # One station answers "no data" for the week: 3 farms x 7 days missing (93%), accepted by the policy.

@@ -145,8 +145,10 @@ def test_job_log_of_the_run(stack, first_run):
     assert steps[0] == ("START_JOB", "SUCCESS")
     # The two groups run in parallel: their first steps may come in either order.
     assert sorted(steps[1:3]) == [("COLLECT_KOSIS_SERIES", "SUCCESS"), ("PLAN_WEATHER_LOCATIONS", "SUCCESS")]
-    locations = {step for step, *_ in log if step == "COLLECT_STATION_WEATHER"}
-    assert locations
+    # One SUCCESS row per ASOS location of the sample farms (34), each naming its station.
+    weather = [row for row in log if row[0] == "COLLECT_STATION_WEATHER"]
+    assert len(weather) == 34
+    assert {row[1] for row in weather} == {"SUCCESS"}
     assert steps[-3:] == [
         ("CHECK_COLLECTION", "SUCCESS"),
         ("RUN_WEEKLY_REPORT", "SUCCESS"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,7 +55,12 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 received.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"null")}
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": json.loads(body or b"null"),
+                        "received_at": datetime.now(UTC),
+                    }
                 )
                 self.send_response(200)
                 self.end_headers()

@@ -61,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         "--env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for Airflow"
     )
     args = parser.parse_args(argv)
+    # The report's header states these from their own options; --env must not change them behind its back.
+    owned = {"INS_KMA_POOL_SLOTS": "--pool-slots", "INS_KMA_CALLS_PER_SECOND": "--calls-per-second"}
+    for item in args.env:
+        name = item.split("=", 1)[0]
+        if "=" not in item:
+            parser.error(f"--env {item!r}: expected NAME=VALUE")
+        if name in owned:
+            parser.error(f"--env {name}: use {owned[name]}, which the results report")
     options = replace(
         defaults,
         sizes=args.sizes,

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from include.ins_report.emulator.common import stable_rng
 from include.ins_report.farms import LAT_RANGE, LON_RANGE
+from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import Settings
-from include.ins_report.sqlfiles import load_sql, split_statements
 from include.ins_report.stations import load_stations
 
 # (district, latitude, longitude, weight): weights follow the regions' share of Korean pig farms.
@@ -53,8 +52,6 @@ BAD_SHARES = {
 }
 INACTIVE_SHARE = 0.02
 
-SIZES = (1_000, 10_000, 100_000)
-
 
 @dataclass(frozen=True)
 class FarmSet:
@@ -64,7 +61,11 @@ class FarmSet:
 
     @property
     def bad_rows(self) -> int:
-        return sum(round(self.size * share) for share in BAD_SHARES.values())
+        return bad_row_count(self.size)
+
+
+def bad_row_count(size: int) -> int:
+    return sum(round(size * share) for share in BAD_SHARES.values())
 
 
 def _point(rng: random.Random, lat: float, lon: float, spread: float) -> tuple[float, float]:
@@ -76,7 +77,8 @@ def _point(rng: random.Random, lat: float, lon: float, spread: float) -> tuple[f
 
 
 def generate(size: int, seed: int = 1) -> FarmSet:
-    """``size`` TA_FARM rows: about 98.7 % usable active farms, the rest bad or inactive."""
+    """``size`` TA_FARM rows: about 1.3 % bad rows and 2 % inactive farms,
+    so about 96 % usable active farms (the bench measured 96.1 to 96.3 %)."""
     rng = stable_rng("ins-bench-farms", size, seed)
     stations = load_stations(Settings().stations_file)
     weights = [weight for *_, weight in HOTSPOTS]
@@ -93,7 +95,7 @@ def generate(size: int, seed: int = 1) -> FarmSet:
         rows.append((f"B{n:07d}", f"{district} 양돈 {n}", lat, lon, use_yn))
 
     # Deliberately bad rows replace (or, for duplicates, are added next to) regular ones.
-    picks = rng.sample(range(size), sum(round(size * share) for share in BAD_SHARES.values()))
+    picks = rng.sample(range(size), bad_row_count(size))
     cursor = 0
     for kind, share in BAD_SHARES.items():
         for index in picks[cursor : cursor + round(size * share)]:
@@ -117,16 +119,9 @@ def generate(size: int, seed: int = 1) -> FarmSet:
 
 def write_farm_db(path: Path, farm_set: FarmSet) -> None:
     """A fresh SQLite farm database with the reference schema and the farm set in TA_FARM."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    with sqlite3.connect(path) as conn:
-        for statement in split_statements(load_sql("sqlite", "schema")):
-            conn.execute(statement)
-        conn.executemany(
-            "INSERT INTO TA_FARM (FARM_NO, FARM_NM, LAT, LON, USE_YN) VALUES (?, ?, ?, ?, ?)", farm_set.rows
-        )
-    conn.close()
+    init_farm_db(path, farm_set.rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from include.ins_report.settings import PACKAGE_DIR, TIMEZONE
@@ -96,19 +96,25 @@ def connection_env(
     return env
 
 
-def init_farm_db(path: Path, farms_csv: Path = SAMPLE_FARMS) -> int:
-    """Create the reference tables (idempotent) and seed TA_FARM when it is empty; returns farms seeded."""
+def sample_farms(farms_csv: Path = SAMPLE_FARMS) -> list[tuple]:
+    """The sample farms as TA_FARM rows (FARM_NO, FARM_NM, LAT, LON, USE_YN)."""
+    with farms_csv.open(encoding="utf-8") as handle:
+        return [
+            (row["farm_no"], row["farm_nm"], row["lat"] or None, row["lon"] or None, row["use_yn"])
+            for row in csv.DictReader(handle)
+        ]
+
+
+def init_farm_db(path: Path, rows: list[tuple] | None = None) -> int:
+    """Create the reference tables (idempotent) and seed TA_FARM when it is empty, with ``rows`` (default:
+    the sample farms); returns the farms seeded."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         for statement in split_statements(load_sql("sqlite", "schema")):
             conn.execute(statement)
         if conn.execute("SELECT COUNT(*) FROM TA_FARM").fetchone()[0]:
             return 0
-        with farms_csv.open(encoding="utf-8") as handle:
-            rows = [
-                (row["farm_no"], row["farm_nm"], row["lat"] or None, row["lon"] or None, row["use_yn"])
-                for row in csv.DictReader(handle)
-            ]
+        rows = sample_farms() if rows is None else rows
         conn.executemany(
             "INSERT INTO TA_FARM (FARM_NO, FARM_NM, LAT, LON, USE_YN) VALUES (?, ?, ?, ?, ?)", rows
         )

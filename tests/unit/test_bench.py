@@ -87,3 +87,10 @@ def test_the_published_table_is_what_the_report_renders_and_says_how_it_was_meas
     assert "after an unrecorded warm-up run" in report.markdown(document)
     document["options"]["warmup_size"] = None
     assert "(no warm-up run)" in report.markdown(document)
+    # The tables people read, between the markers of the docs and the README, are this run's too.
+    start, end = report.MARKERS
+    body = report.markdown(json.loads((ROOT / "bench" / "results" / "results.json").read_text("utf-8")))
+    body = body.split("\n", 2)[2].strip()
+    for doc in ("docs/performance.md", "README.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert text[text.index(start) + len(start) : text.index(end)].strip() == body, doc

@@ -195,10 +195,6 @@ class Warehouse:
         keys = ("log_id", "step", "status", "started_at", "ended_at", "row_count", "message")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
-    def weather_days(self, week_start: str, week_end: str) -> set[tuple[str, str]]:
-        rows = self.query("weather_days", {"week_start": week_start, "week_end": week_end})
-        return {(str(farm_no), str(day)) for farm_no, day in rows}
-
     def weather_day_masks(self, days: Sequence[str]) -> dict[str, int]:
         """For each farm with weather rows on ``days`` (consecutive ISO dates): bit i set if it has day i."""
         position = {day: index for index, day in enumerate(days)}

@@ -227,7 +227,7 @@ def test_reads_send_the_file_statements_with_their_binds(oracle):
     wh = Warehouse("farm_db")
 
     assert wh.read_farms() == answers["read_farms"]
-    assert wh.weather_days("2026-11-16", "2026-11-22") == {("F0001", "2026-11-16"), ("F0001", "2026-11-17")}
+    assert wh.weather_day_masks([f"2026-11-{day}" for day in range(16, 23)]) == {"F0001": 0b11}
     assert wh.stats_periods("KOSIS", "Q", "202603", "202603") == {("101/DT_1EO311", "202603"): 2}
     assert wh.job_log("run-1") == [
         {

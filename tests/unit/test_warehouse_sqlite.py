@@ -56,9 +56,8 @@ def test_weather_upsert_is_idempotent(warehouse):
         warehouse.path,
         "SELECT AVG_TA, RUN_ID FROM TM_WEATHER WHERE FARM_NO='F1' AND WEATHER_DATE='2026-11-16'",
     ) == [(9.5, "run-2")]
-    assert warehouse.weather_days("2026-11-16", "2026-11-22") == {
-        ("F1", "2026-11-16"), ("F1", "2026-11-17"), ("F2", "2026-11-16")
-    }  # fmt: skip
+    # F1 has Monday and Tuesday (bits 0 and 1), F2 Monday.
+    assert warehouse.weather_day_masks([f"2026-11-{day}" for day in range(16, 23)]) == {"F1": 0b11, "F2": 0b1}
 
 
 def test_stats_upsert_is_idempotent(warehouse):

@@ -18,11 +18,12 @@ it is disabled, a DAG run that calls the procedure too builds the report twice, 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Protocol
 
 from airflow.sdk.exceptions import AirflowFailException
+
+from include.ins_report.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ class LegacyJob:
 
 
 def guard_mode(value: str | None = None) -> str:
-    """The guard mode: ``value`` if given, else ``INS_LEGACY_JOB_GUARD``, else ``fail``."""
-    raw = value if value is not None else os.environ.get(GUARD_ENV, "")
+    """The guard mode: ``value`` if given, else the setting (``INS_LEGACY_JOB_GUARD``, default ``fail``)."""
+    raw = value if value is not None else Settings.from_env().legacy_job_guard
     mode = raw.strip().lower() or DEFAULT_MODE
     if mode not in MODES:
         raise AirflowFailException(
@@ -72,8 +73,8 @@ def guard_mode(value: str | None = None) -> str:
 
 
 def legacy_job_name(value: str | None = None) -> str:
-    """The job's name as the dictionary stores it (upper case): ``value``, env or the default."""
-    raw = value if value is not None else os.environ.get(JOB_NAME_ENV, "")
+    """The job's name as the dictionary stores it (upper case): ``value``, else the setting."""
+    raw = value if value is not None else Settings.from_env().legacy_job_name
     return raw.strip().upper() or DEFAULT_JOB_NAME
 
 

@@ -96,6 +96,11 @@ class Settings:
     publication_poke_seconds: int = 900
     publication_probe_station: str = "108"
 
+    # Cutover (include/ins_report/cutover.py): what an enabled legacy Oracle scheduler job does to the report
+    # step (fail | warn | off), and its name.
+    legacy_job_guard: str = "fail"
+    legacy_job_name: str = "JOB_INS_WEEKLY_REPORT"
+
     # The gate is strict by default (1.0): any missing farm-day or stats period stops the run. Lower values
     # let the report proceed with the gaps listed in the job log and in an alert.
     min_weather_coverage: float = 1.0
@@ -135,6 +140,8 @@ class Settings:
             publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
             publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),
             publication_probe_station=_env("INS_PUBLICATION_PROBE_STATION", cls.publication_probe_station),
+            legacy_job_guard=_env("INS_LEGACY_JOB_GUARD", cls.legacy_job_guard),
+            legacy_job_name=_env("INS_LEGACY_JOB_NAME", cls.legacy_job_name),
             min_weather_coverage=_env_fraction("INS_MIN_WEATHER_COVERAGE", cls.min_weather_coverage),
             min_stats_coverage=_env_fraction("INS_MIN_STATS_COVERAGE", cls.min_stats_coverage),
             stations_file=Path(_env("INS_STATIONS_FILE", str(cls.stations_file))),

@@ -458,7 +458,7 @@ def run_weekly_report(ctx: StepContext) -> dict:
     week_text = ctx.week.start.strftime(settings.report_week_format)
     warehouse = ctx.warehouse()
     # Oracle: stops here (INS_LEGACY_JOB_GUARD=fail) or warns while JOB_INS_WEEKLY_REPORT is still enabled.
-    legacy_warning = check_legacy_job(warehouse)
+    legacy_warning = check_legacy_job(warehouse, settings.legacy_job_guard, settings.legacy_job_name)
     call = f"{settings.report_procedure}('{settings.report_proc_type}', '{week_text}')"
     log.info("calling %s", call)
     warehouse.run_report(settings.report_procedure, settings.report_proc_type, week_text)

@@ -128,7 +128,9 @@ def test_sqlite_has_no_scheduler_job(tmp_path, monkeypatch):
 
 
 def report_context() -> steps.StepContext:
-    return steps.StepContext(run_id="r1", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings())
+    return steps.StepContext(
+        run_id="r1", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env()
+    )
 
 
 def test_an_enabled_job_stops_the_report_before_the_procedure(guarded):

@@ -13,6 +13,7 @@ Nothing here shows how Oracle itself answers; ``tests/oracle`` does that against
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -372,7 +373,7 @@ RUNS = {
 def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     end, param, now, expected = RUNS[kind]
     week = resolve_report_week(end, param, now=now)
-    ctx = steps.StepContext(run_id=f"{kind}__run", week=week, settings=Settings())
+    ctx = steps.StepContext(run_id=f"{kind}__run", week=week, settings=Settings.from_env())
     oracle.responder = lambda sql, params: [(45,)]
 
     result = steps.run_weekly_report(ctx)
@@ -406,8 +407,11 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
 
 
 def test_configured_procedure_name_type_and_week_format(oracle):
-    settings = Settings(
-        report_procedure="INS.PKG_INS.SP_INS_WEEK_MAIN", report_proc_type="W", report_week_format="%Y-%m-%d"
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        report_procedure="INS.PKG_INS.SP_INS_WEEK_MAIN",
+        report_proc_type="W",
+        report_week_format="%Y-%m-%d",
     )
     ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
     oracle.responder = lambda sql, params: [(0,)]
@@ -435,7 +439,7 @@ def test_a_failing_procedure_fails_the_step_and_logs_no_success(oracle):
         return None
 
     oracle.failure = fail_call
-    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings())
+    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
     with pytest.raises(oracledb.DatabaseError, match="ORA-20001"):
         steps.run_weekly_report(ctx)
     assert oracle.kinds() == ["connect", "set", "cursor", "cursor.close", "close"]
@@ -449,7 +453,7 @@ def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
         return None
 
     oracle.failure = missing_table
-    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings())
+    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
     assert steps.run_weekly_report(ctx)["report_rows"] is None
     count_session = oracle.sessions()[1]
     assert [event[0] for event in count_session] == ["connect", "cursor", "rollback", "close"]

@@ -5,12 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WEEK   ?=
 
-.PHONY: help venv system-deps run airflow test bench lint format clean
+.PHONY: help venv system-deps run airflow test test-fast test-tier bench lint format clean
 
 help:
 	@echo "make run [WEEK=YYYY-MM-DD]  one weekly run end to end on the embedded default, with a summary"
 	@echo "make airflow                 Airflow UI + scheduler locally with the API emulators (Ctrl-C stops)"
-	@echo "make test                    ruff (check + format) and the test suite"
+	@echo "make test                    ruff (check + format) and the whole test suite (what CI runs)"
+	@echo "make test-fast               ruff, DAG integrity and unit tests (under a minute)"
+	@echo "make test-tier TIER=e2e      one tier alone: dags, unit, e2e, scheduler, celery, browser"
 	@echo "make bench                   scale benchmark (1k/10k/100k farms + per-farm baseline), ~15 min"
 
 # Pinned install: requirements + the committed constraints file (a freeze of the verified environment).
@@ -47,6 +49,12 @@ format: venv
 
 test: lint system-deps
 	$(BIN)/python -m pytest
+
+test-fast: lint
+	$(BIN)/python -m pytest -m "dags or unit" -q
+
+test-tier: venv $(if $(filter browser,$(TIER)),system-deps)
+	$(BIN)/python -m pytest -m "$(TIER)"
 
 bench: venv
 	$(BIN)/python -m bench

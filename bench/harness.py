@@ -33,10 +33,11 @@ import requests
 
 from bench.generator import FarmSet, generate, write_farm_db
 from bench.naive import NAIVE_DAG_ID
+from include.ins_report import clock
 from include.ins_report.farms import classify_farms
 from include.ins_report.localdev import LOCAL_DIR, ROOT, connection_env, emulator_process
-from include.ins_report.settings import DAG_ID
-from include.ins_report.week import ReportWeek, week_before
+from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.week import ReportWeek, latest_published_week
 from tests.support.airflow_stack import AirflowStack
 
 BENCH_DIR = ROOT / "bench"
@@ -64,9 +65,7 @@ class BenchOptions:
     def report_week(self) -> ReportWeek:
         if self.week:
             return ReportWeek(dt.date.fromisoformat(self.week))
-        import pendulum
-
-        return ReportWeek(week_before(pendulum.now("Asia/Seoul")).start - dt.timedelta(days=7))
+        return latest_published_week(clock.now(), Settings().publication_expected_time)
 
 
 @dataclass
@@ -317,7 +316,7 @@ def machine() -> dict:
 def run_bench(options: BenchOptions) -> dict:
     bench = Bench(options)
     results: list[RunResult] = []
-    started = dt.datetime.now(dt.UTC)
+    started = clock.now()
     with bench.deployment():
         print(f"Airflow up at {bench.airflow.url if bench.airflow else '?'}; week {bench.week}", flush=True)
         if options.warmup_size:
@@ -331,7 +330,7 @@ def run_bench(options: BenchOptions) -> dict:
             results.append(bench.run(BASELINE, options.baseline_size))
     return {
         "started_at": started.isoformat(timespec="seconds"),
-        "duration_s": round((dt.datetime.now(dt.UTC) - started).total_seconds()),
+        "duration_s": round((clock.now() - started).total_seconds()),
         "week": bench.week.start.isoformat(),
         "machine": machine(),
         "options": {

@@ -13,3 +13,24 @@ from include.ins_report.localdev import LOCAL_DIR, airflow_env  # noqa: E402  (n
 
 TEST_AIRFLOW_HOME = LOCAL_DIR / "test-airflow"
 os.environ.update(airflow_env(TEST_AIRFLOW_HOME))
+
+# Tiers by folder, so one can be run alone (`pytest -m scheduler`) and `make test-fast` picks the quick ones.
+TIERS = {
+    "dags": "dags",
+    "unit": "unit",
+    "e2e": "e2e",
+    "scheduler": "scheduler",
+    "celery": "celery",
+    "browser": "browser",
+    "oracle": "oracle",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    import pytest
+
+    for item in items:
+        parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
+        tier = TIERS.get(parts[0]) if len(parts) > 1 else None
+        if tier:
+            item.add_marker(getattr(pytest.mark, tier))

@@ -22,7 +22,8 @@ from include.ins_report.settings import PACKAGE_DIR, TIMEZONE
 from include.ins_report.sqlfiles import load_sql, split_statements
 
 ROOT = PACKAGE_DIR.parents[1]
-LOCAL_DIR = ROOT / ".local"
+# Where the embedded default keeps its databases and logs; INS_LOCAL_DIR gives a test its own.
+LOCAL_DIR = Path(os.environ.get("INS_LOCAL_DIR") or ROOT / ".local")
 SAMPLE_FARMS = PACKAGE_DIR / "data" / "sample_farms.csv"
 DEV_KMA_KEY = "dev-kma-key"
 DEV_KOSIS_KEY = "dev-kosis-key"

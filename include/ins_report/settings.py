@@ -6,6 +6,7 @@ connections; this module only names them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,22 @@ def _env_fraction(name: str, default: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} must be between 0 and 1 (a share of the expected rows), got {value}")
     return value
+
+
+def _clock_time(name: str, value: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a time of day HH:MM (KST), got {value!r}") from None
+
+
+def _env_switch(name: str, default: bool) -> bool:
+    raw = _env(name, "on" if default else "off").lower()
+    if raw in ("on", "true", "yes", "1"):
+        return True
+    if raw in ("off", "false", "no", "0"):
+        return False
+    raise ValueError(f"{name} must be on or off, got {raw!r}")
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -90,8 +107,10 @@ class Settings:
     kosis_pool_slots: int = 2
     kosis_calls_per_second: float = 10.0
 
-    # How long the Monday run waits for Sunday's ASOS values: until this time (KST) on the Monday after the
-    # report week. Values of day D are published around D+1 09:00 KST.
+    # Values of day D are published around D+1 09:00 KST (publication_expected_at): `make run` reports the
+    # latest week published by then. The Monday run waits for Sunday's ASOS values until
+    # publication_wait_until (KST) on the Monday after the report week.
+    publication_expected_at: str = "09:00"
     publication_wait_until: str = "12:00"
     publication_poke_seconds: int = 900
     publication_probe_station: str = "108"
@@ -106,8 +125,22 @@ class Settings:
     min_weather_coverage: float = 1.0
     min_stats_coverage: float = 1.0
 
+    # After the report procedure, its rows for the week (TR_INS_WEEK_REPORT) must be exactly the week's
+    # farms (the farm rule, include/ins_report/farms.py), or the run fails naming the farms missing or extra.
+    # "off" for a customer whose report table differs from the reference one (the row count is then best
+    # effort, as before).
+    reconcile_report: bool = True
+
     stations_file: Path = PACKAGE_DIR / "data" / "asos_stations.csv"
     kosis_series_file: Path = PACKAGE_DIR / "config" / "kosis_series.json"
+
+    @property
+    def publication_expected_time(self) -> dt.time:
+        return _clock_time("INS_PUBLICATION_EXPECTED_AT", self.publication_expected_at)
+
+    @property
+    def publication_wait_time(self) -> dt.time:
+        return _clock_time("INS_PUBLICATION_WAIT_UNTIL", self.publication_wait_until)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -137,6 +170,7 @@ class Settings:
             kosis_pool=_env("INS_KOSIS_POOL", cls.kosis_pool),
             kosis_pool_slots=_env_int("INS_KOSIS_POOL_SLOTS", cls.kosis_pool_slots),
             kosis_calls_per_second=_env_float("INS_KOSIS_CALLS_PER_SECOND", cls.kosis_calls_per_second),
+            publication_expected_at=_env("INS_PUBLICATION_EXPECTED_AT", cls.publication_expected_at),
             publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
             publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),
             publication_probe_station=_env("INS_PUBLICATION_PROBE_STATION", cls.publication_probe_station),
@@ -144,6 +178,7 @@ class Settings:
             legacy_job_name=_env("INS_LEGACY_JOB_NAME", cls.legacy_job_name),
             min_weather_coverage=_env_fraction("INS_MIN_WEATHER_COVERAGE", cls.min_weather_coverage),
             min_stats_coverage=_env_fraction("INS_MIN_STATS_COVERAGE", cls.min_stats_coverage),
+            reconcile_report=_env_switch("INS_RECONCILE_REPORT", cls.reconcile_report),
             stations_file=Path(_env("INS_STATIONS_FILE", str(cls.stations_file))),
             kosis_series_file=Path(_env("INS_KOSIS_SERIES_FILE", str(cls.kosis_series_file))),
         )

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import pendulum
 
-from include.ins_report.settings import TIMEZONE
-
-KST = pendulum.timezone(TIMEZONE)
+from include.ins_report import clock
+from include.ins_report.clock import KST
 
 
 class InvalidWeekError(ValueError):
@@ -38,13 +37,15 @@ class ReportWeek:
     def days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=offset) for offset in range(7)]
 
+    def monday_after(self, at: dt.time) -> pendulum.DateTime:
+        """The Monday after the week, at ``at`` KST."""
+        monday = self.start + dt.timedelta(days=7)
+        return pendulum.datetime(monday.year, monday.month, monday.day, at.hour, at.minute, tz=KST)
+
     @property
     def trigger_time(self) -> pendulum.DateTime:
         """When the scheduled run for this week fires: the following Monday 02:00 KST."""
-        following_monday = self.start + dt.timedelta(days=7)
-        return pendulum.datetime(
-            following_monday.year, following_monday.month, following_monday.day, 2, tz=KST
-        )
+        return self.monday_after(dt.time(2))
 
     def label(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
@@ -60,6 +61,25 @@ def week_before(moment: dt.datetime) -> ReportWeek:
     local_day = pendulum.instance(moment).in_timezone(KST).date()
     this_monday = local_day - dt.timedelta(days=local_day.weekday())
     return ReportWeek(this_monday - dt.timedelta(days=7))
+
+
+def latest_scheduled_week(moment: dt.datetime) -> ReportWeek:
+    """The week of the latest scheduled run at ``moment``: the run that unpausing the DAG starts."""
+    week = week_before(moment)
+    if week.trigger_time > moment:  # Monday before 02:00 KST: this week's run has not fired yet
+        return ReportWeek(week.start - dt.timedelta(days=7))
+    return week
+
+
+def latest_published_week(moment: dt.datetime, published_at: dt.time) -> ReportWeek:
+    """The latest week whose last day (Sunday) is published at ``moment``: day D is published at D+1
+    ``published_at`` KST, so before Monday ``published_at`` this is the week before last."""
+    if moment.tzinfo is None:
+        raise ValueError("latest_published_week needs a timezone-aware datetime")
+    latest = week_before(moment)
+    if latest.monday_after(published_at) > moment:  # Monday before Sunday's values appear
+        return ReportWeek(latest.start - dt.timedelta(days=7))
+    return latest
 
 
 def parse_week_param(value: str, *, now: dt.datetime) -> ReportWeek:
@@ -90,5 +110,5 @@ def resolve_report_week(
 ) -> ReportWeek:
     """The run's report week: the explicit ``week`` param when given, else the week before the trigger."""
     if week_param:
-        return parse_week_param(week_param, now=now or pendulum.now(KST))
+        return parse_week_param(week_param, now=now or clock.now())
     return week_before(data_interval_end)

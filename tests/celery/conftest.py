@@ -9,22 +9,21 @@ number other than 0 (flushed at the end).
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import os
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import pendulum
 import pytest
 
 from bench.generator import generate, write_farm_db
+from include.ins_report import clock
 from include.ins_report.farms import classify_farms
 from include.ins_report.localdev import connection_env, emulator_process
-from include.ins_report.week import ReportWeek, week_before
+from include.ins_report.settings import Settings
+from include.ins_report.week import ReportWeek, latest_published_week
 from tests.support.airflow_stack import AirflowStack
+from tests.support.farm_db import week_content
 
 FARMS = 10_000
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, os.environ.get("INS_TEST_PG_USER", "postgres")
@@ -34,9 +33,6 @@ START_SERVICES = (
     "start them: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start; "
     'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
 )
-
-
-WEEK = ReportWeek(week_before(pendulum.now("Asia/Seoul")).start - dt.timedelta(days=7))
 
 # Both deployments: eight KMA slots, paced as in production; retried quickly; only triggered runs.
 COMMON_ENV = {
@@ -56,41 +52,21 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor")  # nothing here defers
 KMA_POOL, KMA_POOL_SLOTS = "kma_api", 4
 
 
-def week_content(farm_db: Path) -> dict[str, list[tuple]]:
-    """What a run leaves for the week, without run ids and timestamps."""
-    first, last = WEEK.start.isoformat(), WEEK.end.isoformat()
-    with contextlib.closing(sqlite3.connect(farm_db)) as conn:
-        return {
-            "weather": conn.execute(
-                "SELECT FARM_NO, WEATHER_DATE, POINT_ID, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN, THI, "
-                "SOURCE "
-                "FROM TM_WEATHER WHERE WEATHER_DATE BETWEEN ? AND ? ORDER BY 1, 2",
-                (first, last),
-            ).fetchall(),
-            "stats": conn.execute(
-                "SELECT SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD, VALUE, UNIT "
-                "FROM TA_STATS_DATA ORDER BY 1, 2, 3, 4, 5, 6"
-            ).fetchall(),
-            "report": conn.execute(
-                "SELECT REPORT_WEEK, FARM_NO, FARM_NM, POINT_ID, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA, "
-                "AVG_RHM, SUM_RN, AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI "
-                "FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
-                (WEEK.start.strftime("%Y%m%d"),),
-            ).fetchall(),
-        }
-
-
 @dataclass
 class Deployment:
     airflow: AirflowStack
     farm_db: Path
+    week: ReportWeek
 
     def fresh_farm_db(self, farm_set) -> None:
         """The farm database of a clean week (between runs only)."""
         write_farm_db(self.farm_db, farm_set)
 
+    def week_content(self) -> dict[str, list[tuple]]:
+        return week_content(self.farm_db, self.week)
+
     def trigger_week(self) -> str:
-        return self.airflow.trigger(conf={"week": WEEK.start.isoformat()})
+        return self.airflow.trigger(conf={"week": self.week.start.isoformat()})
 
     def run_week(self, timeout: float = 300) -> tuple[str, str]:
         run_id = self.trigger_week()
@@ -114,7 +90,7 @@ class LocalReference:
                 f"LocalExecutor run {self.run_id}: {state}; see {airflow.home / 'logs'}"
             )
             airflow.stop()
-            self._content = week_content(self.deployment.farm_db)
+            self._content = week_content(self.deployment.farm_db, self.deployment.week)
         return self._content
 
 
@@ -172,6 +148,12 @@ def redis_url(services):
 
 
 @pytest.fixture(scope="session")
+def week() -> ReportWeek:
+    """A week the emulators have published, whatever the hour the suite runs."""
+    return latest_published_week(clock.now(), Settings().publication_expected_time)
+
+
+@pytest.fixture(scope="session")
 def farm_set():
     return generate(FARMS, seed=7)
 
@@ -188,7 +170,7 @@ def emulator_port(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def local(tmp_path_factory, farm_set, emulator_port):
+def local(tmp_path_factory, farm_set, emulator_port, week):
     """The reference run on LocalExecutor, triggered at once (see LocalReference)."""
     tmp = tmp_path_factory.mktemp("local")
     farm_db = tmp / "farm.db"
@@ -198,13 +180,13 @@ def local(tmp_path_factory, farm_set, emulator_port):
     try:
         airflow.start()
         airflow.unpause()
-        yield LocalReference(Deployment(airflow, farm_db))
+        yield LocalReference(Deployment(airflow, farm_db, week))
     finally:
         airflow.stop()
 
 
 @pytest.fixture(scope="session")
-def celery(tmp_path_factory, farm_set, emulator_port, postgres_url, redis_url):
+def celery(tmp_path_factory, farm_set, emulator_port, postgres_url, redis_url, week):
     """CeleryExecutor on PostgreSQL and Redis; scheduler, API server, DAG processor and two Celery workers
     (four task slots each), all on loopback."""
     tmp = tmp_path_factory.mktemp("celery")
@@ -233,6 +215,6 @@ def celery(tmp_path_factory, farm_set, emulator_port, postgres_url, redis_url):
         for name in WORKERS:
             stack.start_celery_worker(name, concurrency=4)
         stack.unpause()
-        yield Deployment(stack, farm_db)
+        yield Deployment(stack, farm_db, week)
     finally:
         stack.stop()

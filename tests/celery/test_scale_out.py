@@ -4,20 +4,20 @@ after the LocalExecutor run, and a worker killed in the middle of the run costs 
 from __future__ import annotations
 
 import signal
-import time
 
 import pendulum
 
-from tests.celery.conftest import KMA_POOL, KMA_POOL_SLOTS, WEEK, WORKERS, week_content
+from tests.celery.conftest import KMA_POOL, KMA_POOL_SLOTS, WORKERS
+from tests.support.waiting import wait_for
 
 FETCH_TASK = "collect_weather.collect_station_weather"
 
 
-def assert_clean_week(content: dict, usable_farms: int) -> None:
+def assert_clean_week(content: dict, usable_farms: int, week) -> None:
     weather = content["weather"]
     assert len(weather) == usable_farms * 7
     assert len({(row[0], row[1]) for row in weather}) == len(weather)  # no duplicate farm-day
-    assert {row[1] for row in weather} == {day.isoformat() for day in WEEK.days}
+    assert {row[1] for row in weather} == {day.isoformat() for day in week.days}
     assert len(content["report"]) == usable_farms
     assert all(row[4] == 7 for row in content["report"])
 
@@ -48,9 +48,9 @@ def test_a_week_runs_on_both_workers_and_matches_the_local_run(local, celery, fa
     in_pool = [ti for ti in tis if ti["pool"] == KMA_POOL]
     assert len(in_pool) == len(fetches) + 1  # the stations and the publication wait
     assert 2 <= most_running_at_once(in_pool) <= KMA_POOL_SLOTS
-    content = week_content(celery.farm_db)
+    content = celery.week_content()
     assert len(fetches) == len({row[2] for row in content["weather"]})  # one task per station
-    assert_clean_week(content, usable_farms)
+    assert_clean_week(content, usable_farms, celery.week)
     assert content == local.content()
 
 
@@ -60,21 +60,18 @@ def test_a_worker_killed_mid_run_costs_retries_not_rows(local, celery, farm_set,
     victim, survivor = WORKERS
     assert airflow.alive(victim)
     assert airflow.alive(survivor)
-    run_id = airflow.trigger(conf={"week": WEEK.start.isoformat()})
-    killed: list[dict] = []
-    deadline = time.monotonic() + 180
-    while not killed:
-        assert time.monotonic() < deadline, f"no station task seen running on {victim}"
-        running = [
+    run_id = celery.trigger_week()
+    killed = wait_for(
+        lambda: [
             ti
             for ti in airflow.task_instances(run_id)
             if ti["task_id"] == FETCH_TASK and ti["state"] == "running" and ti["hostname"] == victim
-        ]
-        if running:
-            airflow.stop_component(victim, signal.SIGKILL)  # the worker, its pool and its task processes
-            killed = running
-        else:
-            time.sleep(0.2)
+        ],
+        timeout=180,
+        poll=0.2,
+        what=f"a station task running on {victim}",
+    )
+    airflow.stop_component(victim, signal.SIGKILL)  # the worker, its pool and its task processes
     assert not airflow.alive(victim)
     state = airflow.wait_for_run(run_id, timeout=300, poll=1)
     assert state == "success", f"{run_id}: {state}; see {airflow.home / 'logs'}"
@@ -84,6 +81,6 @@ def test_a_worker_killed_mid_run_costs_retries_not_rows(local, celery, farm_set,
         retried = by_index[ti["map_index"]]
         assert retried["try_number"] >= 2, retried
         assert retried["hostname"] == survivor, retried
-    content = week_content(celery.farm_db)
-    assert_clean_week(content, usable_farms)
+    content = celery.week_content()
+    assert_clean_week(content, usable_farms, celery.week)
     assert content == local.content()

@@ -3,19 +3,13 @@ database, and real SMTP and webhook receivers for the alerts. Runs go through Ai
 
 from __future__ import annotations
 
-import csv
-import os
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
 from include.ins_report.farms import classify_farms
-from include.ins_report.localdev import SAMPLE_FARMS, connection_env, emulator_process, init_farm_db
+from include.ins_report.localdev import sample_farms
 from include.ins_report.settings import DAG_ID
 from tests.conftest import ROOT
-from tests.support.deployment import DeploymentAccess
-from tests.support.receivers import SmtpReceiver, WebhookReceiver
+from tests.support.deployment import Deployment, local_services
 
 # Fail fast in tests: API retries are short, task retries off (their policy is tested separately).
 TEST_SETTINGS = {
@@ -30,12 +24,8 @@ TEST_SETTINGS = {
 }
 
 
-@dataclass
-class Stack(DeploymentAccess):
-    farm_db: Path
-    emulator_url: str
-    smtp: SmtpReceiver
-    webhook: WebhookReceiver
+class Stack(Deployment):
+    """A deployment whose runs go through Airflow's ``dag.test()`` in this process."""
 
     def run_week(self, week: str):
         """One DAG run through Airflow for ``week``; returns the DagRun."""
@@ -54,28 +44,15 @@ def metadata_db():
 
 @pytest.fixture(scope="session")
 def valid_farm_nos() -> list[str]:
-    with SAMPLE_FARMS.open(encoding="utf-8") as handle:
-        rows = [(r["farm_no"], r["farm_nm"], r["lat"], r["lon"], r["use_yn"]) for r in csv.DictReader(handle)]
-    return [farm.farm_no for farm in classify_farms(rows).valid]
+    return [farm.farm_no for farm in classify_farms(sample_farms()).valid]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, metadata_db):
-    tmp = tmp_path_factory.mktemp("e2e")
-    farm_db = tmp / "farm.db"
-    init_farm_db(farm_db)
-    with SmtpReceiver() as smtp, WebhookReceiver() as webhook, emulator_process(tmp) as port:
-        env = {
-            **connection_env(farm_db, port, smtp_port=smtp.port, webhook_url=webhook.url),
-            **TEST_SETTINGS,
-        }
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
-            yield Stack(farm_db, f"http://127.0.0.1:{port}", smtp, webhook)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with (
+        local_services(tmp_path_factory.mktemp("e2e"), kind=Stack) as stack,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        for key, value in {**stack.env, **TEST_SETTINGS}.items():
+            env.setenv(key, value)
+        yield stack

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 from unittest import mock
 from urllib.parse import quote
 
@@ -20,8 +19,6 @@ from oracledb.errors import _Error as OracleErrorDetail
 
 from tests.conftest import ROOT
 from tests.support.receivers import WebhookReceiver
-
-pytestmark = pytest.mark.e2e
 
 SLACK_TOKEN = "T0INS/B0INS/slack-SECRET-token-7c2f"
 CHANNEL_KEYS = ("mails", "slack", "hooks")
@@ -68,14 +65,6 @@ def inboxes(stack, slack):
     stack.emulator("POST", "reset")
 
 
-def job_log(stack, run_id: str) -> list[tuple]:
-    with sqlite3.connect(stack.farm_db) as conn:
-        return conn.execute(
-            "SELECT STEP_NM, STATUS, ROW_COUNT, MESSAGE FROM TS_INS_JOB_LOG WHERE RUN_ID = ? ORDER BY LOG_ID",
-            (run_id,),
-        ).fetchall()
-
-
 ARTIFACTS = ROOT / "tests" / "artifacts" / "alerts"
 
 
@@ -110,10 +99,8 @@ def test_two_failed_stations_make_one_alert_per_channel_naming_both(stack, inbox
     keep("two_failed_stations", new)
     assert [len(new[key]) for key in CHANNEL_KEYS] == [1, 1, 1], "one alert per failed run on each channel"
 
-    log = job_log(stack, dag_run.run_id)
-    failed = [
-        message for step, status, _, message in log if (step, status) == ("COLLECT_STATION_WEATHER", "FAILED")
-    ]
+    log = stack.job_log(dag_run.run_id)
+    failed = [row.message for row in log if (row.step, row.status) == ("COLLECT_STATION_WEATHER", "FAILED")]
     assert len(failed) == 2
     assert any(
         m.startswith("203 이천 (3 farms) [farms F0001, F0004, F0007]: PermanentApiError: ") for m in failed
@@ -180,9 +167,9 @@ def test_a_procedure_failure_is_reported_with_its_ora_code(stack, inboxes):
     with mock.patch("include.ins_report.warehouse.Warehouse.run_report", side_effect=error):
         dag_run = stack.run_week("2026-10-19")
     assert dag_run.state == "failed"
-    log = job_log(stack, dag_run.run_id)
+    log = stack.job_log(dag_run.run_id)
     (row,) = [row for row in log if row[:2] == ("RUN_WEEKLY_REPORT", "FAILED")]
-    assert row[3].startswith("oracledb.DatabaseError: ORA-20001: SP_INS_WEEK_MAIN: no TM_WEATHER rows")
+    assert row.message.startswith("oracledb.DatabaseError: ORA-20001: SP_INS_WEEK_MAIN: no TM_WEATHER rows")
     assert ("CHECK_COLLECTION", "SUCCESS") in {(step, status) for step, status, *_ in log}
 
     new = inboxes.new()
@@ -207,11 +194,11 @@ def test_a_retry_is_quiet_and_the_run_succeeds(stack, inboxes, monkeypatch):
     stack.emulator("POST", "faults", {"api": "kosis", "scenario": "http_500", "count": 2})
     dag_run = stack.run_week("2026-09-21")
     assert dag_run.state == "success"
-    steps = [(step, status) for step, status, *_ in job_log(stack, dag_run.run_id)]
+    steps = [(step, status) for step, status, *_ in stack.job_log(dag_run.run_id)]
     assert steps.count(("COLLECT_KOSIS_SERIES", "RETRY")) == 1
     assert ("COLLECT_KOSIS_SERIES", "SUCCESS") in steps
     assert ("COLLECT_KOSIS_SERIES", "FAILED") not in steps
-    retry = next(m for s, st, _, m in job_log(stack, dag_run.run_id) if st == "RETRY")
+    retry = next(row.message for row in stack.job_log(dag_run.run_id) if row.status == "RETRY")
     assert retry.endswith("(task collect_stats.collect_kosis_series, try 1 of 2)")
     assert inboxes.new() == {"mails": [], "slack": [], "hooks": []}, (
         "no alert for a retry, no digest by default"
@@ -224,7 +211,7 @@ def test_retries_used_up_alert_once(stack, inboxes, monkeypatch):
     stack.emulator("POST", "faults", {"api": "kosis", "scenario": "http_500", "count": None})
     dag_run = stack.run_week("2026-10-05")
     assert dag_run.state == "failed"
-    steps = [(step, status) for step, status, *_ in job_log(stack, dag_run.run_id)]
+    steps = [(step, status) for step, status, *_ in stack.job_log(dag_run.run_id)]
     assert steps.count(("COLLECT_KOSIS_SERIES", "RETRY")) == 1
     assert steps.count(("COLLECT_KOSIS_SERIES", "FAILED")) == 1
     new = inboxes.new()

@@ -2,60 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 import requests
 
 from include.ins_report.thi import thi
-
-pytestmark = pytest.mark.e2e
+from include.ins_report.week import ReportWeek
 
 WEEK = "2026-11-16"
 WEEK_KEY = "20261116"
-
-
-def rows(stack, sql: str, params: tuple = ()) -> list[tuple]:
-    return stack.sql(sql, params)
-
-
-def week_content(stack) -> dict[str, list[tuple]]:
-    """The week's data without the columns that legitimately differ between runs (run id, timestamps)."""
-    return {
-        "weather": rows(
-            stack,
-            "SELECT FARM_NO, WEATHER_DATE, POINT_ID, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN, THI, SOURCE "
-            "FROM TM_WEATHER WHERE WEATHER_DATE BETWEEN '2026-11-16' AND '2026-11-22' ORDER BY 1, 2",
-        ),
-        "stats": rows(
-            stack,
-            "SELECT SOURCE, SERIES_ID, ITEM_ID, ITEM_NM, CATEGORY_ID, CATEGORY_NM, PERIOD_TYPE, PERIOD, "
-            "VALUE, UNIT FROM TA_STATS_DATA ORDER BY 1, 2, 3, 5, 7, 8",
-        ),
-        "report": rows(
-            stack,
-            "SELECT REPORT_WEEK, FARM_NO, FARM_NM, POINT_ID, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, "
-            "SUM_RN, AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI "
-            "FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
-            (WEEK_KEY,),
-        ),
-    }
-
-
-def job_log(stack, run_id: str) -> list[tuple]:
-    return rows(
-        stack,
-        "SELECT STEP_NM, STATUS, ROW_COUNT, REPORT_WEEK, MESSAGE FROM TS_INS_JOB_LOG "
-        "WHERE RUN_ID = ? ORDER BY LOG_ID",
-        (run_id,),
-    )
+REPORT_WEEK = ReportWeek(dt.date(2026, 11, 16))
 
 
 @pytest.fixture(scope="module")
 def first_run(stack):
     stack.emulator("POST", "reset")
     dag_run = stack.run_week(WEEK)
-    return dag_run, stack.emulator("GET", "stats"), week_content(stack)
+    return dag_run, stack.emulator("GET", "stats"), stack.week_content(REPORT_WEEK)
 
 
 def test_the_run_succeeds(first_run):
@@ -78,7 +43,7 @@ def test_seven_weather_rows_per_valid_farm(stack, first_run, valid_farm_nos):
     for farm_no, _day, _point, _avg, _min, max_ta, avg_rhm, _rain, thi_value, source in weather:
         assert source == "KMA_ASOS"
         assert thi_value == thi(max_ta, avg_rhm), farm_no
-    assert rows(stack, "SELECT DISTINCT RUN_ID FROM TM_WEATHER") == [(dag_run.run_id,)]
+    assert stack.sql("SELECT DISTINCT RUN_ID FROM TM_WEATHER") == [(dag_run.run_id,)]
 
 
 def test_weather_values_are_the_stations_observations(stack, first_run):
@@ -140,7 +105,7 @@ def test_one_report_row_per_valid_farm(first_run, valid_farm_nos):
 
 def test_job_log_of_the_run(stack, first_run):
     dag_run, _, content = first_run
-    log = job_log(stack, dag_run.run_id)
+    log = stack.job_log(dag_run.run_id)
     steps = [(step, status) for step, status, *_ in log]
     assert steps[0] == ("START_JOB", "SUCCESS")
     # The two groups run in parallel: their first steps may come in either order.
@@ -171,7 +136,7 @@ def test_job_log_of_the_run(stack, first_run):
 
 def test_api_calls_one_per_location_plus_the_publication_probe(stack, first_run):
     dag_run, api_stats, _ = first_run
-    locations = len([row for row in job_log(stack, dag_run.run_id) if row[0] == "COLLECT_STATION_WEATHER"])
+    locations = len([row for row in stack.job_log(dag_run.run_id) if row[0] == "COLLECT_STATION_WEATHER"])
     assert api_stats["kma"]["requests"] == locations + 1
     assert api_stats["kosis"]["requests"] == 2
 
@@ -181,10 +146,10 @@ def test_a_second_run_leaves_the_same_rows(stack, first_run):
     second = stack.run_week(WEEK)
     assert second.state == "success"
     assert second.run_id != first.run_id
-    assert week_content(stack) == content
-    assert rows(stack, "SELECT DISTINCT RUN_ID FROM TM_WEATHER") == [(second.run_id,)]
-    assert [step for step, *_ in job_log(stack, second.run_id)][-1] == "FINISH_JOB"
-    assert len(job_log(stack, first.run_id)) == len(job_log(stack, second.run_id))
+    assert stack.week_content(REPORT_WEEK) == content
+    assert stack.sql("SELECT DISTINCT RUN_ID FROM TM_WEATHER") == [(second.run_id,)]
+    assert [step for step, *_ in stack.job_log(second.run_id)][-1] == "FINISH_JOB"
+    assert len(stack.job_log(first.run_id)) == len(stack.job_log(second.run_id))
 
 
 def test_kma_failure_alerts_and_stops_before_the_procedure(stack, first_run):
@@ -194,12 +159,12 @@ def test_kma_failure_alerts_and_stops_before_the_procedure(stack, first_run):
     dag_run = stack.run_week("2026-11-09")
     stack.emulator("POST", "reset")
     assert dag_run.state == "failed"
-    log = job_log(stack, dag_run.run_id)
+    log = stack.job_log(dag_run.run_id)
     steps = {(step, status) for step, status, *_ in log}
     assert ("WAIT_FOR_WEATHER_PUBLICATION", "FAILED") in steps
     assert ("FINISH_JOB", "FAILED") in steps
     assert not any(step in ("CHECK_COLLECTION", "RUN_WEEKLY_REPORT") for step, _ in steps)
-    assert rows(stack, "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = '20261109'") == [(0,)]
+    assert stack.sql("SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = '20261109'") == [(0,)]
     failure = next(
         message for step, status, _, _, message in log if status == "FAILED" and step.startswith("WAIT")
     )
@@ -234,7 +199,7 @@ def test_one_failing_station_is_named_in_the_alert(stack, first_run):
     dag_run = stack.run_week("2026-11-02")
     stack.emulator("POST", "reset")
     assert dag_run.state == "failed"
-    log = job_log(stack, dag_run.run_id)
+    log = stack.job_log(dag_run.run_id)
     failed = [
         message
         for step, status, _, _, message in log
@@ -243,11 +208,11 @@ def test_one_failing_station_is_named_in_the_alert(stack, first_run):
     assert len(failed) == 1
     assert "203 이천" in failed[0]
     # The other stations were written; the report for that week was not built.
-    assert rows(stack, "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = '20261102'") == [(0,)]
+    assert stack.sql("SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = '20261102'") == [(0,)]
     assert (
-        rows(
-            stack, "SELECT COUNT(*) FROM TM_WEATHER WHERE WEATHER_DATE BETWEEN '2026-11-02' AND '2026-11-08'"
-        )[0][0]
+        stack.sql("SELECT COUNT(*) FROM TM_WEATHER WHERE WEATHER_DATE BETWEEN '2026-11-02' AND '2026-11-08'")[
+            0
+        ][0]
         > 0
     )
     payload = stack.webhook.requests[-1]["json"]

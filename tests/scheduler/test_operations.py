@@ -9,58 +9,31 @@ import datetime as dt
 import os
 import re
 import signal
+import sqlite3
 import time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, quote_plus
 
-import pendulum
 import pytest
 
-from include.ins_report.week import ReportWeek, week_before
+from include.ins_report import clock
+from include.ins_report.week import ReportWeek, latest_scheduled_week
 from tests.scheduler.conftest import KMA_KEY, KOSIS_KEY
+from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.scheduler
-
-LATEST = week_before(pendulum.now("Asia/Seoul"))
-SCHEDULED_RUN_ID = f"scheduled__{LATEST.trigger_time.in_timezone('UTC').isoformat()}"
 FETCH_TASK = "collect_weather.collect_station_weather"
 
 
-def week_content(deployment, week: ReportWeek) -> dict[str, list[tuple]]:
-    """The week's data without what legitimately differs between runs (run ids and timestamps)."""
-    first, last = week.start.isoformat(), week.end.isoformat()
-    return {
-        "weather": deployment.sql(
-            "SELECT FARM_NO, WEATHER_DATE, POINT_ID, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN, THI "
-            "FROM TM_WEATHER "
-            "WHERE WEATHER_DATE BETWEEN ? AND ? ORDER BY 1, 2",
-            (first, last),
-        ),
-        "stats": deployment.sql(
-            "SELECT SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD, VALUE FROM TA_STATS_DATA ORDER BY 1, 2, 3, 4"
-        ),
-        "report": deployment.sql(
-            "SELECT * FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
-            (week.start.strftime("%Y%m%d"),),
-        ),
-    }
-
-
-def without_created_at(report: list[tuple]) -> list[tuple]:
-    return [row[:-1] for row in report]
-
-
-def job_log(deployment, run_id: str) -> list[tuple]:
-    return deployment.sql(
-        "SELECT STEP_NM, STATUS, ROW_COUNT, REPORT_WEEK, MESSAGE FROM TS_INS_JOB_LOG "
-        "WHERE RUN_ID = ? ORDER BY LOG_ID",
-        (run_id,),
-    )
+class ScheduledRun(NamedTuple):
+    run_id: str
+    week: ReportWeek
+    content: dict[str, list[tuple]]
 
 
 def assert_clean_week(deployment, week: ReportWeek) -> None:
     """Exactly one clean run's worth of rows: 7 per valid farm, one report row per farm, no strays."""
-    content = week_content(deployment, week)
+    content = deployment.week_content(week)
     farms = {row[0] for row in content["weather"]}
     assert len(farms) == 44
     assert len(content["weather"]) == 44 * 7
@@ -69,24 +42,22 @@ def assert_clean_week(deployment, week: ReportWeek) -> None:
 
 
 @pytest.fixture(scope="module")
-def scheduled_run(deployment):
-    deployment.airflow.unpause()
-    deadline = time.monotonic() + 120
-    while not any(run["dag_run_id"] == SCHEDULED_RUN_ID for run in deployment.airflow.runs()):
-        assert time.monotonic() < deadline, (
-            f"no {SCHEDULED_RUN_ID} after unpausing: {deployment.airflow.runs()}"
-        )
-        time.sleep(2)
-    assert deployment.airflow.wait_for_run(SCHEDULED_RUN_ID) == "success"
-    return SCHEDULED_RUN_ID, week_content(deployment, LATEST)
+def scheduled_run(deployment) -> ScheduledRun:
+    run_id, week = deployment.start_scheduled_run()
+    assert run_id.startswith("scheduled__"), run_id
+    assert week.trigger_time.in_timezone("UTC").isoformat() in run_id
+    assert deployment.airflow.wait_for_run(run_id) == "success"
+    return ScheduledRun(run_id, week, deployment.week_content(week))
 
 
 def test_unpausing_runs_the_latest_week(deployment, scheduled_run):
-    run_id, _ = scheduled_run
-    log = job_log(deployment, run_id)
-    assert {row[3] for row in log} == {LATEST.start.strftime("%Y%m%d")}
+    run_id, latest, _ = scheduled_run
+    # The latest trigger time (Monday 02:00 KST) before now; the clock is read here, not at import.
+    assert latest == latest_scheduled_week(clock.now())
+    log = deployment.job_log(run_id)
+    assert {row.report_week for row in log} == {latest.start.strftime("%Y%m%d")}
     assert log[-1][:2] == ("FINISH_JOB", "SUCCESS")
-    assert_clean_week(deployment, LATEST)
+    assert_clean_week(deployment, latest)
     labels = [
         ti["rendered_map_index"]
         for ti in deployment.airflow.task_instances(run_id)
@@ -97,9 +68,10 @@ def test_unpausing_runs_the_latest_week(deployment, scheduled_run):
 
 
 def test_backfill_creates_one_run_per_missed_monday(deployment, scheduled_run):
+    latest = scheduled_run.week
     older, old = (
-        ReportWeek(LATEST.start - dt.timedelta(days=14)),
-        ReportWeek(LATEST.start - dt.timedelta(days=7)),
+        ReportWeek(latest.start - dt.timedelta(days=14)),
+        ReportWeek(latest.start - dt.timedelta(days=7)),
     )
     # The window bounds select trigger times (Mondays 02:00 KST), both inclusive.
     result = deployment.airflow.airflow(
@@ -108,20 +80,26 @@ def test_backfill_creates_one_run_per_missed_monday(deployment, scheduled_run):
         "--max-active-runs", "1",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    deadline = time.monotonic() + 60
-    while len(backfills := [run for run in deployment.airflow.runs() if run["run_type"] == "backfill"]) < 2:
-        assert time.monotonic() < deadline, f"backfill runs not created: {result.stdout} {result.stderr}"
-        time.sleep(2)
+
+    def backfill_runs() -> list[dict]:
+        runs = [run for run in deployment.airflow.runs() if run["run_type"] == "backfill"]
+        return runs if len(runs) >= 2 else []
+
+    backfills = wait_for(
+        backfill_runs,
+        timeout=60,
+        what=f"two backfill runs ({result.stdout} {result.stderr})",
+    )
     assert len(backfills) == 2
     for run in backfills:
         assert deployment.airflow.wait_for_run(run["dag_run_id"], timeout=400) == "success"
     report_windows = []
     for run, week in zip(sorted(backfills, key=lambda r: r["run_after"]), (older, old), strict=True):
-        log = job_log(deployment, run["dag_run_id"])
+        log = deployment.job_log(run["dag_run_id"])
         key = week.start.strftime("%Y%m%d")
-        assert {row[3] for row in log} == {key}, run["dag_run_id"]
-        report = next(row for row in log if row[0] == "RUN_WEEKLY_REPORT")
-        assert f"SP_INS_WEEK_MAIN('WEEK', '{key}')" in report[4]
+        assert {row.report_week for row in log} == {key}, run["dag_run_id"]
+        report = next(row for row in log if row.step == "RUN_WEEKLY_REPORT")
+        assert f"SP_INS_WEEK_MAIN('WEEK', '{key}')" in report.message
         assert_clean_week(deployment, week)
         (ti,) = [
             t
@@ -135,43 +113,37 @@ def test_backfill_creates_one_run_per_missed_monday(deployment, scheduled_run):
 
 
 def test_clearing_one_mapped_location_rebuilds_exactly_one_clean_run(deployment, scheduled_run):
-    run_id, before = scheduled_run
+    run_id, latest, before = scheduled_run
     (ti,) = [
         t
         for t in deployment.airflow.task_instances(run_id)
         if t["task_id"] == FETCH_TASK and t["rendered_map_index"].startswith("203 ")
     ]
-    log_rows = len(job_log(deployment, run_id))
+    log_rows = len(deployment.job_log(run_id))
     cleared = deployment.airflow.clear(run_id, [[FETCH_TASK, ti["map_index"]]])
     cleared_ids = {(t["task_id"], t.get("map_index", -1)) for t in cleared}
     assert (FETCH_TASK, ti["map_index"]) in cleared_ids
     assert not any(t == FETCH_TASK and m != ti["map_index"] for t, m in cleared_ids), "only that location"
     assert deployment.airflow.wait_for_run(run_id) == "success"
-    after = week_content(deployment, LATEST)
-    assert after["weather"] == before["weather"]
-    assert after["stats"] == before["stats"]
-    assert without_created_at(after["report"]) == without_created_at(before["report"])
-    new_rows = job_log(deployment, run_id)[log_rows:]
-    assert [row[0] for row in new_rows] == [
+    assert deployment.week_content(latest) == before
+    new_rows = deployment.job_log(run_id)[log_rows:]
+    assert [row.step for row in new_rows] == [
         "COLLECT_STATION_WEATHER",
         "CHECK_COLLECTION",
         "RUN_WEEKLY_REPORT",
         "FINISH_JOB",
     ]
-    assert new_rows[0][4].startswith("203 이천")
-    assert_clean_week(deployment, LATEST)
+    assert new_rows[0].message.startswith("203 이천")
+    assert_clean_week(deployment, latest)
 
 
 def test_clearing_the_whole_run_rebuilds_exactly_one_clean_run(deployment, scheduled_run):
-    run_id, before = scheduled_run
+    run_id, latest, before = scheduled_run
     cleared = deployment.airflow.clear(run_id, None)
     assert len({t["task_id"] for t in cleared}) == 8
     assert deployment.airflow.wait_for_run(run_id) == "success"
-    after = week_content(deployment, LATEST)
-    assert after["weather"] == before["weather"]
-    assert after["stats"] == before["stats"]
-    assert without_created_at(after["report"]) == without_created_at(before["report"])
-    assert_clean_week(deployment, LATEST)
+    assert deployment.week_content(latest) == before
+    assert_clean_week(deployment, latest)
 
 
 @pytest.fixture(scope="module")
@@ -180,14 +152,15 @@ def failed_run(deployment, scheduled_run):
     deployment.emulator("POST", "reset")
     deployment.emulator("POST", "faults", {"api": "kosis", "scenario": "http_500", "count": None})
     mails, hooks = len(deployment.smtp.messages), len(deployment.webhook.requests)
-    week = ReportWeek(LATEST.start - dt.timedelta(days=21))
+    week = ReportWeek(scheduled_run.week.start - dt.timedelta(days=21))
     run_id = deployment.airflow.trigger(conf={"week": week.start.isoformat()})
     state = deployment.airflow.wait_for_run(run_id, timeout=400)
     deployment.emulator("POST", "reset")
-    deadline = time.monotonic() + 120  # the DAG callback runs in the dag-processor, a moment later
-    while len(deployment.smtp.messages) == mails or len(deployment.webhook.requests) == hooks:
-        assert time.monotonic() < deadline, "no alert from the dag-processor"
-        time.sleep(2)
+    wait_for(  # the DAG callback runs in the dag-processor, a moment later
+        lambda: len(deployment.smtp.messages) > mails and len(deployment.webhook.requests) > hooks,
+        timeout=120,
+        what="an alert from the dag-processor",
+    )
     return run_id, state, week, mails, hooks
 
 
@@ -200,8 +173,8 @@ def test_failed_collection_alerts_once_and_never_runs_the_procedure(deployment, 
     hooks = [r for r in deployment.webhook.requests[hooks_before:] if r["json"].get("run_id") == run_id]
     assert len(mails) == 1
     assert len(hooks) == 1
-    log = job_log(deployment, run_id)
-    steps = [(row[0], row[1]) for row in log]
+    log = deployment.job_log(run_id)
+    steps = [(row.step, row.status) for row in log]
     assert ("COLLECT_KOSIS_SERIES", "RETRY") in steps
     assert ("COLLECT_KOSIS_SERIES", "FAILED") in steps
     assert "RUN_WEEKLY_REPORT" not in {step for step, _ in steps}
@@ -243,14 +216,12 @@ def test_no_secret_anywhere(deployment, failed_run):
 
 def test_a_task_killed_mid_write_leaves_no_partial_week(deployment, scheduled_run):
     """SIGKILL the weather task of one station while its upsert is open; the retry writes the whole week."""
-    week = ReportWeek(LATEST.start - dt.timedelta(days=28))
+    week = ReportWeek(scheduled_run.week.start - dt.timedelta(days=28))
     # 40,000 more farms around Seoul make station 108's write long enough to be caught in the middle.
     rows = [
         (f"S{n:05d}", f"서울 근교 {n}", 37.50 + (n % 200) * 0.001, 126.90 + (n // 200) * 0.0005, "Y")
         for n in range(40_000)
     ]
-    import sqlite3
-
     with sqlite3.connect(deployment.farm_db) as conn:
         conn.executemany(
             "INSERT INTO TA_FARM (FARM_NO, FARM_NM, LAT, LON, USE_YN) VALUES (?, ?, ?, ?, ?)", rows
@@ -258,14 +229,12 @@ def test_a_task_killed_mid_write_leaves_no_partial_week(deployment, scheduled_ru
     try:
         journal = deployment.farm_db.with_name(deployment.farm_db.name + "-journal")
         run_id = deployment.airflow.trigger(conf={"week": week.start.isoformat()})
-        ti = None
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            tis = deployment.airflow.task_instances(run_id)
-            ti = next(
+
+        def station_108_writing() -> dict | None:
+            running = next(
                 (
                     t
-                    for t in tis
+                    for t in deployment.airflow.task_instances(run_id)
                     if t["task_id"] == FETCH_TASK
                     and (t["rendered_map_index"] or "").startswith("108 ")
                     and t["state"] == "running"
@@ -273,11 +242,9 @@ def test_a_task_killed_mid_write_leaves_no_partial_week(deployment, scheduled_ru
                 ),
                 None,
             )
-            if ti and journal.exists():
-                break
-            time.sleep(0.05)
-        assert ti, "station 108's task was not seen running"
-        assert journal.exists(), "station 108 was not caught writing"
+            return running if running and journal.exists() else None
+
+        ti = wait_for(station_108_writing, timeout=300, poll=0.05, what="station 108's task caught writing")
         os.kill(ti["pid"], signal.SIGKILL)
         assert journal.exists()  # a hot journal: the killed transaction never committed
         first, last = week.start.isoformat(), week.end.isoformat()

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import requests
 from include.ins_report.localdev import ROOT, airflow_env
 from include.ins_report.settings import DAG_ID
 from tests.support.receivers import free_port
+from tests.support.waiting import wait_for
 
 USER, PASSWORD = "admin", "admin"
 FINISHED = {"success", "failed"}
@@ -69,9 +69,19 @@ class AirflowStack:
         self.create_pools()
         for component in self.components:
             self.start_component(component)
-        self._wait(lambda: requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok, 120, "API server")
+        wait_for(
+            lambda: requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok,
+            timeout=120,
+            what=f"API server; see {self.home / 'logs'}",
+        )
         for dag_id in self.dag_ids:
-            self._wait(lambda d=dag_id: self.get(f"dags/{d}").get("dag_id") == d, 120, f"DAG {dag_id} parsed")
+            wait_for(
+                lambda d=dag_id: (
+                    requests.get(f"{self.url}/api/v2/dags/{d}", headers=self._headers(), timeout=5).ok
+                ),
+                timeout=120,
+                what=f"DAG {dag_id} parsed; see {self.home / 'logs'}",
+            )
         return self
 
     def create_pools(self) -> None:
@@ -150,19 +160,6 @@ class AirflowStack:
     def alive(self, name: str) -> bool:
         return name in self.processes and self.processes[name].poll() is None
 
-    @staticmethod
-    def _wait(check, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            try:
-                if check():
-                    return
-            except (requests.RequestException, KeyError, ValueError) as exc:
-                last = exc
-            time.sleep(1)
-        raise TimeoutError(f"{what}: not ready within {timeout:.0f} s ({last})")
-
     # --- REST API ----------------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
@@ -199,13 +196,13 @@ class AirflowStack:
         return self.get(f"dags/{dag_id}/dagRuns/{run_id}")["state"]
 
     def wait_for_run(self, run_id: str, timeout: float = 300, dag_id: str = DAG_ID, poll: float = 2) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.run_state(run_id, dag_id)
-            if state in FINISHED:
-                return state
-            time.sleep(poll)
-        raise TimeoutError(f"run {run_id} still {state} after {timeout:.0f} s; see {self.home / 'logs'}")
+        """The run's final state (success or failed)."""
+        return wait_for(
+            lambda: (state := self.run_state(run_id, dag_id)) in FINISHED and state,
+            timeout=timeout,
+            poll=poll,
+            what=f"run {run_id} finished; see {self.home / 'logs'}",
+        )
 
     def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict]:
         """Every task instance of the run (the API pages by 100)."""

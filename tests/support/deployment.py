@@ -1,12 +1,37 @@
-"""What e2e and scheduler tests share about a running deployment: the emulator's control API and the
-farm database."""
+"""One way to stand up a test deployment: a SQLite farm database, the API emulators as their own process,
+real SMTP and webhook receivers, and (for the scheduler tiers) a real Airflow stack on loopback.
+
+Every tier (e2e, scheduler, browser, celery) builds on ``local_services`` / ``airflow_deployment`` and reads
+the farm database through ``DeploymentAccess``."""
 
 from __future__ import annotations
 
-import sqlite3
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pendulum
 import requests
+
+from include.ins_report.localdev import (
+    DEV_KMA_KEY,
+    DEV_KOSIS_KEY,
+    connection_env,
+    emulator_process,
+    init_farm_db,
+)
+from include.ins_report.week import ReportWeek, week_before
+from tests.support import farm_db as farm_db_reads
+from tests.support.airflow_stack import AirflowStack
+from tests.support.receivers import SmtpReceiver, WebhookReceiver
+from tests.support.waiting import wait_for
+
+# The emulators publish day D at D+1 00:00 KST in scheduler stacks, so the scheduled run of the latest week
+# (Monday 02:00 KST) finds its data whatever the hour the suite runs. The waiting path has its own tests,
+# which set the emulator's clock and publication hour explicitly.
+PUBLISHED_BEFORE_THE_SCHEDULE = ("--publish-hour", "0")
 
 
 class DeploymentAccess:
@@ -20,5 +45,82 @@ class DeploymentAccess:
         return response.json() if response.content else {}
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with sqlite3.connect(self.farm_db) as conn:
-            return conn.execute(query, params).fetchall()
+        return farm_db_reads.query(self.farm_db, query, params)
+
+    def job_log(self, run_id: str) -> list[farm_db_reads.JobLogRow]:
+        return farm_db_reads.job_log(self.farm_db, run_id)
+
+    def week_content(self, week: ReportWeek) -> dict[str, list[tuple]]:
+        return farm_db_reads.week_content(self.farm_db, week)
+
+
+@dataclass
+class Deployment(DeploymentAccess):
+    farm_db: Path
+    emulator_url: str
+    smtp: SmtpReceiver
+    webhook: WebhookReceiver
+    slack: WebhookReceiver | None = None
+    env: dict[str, str] = field(default_factory=dict)  # the connections of this deployment
+    airflow: AirflowStack | None = None
+
+    def start_scheduled_run(self, timeout: float = 120) -> tuple[str, ReportWeek]:
+        """Unpause the DAG, as an operator would on a Monday, and return the scheduled run it starts and its
+        report week (from the run's own data interval: no wall clock involved)."""
+        self.airflow.unpause()
+        run = wait_for(
+            lambda: next((r for r in self.airflow.runs() if r["run_type"] == "scheduled"), None),
+            timeout=timeout,
+            what="a scheduled run after unpausing",
+        )
+        return run["dag_run_id"], week_before(pendulum.parse(run["data_interval_end"]))
+
+
+@contextmanager
+def local_services(
+    tmp: Path,
+    *,
+    emulator_args: tuple[str, ...] = (),
+    latency_ms: int = 0,
+    slack: str | None = None,
+    kma_key: str = DEV_KMA_KEY,
+    kosis_key: str = DEV_KOSIS_KEY,
+    kind: type[Deployment] = Deployment,
+) -> Iterator[Deployment]:
+    """Farm database, emulator process and alert receivers; ``Deployment.env`` holds their connections."""
+    farm_db = tmp / "farm.db"
+    init_farm_db(farm_db)
+    keys = ("--kma-key", kma_key, "--kosis-key", kosis_key)
+    with ExitStack() as stack:
+        smtp = stack.enter_context(SmtpReceiver())
+        webhook = stack.enter_context(WebhookReceiver())
+        slack_receiver = stack.enter_context(WebhookReceiver()) if slack else None
+        port = stack.enter_context(
+            emulator_process(tmp, latency_ms=latency_ms, extra_args=(*keys, *emulator_args))
+        )
+        env = connection_env(
+            farm_db, port, smtp_port=smtp.port, webhook_url=webhook.url, kma_key=kma_key, kosis_key=kosis_key
+        )
+        if slack_receiver:
+            # A Slack incoming webhook: ``slack`` is the token part of its path, as Slack gives them.
+            url = f"{slack_receiver.url.rsplit('/hooks/', 1)[0]}/services/{slack}"
+            env["AIRFLOW_CONN_SLACK_ALERTS"] = json.dumps({"conn_type": "slackwebhook", "password": url})
+        yield kind(farm_db, f"http://127.0.0.1:{port}", smtp, webhook, slack_receiver, env)
+
+
+@contextmanager
+def airflow_deployment(
+    tmp: Path,
+    settings: dict[str, str],
+    *,
+    components: tuple[str, ...] | None = None,
+    **services,
+) -> Iterator[Deployment]:
+    """``local_services`` plus a real Airflow stack (API server, scheduler, DAG processor, triggerer) whose
+    scheduled runs find their week published (PUBLISHED_BEFORE_THE_SCHEDULE)."""
+    services["emulator_args"] = (*PUBLISHED_BEFORE_THE_SCHEDULE, *services.get("emulator_args", ()))
+    with local_services(tmp, **services) as deployment:
+        env = {**deployment.env, **settings}
+        with AirflowStack(tmp / "airflow", env, components) as airflow:
+            deployment.airflow = airflow
+            yield deployment

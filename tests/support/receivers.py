@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
+
+from include.ins_report import clock
 
 
 def free_port() -> int:
@@ -59,7 +60,7 @@ class WebhookReceiver:
                         "path": self.path,
                         "headers": dict(self.headers),
                         "json": json.loads(body or b"null"),
-                        "received_at": datetime.now(UTC),
+                        "received_at": clock.now(),
                     }
                 )
                 self.send_response(200)

@@ -10,11 +10,10 @@ import re
 import sqlite3
 
 import oracledb
-import pendulum
 import pytest
 from oracledb.errors import _Error as OracleErrorDetail
 
-from include.ins_report import callbacks, joblog
+from include.ins_report import callbacks, clock, joblog
 from include.ins_report.alerts import Alert, parse_channels
 from include.ins_report.joblog import FailureDetail, clip_utf8
 from include.ins_report.localdev import init_farm_db
@@ -257,7 +256,7 @@ def write(warehouse, step, status, rows=None, message="", *, run_id=RUN, week=WE
 
 
 def context(run_id=RUN) -> dict:
-    return {"run_id": run_id, "params": {"week": "2026-11-16"}, "data_interval_end": pendulum.now("UTC")}
+    return {"run_id": run_id, "params": {"week": "2026-11-16"}, "data_interval_end": clock.now()}
 
 
 def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> str:

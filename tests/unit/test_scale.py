@@ -128,14 +128,14 @@ def test_a_plan_beyond_the_daily_quota_fails_before_any_call(farm_db):
         steps.plan_weather_locations(ctx, publish=FakeTaskInstance().xcom_push)
 
 
-def test_100k_farms_are_grouped_in_a_few_seconds():
+def test_100k_farms_are_each_grouped_once():
+    # How fast is `make bench`'s business (docs/performance.md); here only that every farm lands once.
     rng = random.Random(3)
     rows = [(f"B{n}", "x", rng.uniform(33.2, 38.3), rng.uniform(126.0, 129.4), "Y") for n in range(100_000)]
     farms = classify_farms(rows).valid
-    started = time.monotonic()
     locations = weather_locations(farms, STATIONS)
-    assert time.monotonic() - started < 3.0  # the full search took about 7 s here
-    assert sum(len(location.farm_nos) for location in locations) == 100_000
+    grouped = [farm_no for location in locations for farm_no in location.farm_nos]
+    assert sorted(grouped) == sorted(farm.farm_no for farm in farms)
 
 
 # --- the pace that keeps all slots together under the provider's rate ---------------------------------

@@ -33,7 +33,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--publish-hour", type=int, default=defaults.publish_hour, help="KST hour when day D-1 is published"
     )
-    parser.add_argument("--now", help="fix the emulator clock (ISO 8601; naive = KST); default: real clock")
+    parser.add_argument(
+        "--now",
+        default=os.environ.get("INS_NOW") or None,
+        help="fix the emulator clock (ISO 8601; naive = KST); default: $INS_NOW, the clock the batch "
+        "reads too, else the real clock",
+    )
     parser.add_argument(
         "--stations-file", type=Path, help="ASOS station CSV (default: the packaged seed list)"
     )

@@ -11,7 +11,23 @@ from dataclasses import dataclass
 
 from include.ins_report.stations import Station, StationIndex
 
-# South Korea including Jeju, Ulleungdo and Dokdo, with a small margin. A farm outside is a data error.
+# --- the farm rule ----------------------------------------------------------------------------------
+# ONE farm identity for the batch and the report procedure (README "Where the data lands"). A TA_FARM row
+# is a farm of the week when, taken AS STORED (nothing is trimmed or upper-cased):
+#   1. USE_YN is exactly 'Y'. Exactly 'N' is inactive (counted). Anything else ('y', ' Y ', '', NULL) is
+#      excluded with a reason: the customer's procedure reads USE_YN = 'Y' only.
+#   2. FARM_NO is not empty and has no leading or trailing space (FARM_NO = TRIM(FARM_NO)): TM_WEATHER and
+#      TR_INS_WEEK_REPORT are keyed by it and the procedure joins TA_FARM on it exactly, so a padded number
+#      would be a second identity of the same farm.
+#   3. FARM_NO is on exactly one row that passes 1 and 2 (duplicates: all of its rows are excluded).
+#   4. LAT and LON are numbers inside LAT_RANGE / LON_RANGE (South Korea with Jeju, Ulleungdo and Dokdo).
+# Why "as stored" rather than normalised: in production the procedure is the customer's, joining exactly;
+# the batch can follow it but cannot change it. Rows the rule cannot use are excluded, visibly (the
+# PLAN_WEATHER_LOCATIONS row of TS_INS_JOB_LOG), for the master data's owner to fix.
+# The same rule in SQL: include/sql/{sqlite,oracle}/sp_ins_week_main.sql (checked against this module by
+# tests/unit/test_thi_stations_farms.py).
+ACTIVE = "Y"
+INACTIVE = "N"
 LAT_RANGE = (32.9, 38.7)
 LON_RANGE = (124.5, 132.0)
 
@@ -48,24 +64,54 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def classify_farms(rows: list[tuple]) -> FarmSelection:
-    """Split TA_FARM rows (FARM_NO, FARM_NM, LAT, LON, USE_YN) into reportable and excluded farms.
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
-    Inactive farms are counted, not listed. A farm number that appears on more than one active row is
+
+def farm_number_problem(farm_no: str) -> str | None:
+    """Why a FARM_NO (as stored) cannot key a farm (rule 2), or None."""
+    if not farm_no.strip(" "):
+        return "no farm number"
+    if farm_no != farm_no.strip(" "):
+        return f"farm number {farm_no!r} has leading or trailing spaces (FARM_NO is used as stored)"
+    return None
+
+
+def classify_farms(rows: list[tuple]) -> FarmSelection:
+    """Split TA_FARM rows (FARM_NO, FARM_NM, LAT, LON, USE_YN) by the farm rule (above) into the week's
+    farms and the excluded rows, each with its reason.
+
+    Inactive rows (USE_YN 'N') are counted, not listed. A farm number on more than one active row is
     excluded on every row: which coordinates are right is for the master data's owner to decide.
     """
-    active = [row for row in rows if str(row[4] or "").strip().upper() == "Y"]
-    inactive = len(rows) - len(active)
-    counts = Counter(str(row[0]).strip() for row in active if row[0] is not None)
-    valid: list[Farm] = []
+    inactive = 0
+    active: list[tuple[str, str, object, object]] = []
     excluded: list[ExcludedFarm] = []
-    for farm_no_raw, name_raw, lat_raw, lon_raw, _use_yn in active:
-        farm_no = str(farm_no_raw).strip() if farm_no_raw is not None else ""
-        name = str(name_raw or "").strip()
+    for farm_no_raw, name_raw, lat_raw, lon_raw, use_yn_raw in rows:
+        farm_no, name, use_yn = _text(farm_no_raw), _text(name_raw).strip(), _text(use_yn_raw)
+        if use_yn == INACTIVE:
+            inactive += 1
+            continue
+        if use_yn != ACTIVE:
+            shown = "NULL" if use_yn_raw is None else repr(use_yn)
+            excluded.append(
+                ExcludedFarm(
+                    farm_no.strip(),
+                    name,
+                    f"USE_YN {shown} is neither 'Y' nor 'N' (the report reads USE_YN = 'Y' exactly)",
+                )
+            )
+            continue
+        problem = farm_number_problem(farm_no)
+        if problem:
+            excluded.append(ExcludedFarm(farm_no.strip(), name, problem))
+            continue
+        active.append((farm_no, name, lat_raw, lon_raw))
+    counts = Counter(farm_no for farm_no, *_ in active)
+    valid: list[Farm] = []
+    for farm_no, name, lat_raw, lon_raw in active:
         lat, lon = _number(lat_raw), _number(lon_raw)
-        if not farm_no:
-            excluded.append(ExcludedFarm("", name, "no farm number"))
-        elif counts[farm_no] > 1:
+        if counts[farm_no] > 1:
             excluded.append(
                 ExcludedFarm(farm_no, name, f"duplicate farm number ({counts[farm_no]} active rows)")
             )

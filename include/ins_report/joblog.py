@@ -82,6 +82,41 @@ def clip_utf8(text: str, limit: int = MESSAGE_BYTES) -> str:
     return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
 
 
+# --- the CHECK_COLLECTION row: the gate's counts by kind ----------------------------------------------
+
+# The gate's kinds (include/ins_report/gate.py), in the order the CHECK_COLLECTION message lists them.
+GATE_KINDS = (
+    "missing_day",
+    "stale_station",
+    "core_null",
+    "rain_unknown",
+    "implausible",
+    "stats_missing",
+    "stats_null",
+)
+_GATE_COUNTS = re.compile(r"by kind: ((?:[a-z_]+=\d+ ?)+)")
+
+
+def gate_counts_text(counts: dict[str, int]) -> str:
+    """``by kind: missing_day=0 stale_station=0 ...``: every kind, always in the same order, so that the
+    DB-side monitoring can read it (``parse_gate_counts``) from SUCCESS, WARNING and FAILED rows alike."""
+    return "by kind: " + " ".join(f"{kind}={int(counts.get(kind, 0))}" for kind in GATE_KINDS)
+
+
+def parse_gate_counts(message: str | None) -> dict[str, int] | None:
+    """The counts by kind a CHECK_COLLECTION message carries, or None if it carries none."""
+    match = _GATE_COUNTS.search(message or "")
+    if not match:
+        return None
+    return {kind: int(count) for kind, count in (pair.split("=") for pair in match[1].split())}
+
+
+def gate_headline(message: str | None) -> str:
+    """A CHECK_COLLECTION message without its counts by kind (they are read with ``parse_gate_counts``)."""
+    match = _GATE_COUNTS.search(message or "")
+    return (message or "")[: match.start()].rstrip("; ") if match else (message or "")
+
+
 # --- the FAILED / RETRY row -------------------------------------------------------------------------
 
 _FAILURE = re.compile(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report.alerts import Alert, payload_head, run_url, send_alert
+from include.ins_report import clock, gate
 from include.ins_report.cutover import check_legacy_job
 from include.ins_report.farms import (
     FarmSelection,
@@ -25,22 +26,18 @@ from include.ins_report.farms import (
     pack_farm_nos,
     unpack_farm_nos,
 )
-from include.ins_report.settings import TIMEZONE, Settings
+from include.ins_report.gate import GAPS_ACCEPTED, CollectionIncompleteError  # noqa: F401 (re-exported)
+from include.ins_report.settings import Settings
 from include.ins_report.sources import kosis
-from include.ins_report.sources.errors import ApiError, PermanentApiError, TransientApiError
-from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation
+from include.ins_report.sources.errors import ApiError, TransientApiError
+from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation, not_yet_published
 from include.ins_report.thi import thi
 from include.ins_report.warehouse import Warehouse, now_text
-from include.ins_report.week import KST, InvalidWeekError, ReportWeek, resolve_report_week
+from include.ins_report.week import InvalidWeekError, ReportWeek, resolve_report_week
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 20  # how many missing items a message names before it summarises
-GAPS_ACCEPTED = "gaps accepted by the coverage policy: "  # the CHECK_COLLECTION WARNING row's message
-
-
-class CollectionIncompleteError(AirflowFailException):
-    """The week's data is not complete in the database; retrying the gate cannot change that."""
 
 
 class ReportNotBuiltError(AirflowFailException):
@@ -231,29 +228,28 @@ def planned_location(ti: Any, location: dict) -> WeatherLocation:
 
 def publication_window_end(week: ReportWeek, settings: Settings) -> pendulum.DateTime:
     """Until when the run waits for the week's last day to be published (the Monday after, KST)."""
-    hour, _, minute = settings.publication_wait_until.partition(":")
-    monday = week.end + dt.timedelta(days=1)
-    return pendulum.datetime(monday.year, monday.month, monday.day, int(hour), int(minute or 0), tz=KST)
+    return week.monday_after(settings.publication_wait_time)
 
 
 def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
     """True once the week's Sunday is published for the probe station.
 
-    Until the waiting window ends, a transient API failure only means "not yet"; after it the step fails
-    with a message that says what was waited for. Permanent errors (a bad key) fail at once.
+    "Not yet" is an answer without that day (NO_DATA, or KMA's code 99 "전날 자료까지 제공됩니다"): False
+    until the waiting window ends, then the step fails saying what was waited for. A fault keeps its class
+    at any time: a transient one (5xx, quota code 22, timeout, malformed answer) is raised as it is, so
+    Airflow retries the task like any other; a permanent one (bad key, data error) fails at once.
     """
     provider = AsosWeatherProvider(ctx.settings)
     probe = ctx.settings.publication_probe_station
-    reason = ""
     try:
         if provider.fetch_days(probe, ctx.week.end, ctx.week.end):
             return True
         reason = "no row yet"
-    except PermanentApiError:
-        raise
     except ApiError as exc:
-        reason = str(exc)
-    moment = pendulum.instance(now) if now else pendulum.now(TIMEZONE)
+        if not not_yet_published(exc):
+            raise
+        reason = f"KMA answered {exc.code} {exc.message}"
+    moment = pendulum.instance(now) if now else clock.now()
     deadline = publication_window_end(ctx.week, ctx.settings)
     if moment >= deadline:
         raise AirflowFailException(
@@ -304,7 +300,7 @@ def collect_station_weather(
     observed = {obs.day for obs in observations}
     missing = [day.isoformat() for day in ctx.week.days if day not in observed]
     deadline = publication_window_end(ctx.week, ctx.settings)
-    moment = pendulum.instance(now) if now else pendulum.now(TIMEZONE)
+    moment = pendulum.instance(now) if now else clock.now()
     if ctx.week.end.isoformat() in missing and moment < deadline:
         # Sunday missing inside the waiting window means "not published yet" (NO_DATA): Airflow retries
         # the task later. Gaps earlier in the week, or after the window, are written as they are and the
@@ -333,126 +329,56 @@ def collect_station_weather(
 # --- completeness gate -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Completeness:
-    farms: int
-    weather_rows: int
-    missing_weather: list[str]
-    stats_periods: int
-    missing_stats: list[str]
-
-    @property
-    def complete(self) -> bool:
-        return not self.missing_weather and not self.missing_stats
-
-    @property
-    def weather_coverage(self) -> float:
-        expected = self.farms * 7
-        return self.weather_rows / expected if expected else 0.0
-
-    @property
-    def stats_coverage(self) -> float:
-        expected = self.stats_periods + len(self.missing_stats)
-        return self.stats_periods / expected if expected else 1.0
-
-    def gaps(self) -> str:
-        details = []
-        if self.missing_weather:
-            details.append(f"missing weather ({len(self.missing_weather)}): {_listed(self.missing_weather)}")
-        if self.missing_stats:
-            details.append(f"missing stats ({len(self.missing_stats)}): {_listed(self.missing_stats)}")
-        return "; ".join(details)
-
-
-def measure_completeness(ctx: StepContext, warehouse: Warehouse) -> Completeness:
-    """What the database holds for the week, against what the week needs (reads the database only)."""
-    farms = select_farms(warehouse).valid
-    days = [day.isoformat() for day in ctx.week.days]
-    # One small number per farm (a bit per day), read as a stream: memory grows with the farms, not with
-    # their rows (100,000 farms: a few MB instead of a few hundred).
-    present = warehouse.weather_day_masks(days)
-    everything = (1 << len(days)) - 1
-    missing_weather = [
-        f"{farm.farm_no} {day}"
-        for farm in farms
-        if present.get(farm.farm_no, 0) != everything
-        for index, day in enumerate(days)
-        if not present.get(farm.farm_no, 0) >> index & 1
-    ]
-    missing_stats: list[str] = []
-    expected_periods = 0
-    for series in kosis.load_series(ctx.settings.kosis_series_file):
-        periods = kosis.periods_for_week(series, ctx.week)
-        expected_periods += len(periods)
-        found = warehouse.stats_periods(kosis.SOURCE, series.prd_se, min(periods), max(periods))
-        missing_stats += [
-            f"{series.series_id} {period}" for period in periods if not found.get((series.series_id, period))
-        ]
-    weather_rows = sum(present.get(farm.farm_no, 0).bit_count() for farm in farms)
-    return Completeness(
-        farms=len(farms),
-        weather_rows=weather_rows,
-        missing_weather=missing_weather,
-        stats_periods=expected_periods - len(missing_stats),
-        missing_stats=missing_stats,
-    )
-
-
 def check_collection(ctx: StepContext) -> dict:
-    started = now_text()
-    warehouse = ctx.warehouse()
-    result = measure_completeness(ctx, warehouse)
-    if result.farms == 0:
-        raise CollectionIncompleteError("no usable active farm in TA_FARM: nothing to report")
-    settings = ctx.settings
-    summary = (
-        f"{result.farms} farms: {result.weather_rows}/{result.farms * 7} farm-days "
-        f"({result.weather_coverage:.1%}); stats periods {result.stats_periods}/"
-        f"{result.stats_periods + len(result.missing_stats)} ({result.stats_coverage:.1%})"
-    )
-    outcome = {
-        "farms": result.farms,
-        "weather_rows": result.weather_rows,
-        "stats_periods": result.stats_periods,
-        "gaps": len(result.missing_weather) + len(result.missing_stats),
-    }
-    if result.complete:
-        ctx.log(warehouse, "CHECK_COLLECTION", started, result.weather_rows, f"complete: {summary}")
-        return outcome
-    accepted = (
-        result.weather_coverage >= settings.min_weather_coverage
-        and result.stats_coverage >= settings.min_stats_coverage
-    )
-    if not accepted:
-        raise CollectionIncompleteError(
-            f"collection incomplete for week {ctx.week}: {summary}; {result.gaps()} "
-            f"(minimum coverage: weather {settings.min_weather_coverage:.0%}, "
-            f"stats {settings.min_stats_coverage:.0%})"
-        )
-    message = f"{GAPS_ACCEPTED}{summary}; {result.gaps()}"
-    ctx.log(warehouse, "CHECK_COLLECTION", started, result.weather_rows, message, status="WARNING")
-    url = run_url(settings, ctx.run_id)
-    send_alert(
-        Alert(
-            subject=f"[INS weekly report] week {ctx.week.label()}: report built with gaps ({ctx.run_id})",
-            text=f"The report for week {ctx.week.label()} proceeds with accepted gaps.\n\n{message}\n\n{url}",
-            payload={
-                **payload_head("ins_weekly_report_gaps_accepted", ctx.run_id, url, ctx.week),
-                "gaps": result.missing_weather + result.missing_stats,
-                "text": message,
-            },
-            url=url,
-        ),
-        settings,
-    )
-    return outcome
+    """The completeness gate (include/ins_report/gate.py): content per farm-day and per series, by kind."""
+    return gate.check_collection(ctx)
 
 
 # --- report ------------------------------------------------------------------------------------------
 
 
+class ReportMismatchError(AirflowFailException):
+    """The report's rows for the week are not the week's farms: the procedure ran, its output is wrong."""
+
+
+def reconcile_report(warehouse: Warehouse, week: ReportWeek, week_text: str) -> tuple[int, str]:
+    """TR_INS_WEEK_REPORT's farms for the week against the week's farms (the farm rule): the row count and
+    a note, or ReportMismatchError naming the farms missing or extra.
+
+    A farm of the week with no TM_WEATHER row at all for the week is expected to be missing: only the
+    coverage policy can have let the report proceed without it (its farm-days are the gate's accepted gaps).
+    """
+    expected = {farm.farm_no for farm in select_farms(warehouse).valid}
+    reported = Counter(warehouse.report_farms(week_text))
+    with_weather = set(warehouse.weather_day_masks([day.isoformat() for day in week.days]))
+    missing = sorted((expected - set(reported)) & with_weather)
+    accepted = sorted(expected - set(reported) - with_weather)
+    extra = sorted(set(reported) - expected)
+    repeated = sorted(farm for farm, count in reported.items() if count > 1)
+    rows = sum(reported.values())
+    if missing or extra or repeated:
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} farms of the week missing: {_listed(missing)}")
+        if extra:
+            problems.append(f"{len(extra)} extra farms (not farms of the week): {_listed(extra)}")
+        if repeated:
+            problems.append(f"farms on more than one row: {_listed(repeated)}")
+        raise ReportMismatchError(
+            f"TR_INS_WEEK_REPORT for {week_text} does not match the farms of the week: {rows} rows for "
+            f"{len(expected)} farms (TA_FARM by the farm rule); {'; '.join(problems)}. The report procedure "
+            "selects or keys farms differently from the batch (README, 'Where the data lands'); "
+            "INS_RECONCILE_REPORT=off only if the report table is not the reference TR_INS_WEEK_REPORT"
+        )
+    note = f"{rows} report rows = the farms of the week"
+    if accepted:
+        note += f", less {len(accepted)} without any weather (accepted gaps): {_listed(accepted)}"
+    return rows, note
+
+
 def run_weekly_report(ctx: StepContext) -> dict:
-    """Call the report procedure for the week, passed explicitly (never NULL: see DESIGN)."""
+    """Call the report procedure for the week, passed explicitly (never NULL: see DESIGN), then reconcile its
+    rows with the week's farms (INS_RECONCILE_REPORT, on for the reference schema)."""
     started = now_text()
     settings = ctx.settings
     week_text = ctx.week.start.strftime(settings.report_week_format)
@@ -462,12 +388,17 @@ def run_weekly_report(ctx: StepContext) -> dict:
     call = f"{settings.report_procedure}('{settings.report_proc_type}', '{week_text}')"
     log.info("calling %s", call)
     warehouse.run_report(settings.report_procedure, settings.report_proc_type, week_text)
-    try:
-        rows: int | None = warehouse.report_row_count(week_text)
-    except Exception as exc:  # the customer's report table may differ from the reference one
-        log.warning("report rows not counted: %s", exc)
-        rows = None
-    message = f"{call} done" + (f"; WARNING: {legacy_warning}" if legacy_warning else "")
+    note = ""
+    if settings.reconcile_report:
+        rows, note = reconcile_report(warehouse, ctx.week, week_text)
+    else:
+        try:
+            rows = warehouse.report_row_count(week_text)
+        except Exception as exc:  # the customer's report table may differ from the reference one
+            log.warning("report rows not counted: %s", exc)
+            rows = None
+    message = f"{call} done" + (f"; {note}" if note else "")
+    message += f"; WARNING: {legacy_warning}" if legacy_warning else ""
     ctx.log(warehouse, "RUN_WEEKLY_REPORT", started, rows, message)
     return {"call": call, "report_rows": rows}
 

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import pendulum
 from airflow.sdk import BaseHook
 
+from include.ins_report import clock
 from include.ins_report.joblog import clip_utf8
-from include.ins_report.settings import JOB_NAME, TIMEZONE
+from include.ins_report.settings import JOB_NAME
 from include.ins_report.sqlfiles import load_sql, split_statements
 
 BATCH_SIZE = 5000
@@ -85,7 +85,7 @@ class _CountingCursor:
 
 def now_text() -> str:
     """Timestamps in the farm database are KST wall-clock text, as the existing monitoring reads them."""
-    return pendulum.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+    return clock.now().strftime("%Y-%m-%d %H:%M:%S")
 
 
 class Warehouse:
@@ -212,6 +212,31 @@ class Warehouse:
             {"source": source, "period_type": period_type, "first_period": first, "last_period": last},
         )
         return {(str(series_id), str(period)): int(count) for series_id, period, count in rows}
+
+    def gate_weather(self, week_start: str, week_end: str) -> Iterator[tuple]:
+        """The week's TM_WEATHER rows for the gate, streamed: (FARM_NO, WEATHER_DATE 'YYYY-MM-DD', POINT_ID,
+        AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN)."""
+        return self.stream("gate_weather", {"week_start": week_start, "week_end": week_end})
+
+    def gate_stats(
+        self, source: str, series_id: str, period_type: str, first: str, last: str
+    ) -> list[tuple[str, str, str, Any]]:
+        """One series' TA_STATS_DATA rows of periods [first, last]: (ITEM_ID, CATEGORY_ID, PERIOD, VALUE)."""
+        rows = self.query(
+            "gate_stats",
+            {
+                "source": source,
+                "series_id": series_id,
+                "period_type": period_type,
+                "first_period": first,
+                "last_period": last,
+            },
+        )
+        return [(str(item), str(category), str(period), value) for item, category, period, value in rows]
+
+    def report_farms(self, week_text: str) -> list[str]:
+        """FARM_NO of every TR_INS_WEEK_REPORT row of the week (the reference report table)."""
+        return [str(row[0]) for row in self.query("report_farms", {"p_week": week_text})]
 
     def run_report(self, procedure: str, proc_type: str, week_text: str) -> None:
         """Build the week's report: the stored procedure in production, the reference script on SQLite."""

@@ -33,6 +33,8 @@ OTHER = ("INSOWNER", "JOB_INS_WEEKLY_REPORT", "TRUE", "SCHEDULED")
 def guarded(oracle: RecordingOracle, monkeypatch) -> RecordingOracle:  # noqa: F811
     monkeypatch.delenv("INS_LEGACY_JOB_GUARD", raising=False)  # the default: fail
     monkeypatch.delenv("INS_LEGACY_JOB_NAME", raising=False)
+    # The fake answers (0,) to every other query: no report table to reconcile (tested in test_gate.py).
+    monkeypatch.setenv("INS_RECONCILE_REPORT", "off")
     return oracle
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import signal
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from include.ins_report import clock
 from include.ins_report.emulator import start_emulator
 from include.ins_report.emulator.faults import KMA_SCENARIOS, KOSIS_SCENARIOS
 from include.ins_report.emulator.kma import MEASURED_KEYS, ROW_KEYS
@@ -236,7 +236,7 @@ def test_today_is_refused_with_99(emulator):
     expected = {"response": {"header": {"resultCode": "99", "resultMsg": "전날 자료까지 제공됩니다."}}}
     assert asos(emulator, endDt="20240710").json() == expected
     emulator.configure(now=None)  # the real clock
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).strftime("%Y%m%d")
+    today = clock.now().strftime("%Y%m%d")
     assert asos(emulator, startDt=today, endDt=today).json() == expected
 
 
@@ -330,7 +330,68 @@ KMA_FAULTS = {
             for row in _body(r)["items"]["item"]
         )
     ),
+    "bad_values": lambda r: (
+        len(_body(r)["items"]["item"]) == 7
+        and all(row["avgTa"] == row["maxTa"] == "NaN" for row in _body(r)["items"]["item"])
+        and all(row["minTa"] not in ("", "NaN") for row in _body(r)["items"]["item"])
+    ),
+    "bare_nan": lambda r: (
+        '"avgTa":NaN' in r.text
+        and '"maxTa":NaN' in r.text
+        and not _strict_json(r)
+        and len(_body(r)["items"]["item"]) == 7
+    ),
+    "ignore_page_no": lambda r: _body(r)["totalCount"] == 1000 and len(_body(r)["items"]["item"]) == 7,
+    "duplicate_days": lambda r: (
+        _body(r)["totalCount"] == 14
+        and [row["tm"] for row in _body(r)["items"]["item"]][:4] == ["2024-07-01"] * 2 + ["2024-07-02"] * 2
+        and len(_body(r)["items"]["item"]) == 10  # numOfRows=10 of the 14
+    ),
 }
+
+
+def _strict_json(response: requests.Response) -> bool:
+    """True when the body is standard JSON (Python's json module also accepts a bare NaN)."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(token)
+
+    try:
+        json.loads(response.text, parse_constant=refuse)
+    except ValueError:
+        return False
+    return True
+
+
+def test_ignore_page_no_answers_page_one_for_any_page(emulator):
+    add_fault(emulator, api="kma", scenario="ignore_page_no", count=None, total=50_000)
+    first, third = asos(emulator, pageNo=1, numOfRows=3), asos(emulator, pageNo=3, numOfRows=3)
+    assert _body(first)["items"]["item"] == _body(third)["items"]["item"]
+    assert [row["tm"] for row in _body(third)["items"]["item"]] == ["2024-07-01", "2024-07-02", "2024-07-03"]
+    assert (_body(third)["pageNo"], _body(third)["totalCount"]) == (3, 50_000)
+
+
+def test_duplicate_days_pages_through_both_copies(emulator):
+    add_fault(emulator, api="kma", scenario="duplicate_days", count=None)
+    second = _body(asos(emulator, pageNo=2))
+    assert [row["tm"] for row in second["items"]["item"]] == [
+        "2024-07-06", "2024-07-06", "2024-07-07", "2024-07-07"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "value"), [(["avgRhm"], "101"), (["sumRn"], "-"), (["minTa"], 37.5)])
+def test_bad_values_options(emulator, fields, value):
+    add_fault(emulator, api="kma", scenario="bad_values", fields=fields, value=value)
+    rows = _body(asos(emulator))["items"]["item"]
+    assert all(row[fields[0]] == value for row in rows)
+    assert all(row["avgTa"] not in ("", "NaN") for row in rows)  # the default fields stay as they were
+
+
+def test_bad_values_in_xml(emulator):
+    add_fault(emulator, api="kma", scenario="bare_nan")
+    response = asos(emulator, dataType=None)
+    items = ET.fromstring(response.text).find("body/items")
+    assert [item.findtext("maxTa") for item in items] == ["nan"] * 7
 
 
 def test_every_scenario_is_tested():
@@ -402,6 +463,11 @@ def test_rules_are_used_first_come_and_per_api(emulator):
         {"api": "kosis", "scenario": "item_object"},
         {"api": "kma", "scenario": "http_500", "count": 0},
         {"api": "kma", "scenario": "http_500", "match": ["stnIds"]},
+        {"api": "kma", "scenario": "bad_values", "fields": "avgTa"},
+        {"api": "kma", "scenario": "bad_values", "fields": []},
+        {"api": "kma", "scenario": "bad_values", "value": True},
+        {"api": "kma", "scenario": "ignore_page_no", "total": -1},
+        {"api": "kosis", "scenario": "ignore_page_no"},
     ],
 )
 def test_bad_fault_rules_are_refused(emulator, rule):
@@ -618,7 +684,21 @@ KOSIS_FAULTS = {
     "malformed_json": lambda r: r.status_code == 200 and r.text.startswith("[{") and _not_json(r),
     "empty_200": lambda r: r.status_code == 200 and r.content == b"",
     "loose_json": lambda r: r.text.startswith("[{ORG_ID:") and len(_repair_loose(r.text)) == 72,
+    "http_401": lambda r: r.status_code == 401 and r.text == "Unauthorized",
+    "http_403": lambda r: r.status_code == 403,
+    "zero_value": lambda r: len(r.json()) == 72 and all(row["DT"] == 0 for row in r.json()),
+    "bad_values": lambda r: len(r.json()) == 72 and all(row["DT"] == "NaN" for row in r.json()),
+    "bare_nan": lambda r: '"DT":NaN' in r.text and not _strict_json(r) and len(r.json()) == 72,
 }
+
+
+def test_kosis_zero_value_as_text_and_other_bad_values(emulator):
+    add_fault(emulator, api="kosis", scenario="zero_value", as_text=True)
+    assert {row["DT"] for row in kosis(emulator).json()} == {"0"}
+    add_fault(emulator, api="kosis", scenario="bad_values", value="37,5")
+    assert {row["DT"] for row in kosis(emulator).json()} == {"37,5"}
+    add_fault(emulator, api="kosis", scenario="zero_value")
+    assert kosis(emulator, jsonVD=None).text.count(",DT:0,") == 72  # loose JSON keeps the number
 
 
 @pytest.mark.parametrize("scenario", sorted(KOSIS_FAULTS))

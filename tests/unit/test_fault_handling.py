@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 
 import pendulum
 import pytest
@@ -13,7 +14,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from include.ins_report.emulator import start_emulator
 from include.ins_report.farms import WeatherLocation
 from include.ins_report.settings import Settings
-from include.ins_report.sources.errors import PermanentApiError, TransientApiError
+from include.ins_report.sources import kma_asos
+from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient, Series
 from include.ins_report.steps import StepContext, collect_station_weather, weather_published
@@ -109,11 +111,73 @@ def test_kma_shapes_accepted_as_missing(api, scenario, days):
     assert kma_calls(api) == 1
 
 
-def test_kma_empty_values_are_unknown_not_zero(api):
+def test_kma_station_outage_is_unknown_not_a_dry_week(api):
     api.add_fault("kma", "empty_values", count=None)
     observations = fetch_week()
     assert len(observations) == 7
     assert all(obs.avg_ta is None and obs.max_ta is None and obs.avg_rhm is None for obs in observations)
+    assert [obs.sum_rn for obs in observations] == [None] * 7  # not 0 mm: nothing was measured
+
+
+@pytest.mark.parametrize(
+    ("scenario", "options", "message"),
+    [
+        ("bad_values", {"value": "NaN"}, r"station 108, 2026-11-16: avgTa 'NaN' is not a decimal number"),
+        ("bad_values", {"value": "Infinity"}, r"station 108, 2026-11-16: avgTa 'Infinity' is not a decimal"),
+        ("bad_values", {"value": "-", "fields": ["maxTa"]}, r"2026-11-16: maxTa '-' is not a decimal"),
+        ("bad_values", {"value": "37,5", "fields": ["avgRhm"]}, r"avgRhm '37,5' is not a decimal"),
+        ("bad_values", {"value": "맑음", "fields": ["sumRn"]}, r"sumRn '맑음' is not a decimal"),
+        (
+            "bad_values",
+            {"value": "101", "fields": ["avgRhm"]},
+            r"avgRhm 101 is outside the possible 0\.\.100 %",
+        ),
+        ("bad_values", {"value": "-0.5", "fields": ["sumRn"]}, r"sumRn -0\.5 is outside the possible"),
+        ("bare_nan", {}, r"station 108, 2026-11-16: avgTa nan is not a finite number"),
+    ],
+)
+def test_kma_bad_values_are_a_data_error_asked_once(api, scenario, options, message):
+    api.add_fault("kma", scenario, count=None, **options)
+    with pytest.raises(ApiDataError, match=message) as raised:
+        fetch_week()
+    assert isinstance(raised.value, AirflowFailException)  # not retried by Airflow either
+    assert kma_calls(api) == 1  # nor by tenacity: the same answer would come back
+
+
+def test_kma_server_ignoring_page_no_costs_one_call_a_week(api, caplog):
+    api.add_fault("kma", "ignore_page_no", count=None, total=1000)
+    assert [obs.day for obs in fetch_week()] == list(WEEK.days)
+    assert kma_calls(api) == 1
+
+
+def test_kma_server_ignoring_page_no_stops_when_a_page_adds_nothing(api, monkeypatch):
+    monkeypatch.setattr(kma_asos, "PAGE_SIZE", 3)  # a week then needs three pages
+    api.add_fault("kma", "ignore_page_no", count=None, total=100_000)
+    observations = fetch_week()
+    assert [obs.day for obs in observations] == list(WEEK.days[:3])  # all that such a server ever shows
+    assert kma_calls(api) == 2
+
+
+def test_kma_week_in_small_pages_follows_the_pages(api, monkeypatch):
+    monkeypatch.setattr(kma_asos, "PAGE_SIZE", 3)
+    assert [obs.day for obs in fetch_week()] == list(WEEK.days)
+    assert kma_calls(api) == 3
+
+
+def test_kma_duplicated_days_are_kept_once_with_a_warning(api, caplog):
+    api.add_fault("kma", "duplicate_days", count=None)
+    with caplog.at_level(logging.WARNING, logger="include.ins_report.sources.kma_asos"):
+        observations = fetch_week()
+    assert [obs.day for obs in observations] == list(WEEK.days)
+    assert kma_calls(api) == 1
+    assert "7 duplicated day(s) ignored" in caplog.text
+
+
+def test_probe_against_a_server_ignoring_page_no_costs_at_most_two_calls(api):
+    api.configure(now="2026-11-23T10:00:00+09:00")
+    api.add_fault("kma", "ignore_page_no", count=None, total=1000)
+    assert weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 10, tz="Asia/Seoul")) is True
+    assert kma_calls(api) <= 2
 
 
 KOSIS_RETRIED = ["http_500", "malformed_json", "empty_200", "reset_connection"]
@@ -133,10 +197,46 @@ def test_kosis_err_body_server_error_is_retried_and_recovers(api):
     assert api.stats()["kosis"]["requests"] == 2
 
 
-def test_kosis_key_error_fails_at_once(api):
-    api.add_fault("kosis", "err_json", count=None, err="10", errMsg="인증KEY가 유효하지 않습니다.")
-    with pytest.raises(PermanentApiError, match="kosis_api connection's password"):
+@pytest.mark.parametrize(
+    ("scenario", "options"),
+    [
+        ("err_json", {"err": "10", "errMsg": "인증KEY가 유효하지 않습니다."}),
+        ("err_json", {"err": "11", "errMsg": "인증KEY 오류"}),
+        ("http_401", {}),
+        ("http_403", {}),
+    ],
+)
+def test_kosis_key_errors_fail_at_once_and_point_at_the_key(api, scenario, options):
+    api.add_fault("kosis", scenario, count=None, **options)
+    with pytest.raises(PermanentApiError, match="kosis_api connection's password") as raised:
         KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    assert "expired" not in str(raised.value)  # err 11 is not necessarily an expired key
+    assert "dev-kosis-key" not in str(raised.value)
+    assert api.stats()["kosis"]["requests"] == 1
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_kosis_zero_stays_zero(api, as_text):
+    api.add_fault("kosis", "zero_value", count=None, as_text=as_text)
+    rows = KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    assert [(row.category_id, row.value) for row in rows] == [("A01114", 0.0)]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "options", "value"),
+    [
+        ("bad_values", {}, "'NaN'"),
+        ("bad_values", {"value": "Infinity"}, "'Infinity'"),
+        ("bare_nan", {}, "nan"),
+    ],
+)
+def test_kosis_bad_values_are_a_data_error_naming_the_series(api, scenario, options, value):
+    api.add_fault("kosis", scenario, count=None, **options)
+    with pytest.raises(ApiDataError) as raised:
+        KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    assert str(raised.value).startswith(
+        f"KOSIS [data] series 101/DT_1J22003 item T category A01114 period 202610: DT {value} "
+    )
     assert api.stats()["kosis"]["requests"] == 1
 
 
@@ -180,6 +280,40 @@ def test_a_permanent_error_while_waiting_fails_at_once(api):
     api.add_fault("kma", "key_xml_200", count=None)
     with pytest.raises(PermanentApiError):
         weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 2, tz="Asia/Seoul"))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "named"),
+    [("http_500", "server error"), ("quota_xml_200", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"),
+     ("malformed_json", "malformed JSON")],
+)  # fmt: skip
+@pytest.mark.parametrize("hour", [2, 14])  # inside the waiting window, and after it (a backfill, a re-run)
+def test_a_transient_fault_of_the_probe_keeps_its_class(api, scenario, named, hour):
+    api.configure(now=f"2026-11-23T{hour:02d}:00:00+09:00")
+    api.add_fault("kma", scenario, count=None)
+    with pytest.raises(TransientApiError, match=named) as raised:
+        weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, hour, tz="Asia/Seoul"))
+    assert not isinstance(raised.value, AirflowFailException)  # Airflow's retries apply
+    assert "not published" not in str(raised.value)
+    assert kma_calls(api) == ATTEMPTS
+
+
+def test_a_probe_answered_with_99_waits_then_says_not_published(api):
+    api.configure(now="2026-11-23T10:00:00+09:00")
+    api.add_fault("kma", "not_published", count=None)
+    assert weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 10, tz="Asia/Seoul")) is False
+    with pytest.raises(
+        AirflowFailException, match=r"not published by 2026-11-23 12:00 KST \(KMA answered 99 "
+    ):
+        weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 12, 30, tz="Asia/Seoul"))
+
+
+def test_a_data_error_of_the_probe_fails_at_once(api):
+    api.configure(now="2026-11-23T10:00:00+09:00")
+    api.add_fault("kma", "bad_values", count=None, value="NaN")
+    with pytest.raises(ApiDataError, match="station 108, 2026-11-22: avgTa 'NaN'"):
+        weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 10, tz="Asia/Seoul"))
+    assert kma_calls(api) == 1
 
 
 def test_station_fetch_missing_sunday_inside_the_window_is_retried_later(api):

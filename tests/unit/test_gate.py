@@ -1,4 +1,5 @@
-"""The completeness gate reads the database: strict by default, or gaps accepted by a coverage policy."""
+"""The completeness gate reads the database and checks content, by kind: strict by default, or gaps accepted
+by a coverage policy that applies to every kind. Also the report's reconciliation with the week's farms."""
 
 from __future__ import annotations
 
@@ -9,14 +10,32 @@ import sqlite3
 
 import pytest
 
+from include.ins_report import gate
+from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
 from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import Settings
 from include.ins_report.sources import kosis
-from include.ins_report.steps import CollectionIncompleteError, StepContext, check_collection, select_farms
+from include.ins_report.sources.kma_asos import AsosWeatherProvider
+from include.ins_report.steps import (
+    CollectionIncompleteError,
+    ReportMismatchError,
+    StepContext,
+    check_collection,
+    run_weekly_report,
+    select_farms,
+)
 from include.ins_report.warehouse import Warehouse
 from include.ins_report.week import ReportWeek
 
 WEEK = ReportWeek(dt.date(2026, 11, 16))
+PIG = "101/DT_1EO311"
+CPI = "101/DT_1J22003"
+# The cells kosis_series.json configures, as KOSIS answers them for the week's periods (lag 1).
+STATS_ROWS = [
+    (PIG, "Q", "202603", item, category)
+    for item in ("T001", "T002")
+    for category in ("00/00", "11/00", "41/00")  # obj_l ["ALL", "00"]
+] + [(CPI, "M", "202610", "T", category) for category in ("A01114", "A01113")]
 
 
 @pytest.fixture
@@ -26,6 +45,7 @@ def db(tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_ALERTS", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_ALERT_WEBHOOK", raising=False)
+    monkeypatch.delenv("INS_RECONCILE_REPORT", raising=False)
     return path
 
 
@@ -34,50 +54,65 @@ def ctx(db):
     return StepContext(run_id="gate-test", week=WEEK, settings=Settings())
 
 
-def fill(ctx, skip_days: int = 0, skip_stats: bool = False) -> int:
+def plan() -> dict[str, tuple[str, str]]:
+    """farm -> (planned station, "id name"), as the plan step maps them."""
+    farms = select_farms(Warehouse("farm_db")).valid
+    return {
+        farm_no: (location.point_id, f"{location.point_id} {location.name}")
+        for location in AsosWeatherProvider(Settings()).locations(farms)
+        for farm_no in location.farm_nos
+    }
+
+
+def fill(ctx) -> int:
+    """A complete, plausible week for every farm of the week from its planned station; every stats cell."""
     warehouse = Warehouse("farm_db")
-    farms = select_farms(warehouse).valid
-    rows = [
-        {
-            "farm_no": farm.farm_no,
-            "weather_date": day.isoformat(),
-            "point_id": "108",
-            "avg_ta": 1.0,
-            "min_ta": 0.0,
-            "max_ta": 2.0,
-            "avg_rhm": 50.0,
-            "sum_rn": 0.0,
-            "thi": 40.0,
-            "source": "KMA_ASOS",
-            "collected_at": "2026-11-23 03:00:00",
-            "run_id": "gate-test",
-        }
-        for index, farm in enumerate(farms)
-        for day in WEEK.days
-        if not (index == 0 and day in WEEK.days[:skip_days])
-    ]
-    warehouse.upsert_weather(rows)
-    for series in kosis.load_series(Settings().kosis_series_file):
-        for period in kosis.periods_for_week(series, WEEK)[: 0 if skip_stats else None]:
-            warehouse.upsert_stats(
-                [
-                    {
-                        "source": "KOSIS",
-                        "series_id": series.series_id,
-                        "item_id": "T",
-                        "item_nm": "",
-                        "category_id": "00",
-                        "category_nm": "",
-                        "period_type": series.prd_se,
-                        "period": period,
-                        "value": 1.0,
-                        "unit": "",
-                        "collected_at": "x",
-                        "run_id": "gate-test",
-                    }
-                ]
-            )
-    return len(farms)
+    stations = plan()
+    warehouse.upsert_weather(
+        [
+            {
+                "farm_no": farm_no,
+                "weather_date": day.isoformat(),
+                "point_id": point_id,
+                "avg_ta": 1.0,
+                "min_ta": 0.0,
+                "max_ta": 2.0,
+                "avg_rhm": 50.0,
+                "sum_rn": 0.0,  # a dry day: known, not missing
+                "thi": 40.0,
+                "source": "KMA_ASOS",
+                "collected_at": "2026-11-23 03:00:00",
+                "run_id": "gate-test",
+            }
+            for farm_no, (point_id, _) in stations.items()
+            for day in WEEK.days
+        ]
+    )
+    warehouse.upsert_stats(
+        [
+            {
+                "source": "KOSIS",
+                "series_id": series_id,
+                "item_id": item,
+                "item_nm": "",
+                "category_id": category,
+                "category_nm": "",
+                "period_type": period_type,
+                "period": period,
+                "value": 1.0,
+                "unit": "",
+                "collected_at": "2026-11-23 03:00:00",
+                "run_id": "gate-test",
+            }
+            for series_id, period_type, period, item, category in STATS_ROWS
+        ]
+    )
+    return len(stations)
+
+
+def sql(db, statement: str, params: tuple = ()) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute(statement, params)
 
 
 def job_log(db) -> list[tuple]:
@@ -85,41 +120,356 @@ def job_log(db) -> list[tuple]:
         return conn.execute("SELECT STEP_NM, STATUS, ROW_COUNT, MESSAGE FROM TS_INS_JOB_LOG").fetchall()
 
 
-def test_complete_week_passes(ctx, db):
-    farms = fill(ctx)
-    assert check_collection(ctx) == {"farms": farms, "weather_rows": farms * 7, "stats_periods": 2, "gaps": 0}
-    assert job_log(db)[-1][:3] == ("CHECK_COLLECTION", "SUCCESS", farms * 7)
-
-
-def test_strict_gate_lists_what_is_missing(ctx):
-    fill(ctx, skip_days=2, skip_stats=True)
+def failure(ctx) -> str:
     with pytest.raises(CollectionIncompleteError) as raised:
         check_collection(ctx)
-    message = str(raised.value)
-    assert "missing weather (2): F0001 2026-11-16, F0001 2026-11-17" in message
-    assert "missing stats (2): 101/DT_1EO311 202603, 101/DT_1J22003 202610" in message
+    return str(raised.value)
+
+
+def counts(message: str) -> dict[str, int]:
+    found = parse_gate_counts(message)
+    assert found is not None, message
+    return {kind: count for kind, count in found.items() if count}
+
+
+def test_complete_week_passes(ctx, db):
+    farms = fill(ctx)
+    outcome = check_collection(ctx)
+    assert outcome == {
+        "farms": farms,
+        "weather_rows": farms * 7,
+        "good_farm_days": farms * 7,
+        "stats_cells": 4,  # pig: T001, T002 x ALL/00; CPI: T x A01114, A01113 (one period each)
+        "good_stats_cells": 4,
+        "gaps": 0,
+        "kinds": dict.fromkeys(GATE_KINDS, 0),
+    }
+    step, status, rows, message = job_log(db)[-1]
+    assert (step, status, rows) == ("CHECK_COLLECTION", "SUCCESS", farms * 7)
+    assert message.startswith(f"complete: {farms} farms: {farms * 7}/{farms * 7} farm-days (100.0%)")
+    assert parse_gate_counts(message) == dict.fromkeys(GATE_KINDS, 0)
+
+
+def test_missing_days_are_named_with_station_and_farm(ctx, db):
+    fill(ctx)
+    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001' AND WEATHER_DATE <= '2026-11-17'")
+    message = failure(ctx)
+    station = plan()["F0001"][1]
+    assert f"missing weather (2): {station} [farms F0001]: 2026-11-16, 2026-11-17" in message
+    assert counts(message) == {"missing_day": 2}
     assert "minimum coverage: weather 100%" in message
 
 
-def test_gaps_within_the_coverage_policy_are_accepted_and_logged(ctx, db):
-    farms = fill(ctx, skip_days=1)
-    outcome = check_collection(dataclasses.replace(ctx, settings=Settings(min_weather_coverage=0.99)))
-    assert outcome["gaps"] == 1
-    assert outcome["weather_rows"] == farms * 7 - 1
+def test_farms_of_one_station_are_listed_together_only_when_their_problems_match(ctx, db):
+    fill(ctx)
+    stations = plan()
+    shared = next(
+        point for point, _ in stations.values() if sum(1 for p, _ in stations.values() if p == point) >= 3
+    )
+    first, second, third = sorted(farm for farm, (point, _) in stations.items() if point == shared)[:3]
+    label = stations[first][1]
+    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO IN (?, ?) AND WEATHER_DATE = '2026-11-18'", (first, second))
+    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = ? AND WEATHER_DATE = '2026-11-19'", (third,))
+    message = failure(ctx)
+    assert (
+        f"missing weather (3): {label} [farms {first}, {second}]: 2026-11-18; "
+        f"{label} [farms {third}]: 2026-11-19" in message
+    )
+
+
+def test_null_core_values_fail_as_their_own_kind(ctx, db):
+    fill(ctx)
+    sql(db, "UPDATE TM_WEATHER SET AVG_TA = NULL, MAX_TA = NULL WHERE FARM_NO = 'F0002'")
+    sql(db, "UPDATE TM_WEATHER SET AVG_RHM = NULL WHERE FARM_NO = 'F0003' AND WEATHER_DATE = '2026-11-18'")
+    message = failure(ctx)
+    assert counts(message) == {"core_null": 8}
+    assert (
+        f"core values NULL (8): {plan()['F0002'][1]} [farms F0002]: 2026-11-16 AVG_TA NULL MAX_TA NULL"
+        in message
+    )
+    assert "[farms F0003]: 2026-11-18 AVG_RHM NULL" in message
+
+
+def test_unknown_rain_is_reported_not_taken_for_a_dry_day(ctx, db):
+    fill(ctx)  # SUM_RN 0.0 everywhere: dry days pass
+    sql(db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-20'")
+    message = failure(ctx)
+    assert counts(message) == {"rain_unknown": 1}
+    assert f"rain unknown (SUM_RN NULL) (1): {plan()['F0004'][1]} [farms F0004]: 2026-11-20" in message
+
+
+def test_a_row_from_another_station_than_the_plan_is_stale(ctx, db):
+    fill(ctx)
+    planned = plan()["F0001"]
+    sql(db, "UPDATE TM_WEATHER SET POINT_ID = '999' WHERE FARM_NO = 'F0001' AND WEATHER_DATE = '2026-11-18'")
+    message = failure(ctx)
+    assert counts(message) == {"stale_station": 1}
+    assert f"stale station (1): {planned[1]} [farms F0001]: 2026-11-18 from station 999" in message
+
+
+@pytest.mark.parametrize(
+    ("update", "detail"),
+    [
+        ("MAX_TA = 45.5", "MAX_TA 45.5 not -45..45 °C"),
+        ("MIN_TA = -45.5", "MIN_TA -45.5 not -45..45 °C"),
+        ("AVG_RHM = 100.5", "AVG_RHM 100.5 not 0..100 %"),
+        ("AVG_RHM = -1", "AVG_RHM -1 not 0..100 %"),
+        ("SUM_RN = -0.1", "SUM_RN -0.1 not >= 0 mm"),
+        ("MAX_TA = 9e999", "MAX_TA inf not -45..45 °C"),  # SQLite keeps infinity
+        ("MIN_TA = 1.5", "not MIN_TA 1.5 <= AVG_TA 1 <= MAX_TA 2"),
+        ("AVG_TA = 3", "not MIN_TA 0 <= AVG_TA 3 <= MAX_TA 2"),
+    ],
+)
+def test_implausible_values_are_named_with_the_range(ctx, db, update, detail):
+    fill(ctx)
+    sql(db, f"UPDATE TM_WEATHER SET {update} WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-19'")
+    message = failure(ctx)
+    assert counts(message) == {"implausible": 1}
+    assert f"implausible weather (1): {plan()['F0005'][1]} [farms F0005]: 2026-11-19 {detail}" in message
+
+
+def test_values_on_the_bounds_are_plausible(ctx, db):
+    fill(ctx)
+    sql(
+        db,
+        "UPDATE TM_WEATHER SET MIN_TA = -45, AVG_TA = -45, MAX_TA = 45, AVG_RHM = 100 "
+        "WHERE FARM_NO = 'F0001'",
+    )
+    sql(db, "UPDATE TM_WEATHER SET AVG_TA = 2, MIN_TA = 2, MAX_TA = 2, AVG_RHM = 0 WHERE FARM_NO = 'F0002'")
+    assert check_collection(ctx)["gaps"] == 0
+
+
+def test_rows_of_farms_that_are_not_farms_of_the_week_are_ignored(ctx, db):
+    fill(ctx)
+    sql(
+        db,
+        "INSERT INTO TM_WEATHER (FARM_NO, WEATHER_DATE, POINT_ID, SOURCE, COLLECTED_AT, RUN_ID) "
+        "VALUES ('F0099', '2026-11-16', '1', 'KMA_ASOS', 'x', 'old')",
+    )
+    assert check_collection(ctx)["gaps"] == 0
+
+
+def test_statistics_cells_missing_or_null(ctx, db):
+    fill(ctx)
+    sql(db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
+    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{PIG}' AND ITEM_ID = 'T002'")
+    message = failure(ctx)
+    assert counts(message) == {"stats_missing": 1, "stats_null": 1}
+    assert f"missing stats (1): {CPI} consumer_price_index_meat: T A01113 202610" in message
+    assert (
+        f"stats value NULL (1): {PIG} pig_farms_and_heads_by_sido: T002 ALL/00 202603 "
+        "no value in 3 of 3 rows: T002 00/00, T002 11/00, T002 41/00" in message
+    )
+    assert "stats 2/4 cells (50.0%)" in message
+
+
+def test_other_items_or_categories_than_configured_do_not_count(ctx, db):
+    """The reproduction: rows for items and classifications the report does not read used to pass."""
+    fill(ctx)
+    sql(db, f"UPDATE TA_STATS_DATA SET ITEM_ID = 'T003' WHERE SERIES_ID = '{PIG}' AND ITEM_ID = 'T002'")
+    sql(
+        db,
+        f"UPDATE TA_STATS_DATA SET CATEGORY_ID = 'A99999' "
+        f"WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'",
+    )
+    message = failure(ctx)
+    assert counts(message) == {"stats_missing": 2}
+    assert f"{PIG} pig_farms_and_heads_by_sido: T002 ALL/00 202603" in message
+    assert f"{CPI} consumer_price_index_meat: T A01114 202610" in message
+
+
+def test_a_zero_is_a_value(ctx, db):
+    fill(ctx)
+    sql(db, "UPDATE TA_STATS_DATA SET VALUE = 0")
+    assert check_collection(ctx)["gaps"] == 0
+
+
+def test_expected_cells_of_a_series():
+    series = kosis.Series("s", "101", "T", "T001+T002+", ("ALL", "00+11"), "Q")
+    assert gate.expected_cells(series) == [
+        ("T001", (None, "00")),
+        ("T001", (None, "11")),
+        ("T002", (None, "00")),
+        ("T002", (None, "11")),
+    ]
+    assert gate.expected_cells(kosis.Series("s", "101", "T", "ALL", ("A+",), "M")) == [(None, ("A",))]
+
+
+def test_weather_problems_of_one_row():
+    assert gate.weather_problems("203", "203", 1, 0, 2, 50, 0) == []
+    assert gate.weather_problems("203", 108, 1, 0, 2, 50, 0) == [("stale_station", "from station 108")]
+    assert gate.weather_problems("203", "203", None, None, None, None, None) == [
+        ("core_null", "AVG_TA NULL MIN_TA NULL MAX_TA NULL AVG_RHM NULL"),
+        ("rain_unknown", ""),
+    ]
+    assert gate.weather_problems("203", "203", 1, 0, 99, 50, None) == [
+        ("rain_unknown", ""),
+        ("implausible", "MAX_TA 99 not -45..45 °C"),
+    ]
+    assert gate.weather_problems("203", "203", float("nan"), 0, 2, 50, 0) == [
+        ("implausible", "AVG_TA nan not -45..45 °C; not MIN_TA 0 <= AVG_TA nan <= MAX_TA 2")
+    ]
+
+
+# --- the coverage policy applies to every kind --------------------------------------------------------
+
+
+def test_gaps_of_every_kind_within_the_coverage_policy_are_accepted_and_logged(ctx, db):
+    farms = fill(ctx)
+    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001' AND WEATHER_DATE = '2026-11-16'")
+    sql(db, "UPDATE TM_WEATHER SET MAX_TA = NULL WHERE FARM_NO = 'F0002' AND WEATHER_DATE = '2026-11-16'")
+    sql(db, "UPDATE TM_WEATHER SET POINT_ID = '1' WHERE FARM_NO = 'F0003' AND WEATHER_DATE = '2026-11-16'")
+    sql(db, "UPDATE TM_WEATHER SET AVG_RHM = 120 WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-16'")
+    sql(db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-16'")
+    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
+    lenient = Settings(min_weather_coverage=0.98, min_stats_coverage=0.75)
+    outcome = check_collection(dataclasses.replace(ctx, settings=lenient))
+    assert outcome["good_farm_days"] == farms * 7 - 5
+    assert outcome["kinds"] == {
+        "missing_day": 1,
+        "stale_station": 1,
+        "core_null": 1,
+        "rain_unknown": 1,
+        "implausible": 1,
+        "stats_missing": 0,
+        "stats_null": 1,
+    }
     step, status, rows, message = job_log(db)[-1]
-    assert (step, status, rows) == ("CHECK_COLLECTION", "WARNING", farms * 7 - 1)
-    assert "gaps accepted by the coverage policy" in message
-    assert "missing weather (1): F0001 2026-11-16" in message
+    assert (step, status, rows) == ("CHECK_COLLECTION", "WARNING", farms * 7 - 5)
+    assert message.startswith(f"{gate.GAPS_ACCEPTED}{farms} farms: {farms * 7 - 5}/{farms * 7} farm-days")
+    assert parse_gate_counts(message) == outcome["kinds"]
+    for text in (
+        "missing weather (1)",
+        "stale station (1)",
+        "core values NULL (1)",
+        "rain unknown",
+        "implausible weather (1)",
+        "stats value NULL (1)",
+    ):
+        assert text in message
 
 
-def test_gaps_below_the_coverage_policy_fail(ctx):
-    fill(ctx, skip_days=7)
+@pytest.mark.parametrize(
+    ("update", "kind"),
+    [
+        ("SET MAX_TA = NULL", "core_null"),
+        ("SET POINT_ID = '1'", "stale_station"),
+        ("SET MAX_TA = 50", "implausible"),
+        ("SET SUM_RN = NULL", "rain_unknown"),
+    ],
+)
+def test_every_kind_counts_against_the_coverage_policy(ctx, db, update, kind):
+    farms = fill(ctx)
+    sql(db, f"UPDATE TM_WEATHER {update} WHERE FARM_NO IN ('F0001', 'F0002')")  # 14 farm-days
+    just_enough = (farms * 7 - 14) / (farms * 7)
+    assert (
+        check_collection(dataclasses.replace(ctx, settings=Settings(min_weather_coverage=just_enough)))[
+            "kinds"
+        ][kind]
+        == 14
+    )
+    message = failure(dataclasses.replace(ctx, settings=Settings(min_weather_coverage=just_enough + 0.001)))
+    assert counts(message) == {kind: 14}
+
+
+def test_stats_coverage_applies_to_null_values(ctx, db):
+    fill(ctx)
+    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
+    assert check_collection(dataclasses.replace(ctx, settings=Settings(min_stats_coverage=0.75)))["gaps"] == 1
+    assert "stats 3/4 cells (75.0%)" in failure(
+        dataclasses.replace(ctx, settings=Settings(min_stats_coverage=0.8))
+    )
+
+
+def test_gaps_below_the_coverage_policy_fail(ctx, db):
+    fill(ctx)
+    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
     strict_enough = dataclasses.replace(ctx, settings=Settings(min_weather_coverage=0.99))
     with pytest.raises(CollectionIncompleteError, match="missing weather \\(7\\)"):
         check_collection(strict_enough)
+
+
+def test_the_message_stays_readable_when_everything_fails(ctx, db):
+    farms = fill(ctx)
+    sql(db, "UPDATE TM_WEATHER SET AVG_TA = NULL")
+    message = failure(ctx)
+    assert counts(message) == {"core_null": farms * 7}
+    assert "… and" in message  # stations and days are summarised, not all listed
+    assert len(message) < 6000
 
 
 def test_coverage_must_be_a_share(monkeypatch):
     monkeypatch.setenv("INS_MIN_WEATHER_COVERAGE", "95")
     with pytest.raises(ValueError, match="between 0 and 1"):
         Settings.from_env()
+
+
+# --- reconciliation of the report with the week's farms ----------------------------------------------
+
+
+def report_rows(db) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [row[0] for row in conn.execute("SELECT FARM_NO FROM TR_INS_WEEK_REPORT ORDER BY FARM_NO")]
+
+
+def test_the_reference_report_reconciles(ctx, db):
+    farms = fill(ctx)
+    result = run_weekly_report(ctx)
+    assert result["report_rows"] == farms
+    step, status, rows, message = job_log(db)[-1]
+    assert (step, status, rows) == ("RUN_WEEKLY_REPORT", "SUCCESS", farms)
+    assert (
+        message == f"SP_INS_WEEK_MAIN('WEEK', '20261116') done; {farms} report rows = the farms of the week"
+    )
+
+
+def a_procedure_that_keys_farms_differently(monkeypatch, db):
+    """A stand-in for a customer procedure: the reference report, then one farm dropped and a padded one."""
+    real = Warehouse.run_report
+
+    def run_report(self, procedure, proc_type, week_text):
+        real(self, procedure, proc_type, week_text)
+        sql(db, "DELETE FROM TR_INS_WEEK_REPORT WHERE FARM_NO = 'F0002'")
+        sql(
+            db,
+            "INSERT INTO TR_INS_WEEK_REPORT "
+            "(REPORT_WEEK, FARM_NO, DAYS_OBSERVED, HEAT_STRESS_DAYS, CREATED_AT) "
+            "VALUES (?, ' F0003', 7, 0, 'x')",
+            (week_text,),
+        )
+
+    monkeypatch.setattr(Warehouse, "run_report", run_report)
+
+
+def test_a_report_that_misses_or_adds_farms_fails_naming_them(ctx, db, monkeypatch):
+    farms = fill(ctx)
+    a_procedure_that_keys_farms_differently(monkeypatch, db)
+    with pytest.raises(ReportMismatchError) as raised:
+        run_weekly_report(ctx)
+    message = str(raised.value)
+    assert f"{farms} rows for {farms} farms" in message
+    assert "1 farms of the week missing: F0002" in message
+    assert "1 extra farms (not farms of the week):  F0003" in message
+    assert not [row for row in job_log(db) if row[0] == "RUN_WEEKLY_REPORT"]  # the callback writes FAILED
+
+
+def test_reconciliation_can_be_switched_off_for_another_report_table(ctx, db, monkeypatch):
+    farms = fill(ctx)
+    a_procedure_that_keys_farms_differently(monkeypatch, db)
+    monkeypatch.setenv("INS_RECONCILE_REPORT", "off")
+    assert Settings.from_env().reconcile_report is False
+    assert run_weekly_report(dataclasses.replace(ctx, settings=Settings.from_env()))["report_rows"] == farms
+    monkeypatch.setenv("INS_RECONCILE_REPORT", "maybe")
+    with pytest.raises(ValueError, match="INS_RECONCILE_REPORT must be on or off"):
+        Settings.from_env()
+
+
+def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, db):
+    farms = fill(ctx)
+    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
+    lenient = dataclasses.replace(ctx, settings=Settings(min_weather_coverage=0.95))
+    check_collection(lenient)
+    assert run_weekly_report(lenient)["report_rows"] == farms - 1
+    assert "F0001" not in report_rows(db)
+    message = job_log(db)[-1][3]
+    assert message.endswith("less 1 without any weather (accepted gaps): F0001")

@@ -373,7 +373,9 @@ RUNS = {
 def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     end, param, now, expected = RUNS[kind]
     week = resolve_report_week(end, param, now=now)
-    ctx = steps.StepContext(run_id=f"{kind}__run", week=week, settings=Settings.from_env())
+    # The call and the row count (reconciliation: test_report_is_reconciled_with_the_farms_of_the_week).
+    settings = dataclasses.replace(Settings.from_env(), reconcile_report=False)
+    ctx = steps.StepContext(run_id=f"{kind}__run", week=week, settings=settings)
     oracle.responder = lambda sql, params: [(45,)]
 
     result = steps.run_weekly_report(ctx)
@@ -412,6 +414,7 @@ def test_configured_procedure_name_type_and_week_format(oracle):
         report_procedure="INS.PKG_INS.SP_INS_WEEK_MAIN",
         report_proc_type="W",
         report_week_format="%Y-%m-%d",
+        reconcile_report=False,
     )
     ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
     oracle.responder = lambda sql, params: [(0,)]
@@ -453,11 +456,58 @@ def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
         return None
 
     oracle.failure = missing_table
-    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
-    assert steps.run_weekly_report(ctx)["report_rows"] is None
+    week = ReportWeek(dt.date(2026, 11, 16))
+    # The reference schema: reconciled, so a missing TR_INS_WEEK_REPORT fails the step (ORA-00942) ...
+    with pytest.raises(FakeDatabaseError, match="ORA-00942"):
+        steps.run_weekly_report(steps.StepContext(run_id="r", week=week, settings=Settings.from_env()))
+    # ... and with INS_RECONCILE_REPORT=off (another report table) the count is best effort, as before.
+    oracle.events.clear()
+    settings = dataclasses.replace(Settings.from_env(), reconcile_report=False)
+    assert (
+        steps.run_weekly_report(steps.StepContext(run_id="r", week=week, settings=settings))["report_rows"]
+        is None
+    )
     count_session = oracle.sessions()[1]
     assert [event[0] for event in count_session] == ["connect", "cursor", "rollback", "close"]
     assert oracle.statements()[-1][2][0]["row_count"] is None
+
+
+def test_report_is_reconciled_with_the_farms_of_the_week(oracle):
+    farms = [
+        ("F0001", "이천 한돈농장", 37.2724, 127.435, "Y"),
+        ("F0002", "안성 청정양돈", 37.008, 127.2797, "Y"),
+        ("F0003", "y flag", 37.0, 127.0, "y"),  # not a farm of the week (the farm rule)
+    ]
+    report = [("F0001",), ("F0003",)]
+
+    def respond(sql: str, params: Any) -> list[tuple]:
+        if sql == load_sql("oracle", "read_farms"):
+            return farms
+        if sql == load_sql("oracle", "report_farms"):
+            return report
+        if sql == load_sql("oracle", "weather_days"):
+            return [(farm, "2026-11-16") for farm in ("F0001", "F0002")]
+        raise AssertionError(sql)
+
+    oracle.responder = respond
+    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
+    with pytest.raises(steps.ReportMismatchError) as raised:
+        steps.run_weekly_report(ctx)
+    message = str(raised.value)
+    assert "2 rows for 2 farms" in message
+    assert "1 farms of the week missing: F0002" in message
+    assert "1 extra farms (not farms of the week): F0003" in message
+    reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]
+    assert (load_sql("oracle", "report_farms"), {"p_week": "20261116"}) in reads
+    assert not [kind for kind, *_ in oracle.statements() if kind == "executemany"]  # no SUCCESS row
+
+    report[:] = [("F0001",), ("F0002",)]
+    oracle.events.clear()
+    assert steps.run_weekly_report(ctx)["report_rows"] == 2
+    (row,) = oracle.statements()[-1][2]
+    assert (
+        row["message"] == "SP_INS_WEEK_MAIN('WEEK', '20261116') done; 2 report rows = the farms of the week"
+    )
 
 
 # --- the completeness gate reads Oracle's converted dates ----------------------------------------------
@@ -468,36 +518,43 @@ def test_check_collection_on_oracle(oracle):
     settings = Settings()
     series_list = kosis.load_series(settings.kosis_series_file)
     farms = [
-        ("F0001", "이천 한돈농장", 37.2724, 127.435, "Y"),
-        ("F0002", "안성 청정양돈", 37.008, 127.2797, "Y"),
+        ("F0001", "이천 한돈농장", 37.2724, 127.435, "Y"),  # ASOS 203 이천
+        ("F0002", "안성 청정양돈", 37.008, 127.2797, "Y"),  # ASOS 232 천안
     ]
-    days = [("F0001", day.isoformat()) for day in week.days] + [
-        ("F0002", day.isoformat()) for day in week.days
+    # Oracle answers NUMBER columns as int or float and the day as the TO_CHAR text.
+    weather = [
+        (farm, day.isoformat(), point, 1, -2.5, 4.0, 60, 0)
+        for farm, point in (("F0001", "203"), ("F0002", "232"))
+        for day in week.days
     ]
+    stats = {
+        "101/DT_1EO311": [(item, "00/00", "202603", 1.0) for item in ("T001", "T002")],
+        "101/DT_1J22003": [("T", category, "202610", 1.0) for category in ("A01114", "A01113")],
+    }
 
     def respond(sql: str, params: Any) -> list[tuple]:
         if sql == load_sql("oracle", "read_farms"):
             return farms
-        if sql == load_sql("oracle", "weather_days"):
-            return days
-        if sql == load_sql("oracle", "stats_periods"):
-            series = next(s for s in series_list if s.prd_se == params["period_type"])
-            return [(series.series_id, period, 3) for period in kosis.periods_for_week(series, week)]
+        if sql == load_sql("oracle", "gate_weather"):
+            return weather
+        if sql == load_sql("oracle", "gate_stats"):
+            return stats[params["series_id"]]
         raise AssertionError(sql)
 
     oracle.responder = respond
     result = steps.check_collection(steps.StepContext(run_id="r", week=week, settings=settings))
-    assert result["farms"] == 2
-    assert result["weather_rows"] == 14
+    assert (result["farms"], result["weather_rows"], result["good_farm_days"]) == (2, 14, 14)
+    assert (result["stats_cells"], result["good_stats_cells"]) == (4, 4)
     reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]
     assert (
-        load_sql("oracle", "weather_days"),
+        load_sql("oracle", "gate_weather"),
         {"week_start": "2026-11-16", "week_end": "2026-11-22"},
     ) in reads
-    stats_binds = [params for sql, params in reads if sql == load_sql("oracle", "stats_periods")]
+    stats_binds = [params for sql, params in reads if sql == load_sql("oracle", "gate_stats")]
     assert stats_binds == [
         {
             "source": kosis.SOURCE,
+            "series_id": series.series_id,
             "period_type": series.prd_se,
             "first_period": min(kosis.periods_for_week(series, week)),
             "last_period": max(kosis.periods_for_week(series, week)),

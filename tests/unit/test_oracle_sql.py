@@ -16,6 +16,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from include.ins_report.farms import LAT_RANGE, LON_RANGE
 from include.ins_report.settings import SQL_DIR
 from include.ins_report.sqlfiles import split_statements
 
@@ -568,3 +569,45 @@ def test_files_are_safe_for_sqlplus(path):
         assert not line.startswith("#"), f"{where}: '#' starts a SQL*Plus command (SQLPREFIX)"
         assert "&" not in line, f"{where}: '&' is a substitution variable unless SET DEFINE OFF"
         assert "\t" not in line, f"{where}: tabs"
+
+
+# --- the farm rule in both reference procedures ----------------------------------------------------------
+
+
+def farm_rule_of(tree: exp.Expression) -> tuple[str, str, str]:
+    """WHERE, GROUP BY and HAVING of the statement's one SELECT from TA_FARM, in Oracle's spelling."""
+    (select,) = [
+        select
+        for select in tree.find_all(exp.Select)
+        if (source := select.args.get("from_") or select.args.get("from")) is not None
+        and isinstance(source.this, exp.Table)
+        and source.this.name.upper() == "TA_FARM"
+    ]
+    return tuple(select.args[part].sql("oracle") for part in ("where", "group", "having"))
+
+
+def test_both_reference_procedures_apply_the_farm_rule_of_the_batch():
+    """include/ins_report/farms.py's rule: USE_YN = 'Y' exactly, FARM_NO as stored without surrounding
+    spaces, one such row per FARM_NO, coordinates inside the same ranges (the SQLite script's behaviour is
+    tested against classify_farms in test_warehouse_sqlite.py)."""
+    oracle_insert = next(
+        parse_oracle(match.group(1))
+        for match in EMBEDDED_SQL.finditer(procedure_frame()["body"])
+        if match.group(1).startswith("INSERT INTO TR_INS_WEEK_REPORT")
+    )
+    sqlite_script = split_statements((SQLITE / "sp_ins_week_main.sql").read_text(encoding="utf-8"))
+    sqlite_insert = sqlglot.parse_one(sqlite_script[1], read="sqlite", error_level=sqlglot.ErrorLevel.RAISE)
+    oracle_where, oracle_group, oracle_having = farm_rule_of(oracle_insert)
+    sqlite_where, sqlite_group, sqlite_having = farm_rule_of(sqlite_insert)
+    assert oracle_where == "WHERE USE_YN = 'Y' AND FARM_NO = TRIM(FARM_NO)"
+    # SQLite keeps '' (Oracle stores it as NULL, which fails the comparison above).
+    assert (
+        sqlite_where
+        == "WHERE USE_YN = 'Y' AND NOT FARM_NO IS NULL AND LENGTH(FARM_NO) > 0 AND FARM_NO = TRIM(FARM_NO)"
+    )
+    assert oracle_group == sqlite_group == "GROUP BY FARM_NO"
+    expected_having = (
+        f"HAVING COUNT(*) = 1 AND MIN(LAT) BETWEEN {LAT_RANGE[0]} AND {LAT_RANGE[1]} "
+        f"AND MIN(LON) BETWEEN {LON_RANGE[0]} AND {LON_RANGE[1]}"
+    )
+    assert oracle_having == sqlite_having == expected_having

@@ -1,12 +1,23 @@
 """Parsers fed with the real response bodies quoted in the reference notes (external-apis.md)."""
 
 import datetime as dt
+import json
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report.sources.errors import PermanentApiError, TransientApiError
+from include.ins_report import plausible
+from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.sources.kma_asos import parse_asos_response
-from include.ins_report.sources.kosis import Series, parse_kosis_response, periods_for_week
+from include.ins_report.sources.kosis import (
+    NAME_BYTES,
+    NO_CATEGORY,
+    Series,
+    parse_kosis_response,
+    periods_for_week,
+)
+from include.ins_report.sources.numbers import parse_decimal
+from include.ins_report.thi import thi
 from include.ins_report.week import ReportWeek
 
 # Busan 159, 2022-01-01 (section 1c, quoted; the second item is abbreviated there as well).
@@ -22,7 +33,8 @@ ASOS_BUSAN = (
     '"avgLmac":"0.4","avgTs":"1.0","minTg":"-9.5","avgCm5Te":"3.3","avgCm10Te":"4.1","avgCm20Te":"5.1",'
     '"avgCm30Te":"6.2","avgM05Te":"7.0","avgM10Te":"11.6","avgM15Te":"14.7","avgM30Te":"19.4","avgM50Te":"19.8",'
     '"sumLrgEv":"2.6","sumSmlEv":"3.7","n99Rn":"","iscs":"","sumFogDur":""},'
-    '{"stnId":"159","stnNm":"부산","tm":"2022-01-02","avgTa":"4.8","minTa":"0.7"}]},'
+    # Abbreviated in the notes; a real item has all 62 keys, so it keeps sumRn here.
+    '{"stnId":"159","stnNm":"부산","tm":"2022-01-02","avgTa":"4.8","minTa":"0.7","sumRn":""}]},'
     '"pageNo":1,"numOfRows":10,"totalCount":2}}}'
 )
 NO_DATA = '{"response":{"header":{"resultCode":"03","resultMsg":"NO_DATA"}}}'
@@ -210,3 +222,220 @@ def series(prd_se: str, lag: int = 0) -> Series:
 )
 def test_periods_for_week(prd_se, lag, monday, expected):
     assert periods_for_week(series(prd_se, lag), ReportWeek(monday)) == expected
+
+
+# --- the shared number parser ------------------------------------------------------------------------
+
+
+def parse(raw: object, **options: object) -> float | None:
+    return parse_decimal(raw, api="TEST", field="avgTa", where="station 108, 2026-11-16", **options)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1.9", 1.9), ("-3.9", -3.9), ("+2", 2.0), ("0", 0.0), ("0.0", 0.0), (".5", 0.5), ("5.", 5.0),
+     (" 7.4 ", 7.4), ("1019.6", 1019.6), (0, 0.0), (12, 12.0), (-0.5, -0.5)],
+)  # fmt: skip
+def test_finite_decimals_are_numbers(raw, expected):
+    assert parse(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", None])
+def test_empty_is_unknown(raw):
+    assert parse(raw) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["NaN", "nan", "Infinity", "-Infinity", "inf", "1e3", "1E-2", "-", "..", "37,5", "1,234", "text", "맑음",
+     "１２", "1_000", "0x10", "5 mm", "--1", float("nan"), float("inf"), float("-inf"), True, [], {}],
+)  # fmt: skip
+def test_anything_else_is_a_data_error_naming_field_where_and_value(raw):
+    with pytest.raises(ApiDataError, match=r"^TEST \[data\] station 108, 2026-11-16: avgTa ") as raised:
+        parse(raw)
+    error = raised.value
+    assert isinstance(error, PermanentApiError)
+    assert isinstance(error, AirflowFailException)
+    assert not isinstance(error, TransientApiError)  # tenacity retries only TransientApiError
+    assert (error.code, error.where) == ("data", "station 108, 2026-11-16")
+
+
+def test_overflowing_decimal_is_not_finite():
+    with pytest.raises(ApiDataError, match="not a finite number"):
+        parse("1" + "0" * 400)
+
+
+def test_placeholders_and_thousands_only_where_the_source_documents_them():
+    assert parse("-", placeholders=frozenset({"-"})) is None
+    assert parse("1,234,567", grouping=True) == 1234567.0
+    assert parse("-1,234.5", grouping=True) == -1234.5
+    for raw in ("37,5", "1,23", "12,3456", ",123", "1,,234"):
+        with pytest.raises(ApiDataError):
+            parse(raw, grouping=True)
+
+
+def test_physical_range_is_checked():
+    valid = plausible.PHYSICAL_HUMIDITY_PCT
+    assert parse("0", valid=valid) == 0.0
+    assert parse("100", valid=valid) == 100.0
+    assert parse("", valid=valid) is None
+    with pytest.raises(ApiDataError, match=r"avgTa 100\.1 is outside the possible 0\.\.100 %"):
+        parse("100.1", valid=valid)
+    with pytest.raises(ApiDataError, match="outside"):
+        parse(-1, valid=valid)
+
+
+def test_plausible_ranges_are_inside_the_physical_ones():
+    pairs = [
+        (plausible.PLAUSIBLE_TEMPERATURE_C, plausible.PHYSICAL_TEMPERATURE_C),
+        (plausible.PLAUSIBLE_HUMIDITY_PCT, plausible.PHYSICAL_HUMIDITY_PCT),
+        (plausible.PLAUSIBLE_RAIN_MM, plausible.PHYSICAL_RAIN_MM),
+    ]
+    for inner, outer in pairs:
+        assert outer.low is not None
+        assert inner.low is not None
+        assert inner.low >= outer.low
+        assert inner.high is None or (outer.high is not None and inner.high <= outer.high)
+    assert 45.0 in plausible.PLAUSIBLE_TEMPERATURE_C
+    assert 45.1 not in plausible.PLAUSIBLE_TEMPERATURE_C
+    assert float("nan") not in plausible.PLAUSIBLE_RAIN_MM
+    assert set(plausible.WEATHER_PLAUSIBLE) == {"AVG_TA", "MIN_TA", "MAX_TA", "AVG_RHM", "SUM_RN"}
+
+
+# --- ASOS rows ---------------------------------------------------------------------------------------
+
+ASOS_BODY = (
+    '{"response":{"header":{"resultCode":"00","resultMsg":"NORMAL_SERVICE"},"body":{"dataType":"JSON",'
+    '"items":{"item":[%s]},"pageNo":1,"numOfRows":999,"totalCount":1}}}'
+)
+ROW = {"stnId": "108", "stnNm": "서울", "tm": "2026-11-18", "avgTa": "5.1", "minTa": "0.2", "maxTa": "9.8",
+       "avgRhm": "61.0", "sumRn": ""}  # fmt: skip
+
+
+def asos_row(**changes: object) -> str:
+    row = {**ROW, **changes}
+    return ASOS_BODY % json.dumps({key: value for key, value in row.items() if value is not ...})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"avgTa": "NaN"}, "station 108, 2026-11-18: avgTa 'NaN' is not a decimal number"),
+        ({"maxTa": "Infinity"}, "station 108, 2026-11-18: maxTa 'Infinity' is not a decimal number"),
+        ({"minTa": "-"}, "station 108, 2026-11-18: minTa '-' is not a decimal number"),
+        ({"avgRhm": "37,5"}, "station 108, 2026-11-18: avgRhm '37,5' is not a decimal number"),
+        ({"sumRn": "garbage"}, "station 108, 2026-11-18: sumRn 'garbage' is not a decimal number"),
+        ({"sumRn": ...}, 'station 108, 2026-11-18: sumRn is missing ("" would mean a dry day)'),
+        ({"sumRn": None}, 'station 108, 2026-11-18: sumRn is null ("" would mean a dry day)'),
+        ({"avgRhm": "101"}, "station 108, 2026-11-18: avgRhm 101 is outside the possible 0..100 %"),
+        ({"avgRhm": "-1"}, "station 108, 2026-11-18: avgRhm -1 is outside the possible 0..100 %"),
+        ({"sumRn": "-0.1"}, "station 108, 2026-11-18: sumRn -0.1 is outside the possible 0..2000 mm"),
+        ({"maxTa": "75"}, "station 108, 2026-11-18: maxTa 75 is outside the possible -90..60 °C"),
+        ({"tm": "20261118"}, "station 108, ?: tm '20261118' is not a YYYY-MM-DD day"),
+    ],
+)
+def test_asos_bad_values_are_data_errors(changes, message):
+    with pytest.raises(ApiDataError) as raised:
+        parse_asos_response(200, asos_row(**changes))
+    assert str(raised.value) == f"KMA ASOS [data] {message}"
+
+
+def test_asos_bare_json_nan_is_a_data_error():
+    body = asos_row().replace('"maxTa": "9.8"', '"maxTa": NaN')
+    assert "NaN" in body
+    with pytest.raises(ApiDataError, match=r"station 108, 2026-11-18: maxTa nan is not a finite number"):
+        parse_asos_response(200, body)
+
+
+def test_asos_rain_empty_is_a_dry_day_unless_the_station_measured_nothing():
+    (dry,) = parse_asos_response(200, asos_row()).observations
+    assert dry.sum_rn == 0.0
+    (outage,) = parse_asos_response(200, asos_row(avgTa="", minTa="", maxTa="", avgRhm="")).observations
+    assert (outage.avg_ta, outage.max_ta, outage.avg_rhm, outage.sum_rn) == (None, None, None, None)
+    outage_with_rain = asos_row(avgTa="", minTa="", maxTa="", avgRhm="", sumRn="3.5")
+    (rain_only,) = parse_asos_response(200, outage_with_rain).observations
+    assert rain_only.sum_rn == 3.5
+
+
+@pytest.mark.parametrize("total", ['"many"', "-1", "2.5", "NaN"])
+def test_asos_total_count_must_be_a_count(total):
+    body = asos_row().replace('"totalCount":1', f'"totalCount":{total}')
+    with pytest.raises(ApiDataError, match="totalCount"):
+        parse_asos_response(200, body)
+
+
+@pytest.mark.parametrize(
+    ("max_ta", "rhm"), [("60", "100"), ("-90", "0"), ("45", "100.0"), ("-45", "0.0"), ("33.3", "")]
+)
+def test_thi_never_raises_on_a_parsed_observation(max_ta, rhm):
+    (obs,) = parse_asos_response(200, asos_row(maxTa=max_ta, avgRhm=rhm)).observations
+    value = thi(obs.max_ta, obs.avg_rhm)
+    assert value is None if rhm == "" else isinstance(value, float)
+
+
+# --- KOSIS rows --------------------------------------------------------------------------------------
+
+
+def kosis_body(**changes: object) -> str:
+    row = {"ORG_ID": "101", "TBL_ID": "DT_1EO311", "ITM_ID": "T002", "ITM_NM": "사육마릿수", "PRD_SE": "Q",
+           "PRD_DE": "202603", "DT": "11000000", "C1": "41", "C1_NM": "경기도", "C2": "00", "C2_NM": "합계",
+           "UNIT_NM": "마리"}  # fmt: skip
+    row.update(changes)
+    return json.dumps([{key: value for key, value in row.items() if value is not ...}], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("zero", [0, 0.0, "0", "0.0"])
+def test_kosis_zero_stays_zero(zero):
+    (row,) = parse_kosis_response(200, kosis_body(DT=zero))
+    assert row.value is not None
+    assert row.value == 0.0
+
+
+@pytest.mark.parametrize("dt_value", ["NaN", "Infinity", "37,5", "x", "..", "약 5", True])
+def test_kosis_bad_values_name_series_item_category_and_period(dt_value):
+    with pytest.raises(ApiDataError) as raised:
+        parse_kosis_response(200, kosis_body(DT=dt_value))
+    assert str(raised.value).startswith(
+        f"KOSIS [data] series 101/DT_1EO311 item T002 category 41/00 period 202603: DT {dt_value!r} "
+    )
+
+
+def test_kosis_bare_nan_and_missing_value_are_data_errors():
+    with pytest.raises(ApiDataError, match="DT nan is not a finite number"):
+        parse_kosis_response(200, kosis_body(DT="@").replace('"@"', "NaN"))
+    with pytest.raises(ApiDataError, match="row without DT"):
+        parse_kosis_response(200, kosis_body(DT=...))
+
+
+def test_kosis_series_without_classification_gets_the_documented_category():
+    (row,) = parse_kosis_response(200, kosis_body(C1=..., C1_NM=..., C2=..., C2_NM=...))
+    assert row.category_id == NO_CATEGORY == "-"
+    assert row.category_nm == ""
+
+
+def test_kosis_names_are_clipped_to_their_column_bytes_and_keys_rejected():
+    (row,) = parse_kosis_response(200, kosis_body(ITM_NM="돼지" * 200, C1_NM="가" * 300, UNIT_NM="u" * 60))
+    assert row.item_nm == "돼지" * 33  # 198 bytes: the next character would cross 200
+    assert len(row.category_nm.encode("utf-8")) <= NAME_BYTES["category_nm"]
+    assert row.category_nm.startswith("가" * 100)
+    assert row.unit == "u" * 50
+    with pytest.raises(
+        ApiDataError, match=r"CATEGORY_ID is 203 bytes, longer than TA_STATS_DATA allows \(200\)"
+    ):
+        parse_kosis_response(200, kosis_body(C1="9" * 200))
+    with pytest.raises(ApiDataError, match=r"ITEM_ID is 51 bytes"):
+        parse_kosis_response(200, kosis_body(ITM_ID="T" * 51))
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_kosis_http_auth_errors_point_at_the_key(status):
+    with pytest.raises(PermanentApiError, match="kosis_api connection's password") as raised:
+        parse_kosis_response(status, "Unauthorized")
+    assert raised.value.code == str(status)
+
+
+def test_kosis_err_11_is_not_called_expired():
+    with pytest.raises(PermanentApiError) as raised:
+        parse_kosis_response(200, '{"err":"11","errMsg":"인증키 오류"}')
+    assert "kosis_api connection's password" in str(raised.value)
+    assert "expired:" not in str(raised.value)

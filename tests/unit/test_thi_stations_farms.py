@@ -1,6 +1,6 @@
 import pytest
 
-from include.ins_report.farms import WeatherLocation, classify_farms, weather_locations
+from include.ins_report.farms import LAT_RANGE, LON_RANGE, WeatherLocation, classify_farms, weather_locations
 from include.ins_report.settings import Settings
 from include.ins_report.stations import (
     NON_DAILY_STATIONS,
@@ -88,7 +88,7 @@ def test_nearest_station_ties_go_to_the_lower_id():
 def test_classify_farms_excludes_bad_rows_with_reasons():
     rows = [
         ("F1", "좋은 농장", 37.27, 127.43, "Y"),
-        ("F2", 'O\'Neil "농장"', "36.6", "126.66", "y"),  # text coordinates, quotes in the name
+        ("F2", 'O\'Neil "농장"', "36.6", "126.66", "Y"),  # text coordinates, quotes in the name
         ("F3", "no coords", None, None, "Y"),
         ("F4", "tokyo", 35.68, 139.65, "Y"),
         ("F5", "dup a", 36.0, 127.0, "Y"),
@@ -112,6 +112,62 @@ def test_classify_farms_excludes_bad_rows_with_reasons():
         ("F8", "missing coordinates"),
     }
     assert sum(1 for farm in selection.excluded if farm.farm_no == "F5") == 2
+
+
+# --- the farm rule: one identity for the batch and the report procedure ------------------------------
+
+
+def test_use_yn_must_be_exactly_y_and_anything_but_y_or_n_is_excluded_with_its_reason():
+    rows = [
+        ("F1", "a", 37.0, 127.0, "Y"),
+        ("F2", "lower case", 37.0, 127.0, "y"),
+        ("F3", "padded", 37.0, 127.0, " Y "),
+        ("F4", "empty", 37.0, 127.0, ""),
+        ("F5", "null", 37.0, 127.0, None),
+        ("F6", "closed", 37.0, 127.0, "N"),
+        ("F7", "closed, lower case", 37.0, 127.0, "n"),
+    ]
+    selection = classify_farms(rows)
+    assert [farm.farm_no for farm in selection.valid] == ["F1"]
+    assert selection.inactive == 1  # only 'N' exactly is inactive
+    reasons = {farm.farm_no: farm.reason for farm in selection.excluded}
+    assert set(reasons) == {"F2", "F3", "F4", "F5", "F7"}
+    assert reasons["F2"] == "USE_YN 'y' is neither 'Y' nor 'N' (the report reads USE_YN = 'Y' exactly)"
+    assert reasons["F3"].startswith("USE_YN ' Y ' is neither")
+    assert reasons["F5"].startswith("USE_YN NULL is neither")
+
+
+def test_farm_number_is_used_as_stored_and_a_padded_one_is_excluded():
+    rows = [
+        ("F1", "exact", 37.0, 127.0, "Y"),
+        (" F1", "padded twin of F1", 37.1, 127.1, "Y"),  # not a duplicate of F1: excluded on its own
+        ("F2 ", "trailing space", 37.0, 127.0, "Y"),
+        ("   ", "blank", 37.0, 127.0, "Y"),
+        ("f3", "lower case is a number of its own", 37.0, 127.0, "Y"),
+    ]
+    selection = classify_farms(rows)
+    assert [farm.farm_no for farm in selection.valid] == ["F1", "f3"]
+    reasons = sorted(farm.reason for farm in selection.excluded)
+    assert reasons == [
+        "farm number ' F1' has leading or trailing spaces (FARM_NO is used as stored)",
+        "farm number 'F2 ' has leading or trailing spaces (FARM_NO is used as stored)",
+        "no farm number",
+    ]
+
+
+def test_a_row_with_a_bad_flag_does_not_make_a_duplicate():
+    selection = classify_farms([("F1", "a", 37.0, 127.0, "Y"), ("F1", "b", 36.0, 127.0, "y")])
+    assert [farm.farm_no for farm in selection.valid] == ["F1"]
+    assert [farm.reason[:6] for farm in selection.excluded] == ["USE_YN"]
+
+
+def test_coordinate_bounds_are_inclusive():
+    rows = [
+        ("A", "south-west corner", LAT_RANGE[0], LON_RANGE[0], "Y"),
+        ("B", "north-east corner", LAT_RANGE[1], LON_RANGE[1], "Y"),
+        ("C", "just outside", LAT_RANGE[1] + 0.001, LON_RANGE[1], "Y"),
+    ]
+    assert [farm.farm_no for farm in classify_farms(rows).valid] == ["A", "B"]
 
 
 def test_a_duplicate_of_an_inactive_row_is_not_a_duplicate():

@@ -25,13 +25,30 @@ KMA_SCENARIOS = frozenset(
         "item_object",
         "item_empty_string",
         "item_missing",
-        "empty_values",
+        "empty_values",  # a station outage: every measured value ""
+        "bad_values",  # `fields` (default avgTa, maxTa) set to `value` (default "NaN"; any text or number)
+        "bare_nan",  # `fields` set to a bare JSON NaN token
+        "ignore_page_no",  # page 1 whatever pageNo asks, claiming totalCount `total` (default 1000)
+        "duplicate_days",  # every day twice
         "timeout",
         "reset_connection",
     }
 )
 KOSIS_SCENARIOS = frozenset(
-    {"err_json", "http_500", "malformed_json", "empty_200", "timeout", "reset_connection", "loose_json"}
+    {
+        "err_json",
+        "http_500",
+        "http_401",  # a refused key at the HTTP layer
+        "http_403",
+        "malformed_json",
+        "empty_200",
+        "timeout",
+        "reset_connection",
+        "loose_json",
+        "zero_value",  # every DT the JSON number 0 ("0" with `as_text`: true)
+        "bad_values",  # every DT set to `value` (default "NaN")
+        "bare_nan",  # every DT a bare JSON NaN token
+    }
 )
 SCENARIOS = {"kma": KMA_SCENARIOS, "kosis": KOSIS_SCENARIOS}
 
@@ -88,6 +105,20 @@ def parse_rule(document: object, rule_id: int) -> FaultRule:
     if not isinstance(match, dict):
         raise FaultError("match must be an object of request parameter -> value")
     options = {key: value for key, value in document.items() if key not in _RULE_KEYS}
+    if "fields" in options and (
+        not isinstance(options["fields"], list)
+        or not options["fields"]
+        or not all(isinstance(name, str) for name in options["fields"])
+    ):
+        raise FaultError("fields must be a non-empty list of field names")
+    if "total" in options and (
+        isinstance(options["total"], bool) or not isinstance(options["total"], int) or options["total"] < 0
+    ):
+        raise FaultError("total must be a non-negative integer")
+    if "value" in options and (
+        isinstance(options["value"], bool) or not isinstance(options["value"], (str, int, float))
+    ):
+        raise FaultError("value must be a string or a number")
     if "seconds" in options:
         try:
             if float(options["seconds"]) < 0:

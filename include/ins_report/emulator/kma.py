@@ -119,6 +119,10 @@ assert len(ROW_KEYS) == 62
 
 _DATE = re.compile(r"^\d{8}$")
 
+# Fault shapes: the fields "bad_values" / "bare_nan" overwrite, the totalCount "ignore_page_no" claims.
+BAD_VALUE_FIELDS = ("avgTa", "maxTa")
+IGNORED_PAGE_TOTAL = 1000
+
 
 # --------------------------------------------------------------------------------------------------------- #
 # Stations and climate                                                                                      #
@@ -419,7 +423,9 @@ def gateway_json(error: tuple[str, str, str], status: int = 403) -> Answer:
 
 
 def _xml_item(row: dict[str, str]) -> str:
-    return "<item>" + "".join(f"<{key}>{escape(value)}</{key}>" for key, value in row.items()) + "</item>"
+    return (
+        "<item>" + "".join(f"<{key}>{escape(str(value))}</{key}>" for key, value in row.items()) + "</item>"
+    )
 
 
 def provider_error(code: str, message: str, fmt: str) -> Answer:
@@ -501,7 +507,11 @@ def is_published(day: dt.date, ctx: KmaContext) -> bool:
     return ctx.now >= release
 
 
-def _normal(params: Mapping[str, str], ctx: KmaContext, shape: str | None) -> Answer:
+def _normal(
+    params: Mapping[str, str], ctx: KmaContext, shape: str | None, options: Mapping[str, object] | None = None
+) -> Answer:
+    """The service's answer; ``shape`` (a fault scenario) bends it as that scenario says."""
+    options = options or {}
     fmt = request_format(params)
     key = params.get("serviceKey") or params.get("ServiceKey") or ""
     if key != ctx.service_key:
@@ -538,6 +548,13 @@ def _normal(params: Mapping[str, str], ctx: KmaContext, shape: str | None) -> An
     if not days:
         return provider_error("03", MSG_NO_DATA, fmt)
     assert station is not None
+    if shape == "duplicate_days":
+        days = [day for day in days for _ in range(2)]  # every day twice, the true total counts both
+    if shape == "ignore_page_no":
+        # Always the first page, whatever pageNo asks, with an inflated totalCount.
+        rows = [daily_row(station, day) for day in days[:num_rows]]
+        total = options.get("total", IGNORED_PAGE_TOTAL)
+        return success(rows, page_no, num_rows, int(str(total)), fmt, "list")
     page_days = days[(page_no - 1) * num_rows : page_no * num_rows]
     if shape == "item_object":
         row = daily_row(station, (page_days or days)[0])
@@ -545,6 +562,11 @@ def _normal(params: Mapping[str, str], ctx: KmaContext, shape: str | None) -> An
     rows = [daily_row(station, day) for day in page_days]
     if shape == "empty_values":
         rows = [blank_measurements(row) for row in rows]
+    if shape in ("bad_values", "bare_nan"):
+        fields = options.get("fields") or BAD_VALUE_FIELDS
+        # bare_nan: a float NaN, which json.dumps writes as a bare NaN token (not valid JSON, yet parseable).
+        value = float("nan") if shape == "bare_nan" else options.get("value", "NaN")
+        rows = [{**row, **dict.fromkeys(fields, value)} for row in rows]  # type: ignore[call-overload]
     return success(rows, page_no, num_rows, len(days), fmt, "list")
 
 
@@ -590,4 +612,6 @@ def handle(params: Mapping[str, str], ctx: KmaContext, rule: FaultRule | None = 
         answer = _normal(params, ctx, None)
         answer.delay_s = rule.seconds
         return answer
-    return _normal(params, ctx, scenario)  # item_object, item_empty_string, item_missing, empty_values
+    # item_object, item_empty_string, item_missing, empty_values, bad_values, bare_nan, ignore_page_no,
+    # duplicate_days: the normal answer, bent.
+    return _normal(params, ctx, scenario, rule.options)

@@ -374,10 +374,15 @@ def rows_for(params: Mapping[str, str], ctx: KosisContext) -> list[dict[str, str
     return rows
 
 
-def _normal(params: Mapping[str, str], ctx: KosisContext, loose: bool = False) -> Answer:
+def _normal(
+    params: Mapping[str, str], ctx: KosisContext, loose: bool = False, value: object | None = None
+) -> Answer:
+    """The service's answer; ``value``, when given, replaces every DT (a fault scenario)."""
     result = rows_for(params, ctx)
     if isinstance(result, tuple):
         return error(result)
+    if value is not None:
+        result = [{**row, "DT": value} for row in result]
     # Without jsonVD=Y the real service may send keys unquoted.
     if loose or params.get("jsonVD", "").strip().upper() != "Y":
         return Answer(body=loose_json(result), content_type=JSON_TYPE, result="ok")
@@ -395,6 +400,10 @@ def handle(params: Mapping[str, str], ctx: KosisContext, rule: FaultRule | None 
         return error((code, message))
     if scenario == "http_500":
         return Answer(status=500, body=b"Internal Server Error", content_type=TEXT_TYPE, result="http:500")
+    if scenario == "http_401":
+        return Answer(status=401, body=b"Unauthorized", content_type=TEXT_TYPE, result="http:401")
+    if scenario == "http_403":
+        return Answer(status=403, body=b"Forbidden", content_type=TEXT_TYPE, result="http:403")
     if scenario == "empty_200":
         return Answer(body=b"", content_type=JSON_TYPE, result="empty")
     if scenario == "reset_connection":
@@ -409,4 +418,10 @@ def handle(params: Mapping[str, str], ctx: KosisContext, rule: FaultRule | None 
         answer = _normal(params, ctx)
         answer.delay_s = rule.seconds
         return answer
+    if scenario == "zero_value":
+        return _normal(params, ctx, value="0" if rule.options.get("as_text") else 0)
+    if scenario == "bad_values":
+        return _normal(params, ctx, value=rule.options.get("value", "NaN"))
+    if scenario == "bare_nan":
+        return _normal(params, ctx, value=float("nan"))  # json.dumps writes a bare NaN token
     raise ValueError(f"unknown KOSIS scenario {scenario!r}")

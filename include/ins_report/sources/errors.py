@@ -2,6 +2,8 @@
 
 - TransientApiError: retry with backoff (timeouts, connection errors, 5xx, 429, quota, not yet published).
 - PermanentApiError: fail at once; the message says what to fix (bad key, bad request).
+- ApiDataError (a PermanentApiError): the answer arrived but a value breaks the documented format or is
+  physically impossible ("NaN", "37,5", humidity 101); asking again returns the same data.
 Messages never contain request URLs or keys.
 """
 
@@ -24,3 +26,15 @@ class TransientApiError(ApiError):
 
 class PermanentApiError(ApiError, AirflowFailException):
     """Retrying cannot help: configuration or request must be fixed (Airflow fails the task at once)."""
+
+
+class ApiDataError(PermanentApiError):
+    """A value in a well-formed answer is not a documented one: neither tenacity nor Airflow retries it.
+
+    The message names the field, where it was (station and day, or series and period) and the value.
+    """
+
+    def __init__(self, api: str, where: str, problem: str) -> None:
+        super().__init__(api, "data", f"{where}: {problem}")
+        self.where = where
+        self.problem = problem

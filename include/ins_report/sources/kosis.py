@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from include.ins_report.joblog import clip_utf8
 from include.ins_report.settings import Settings
-from include.ins_report.sources.errors import PermanentApiError, TransientApiError
+from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.sources.http import api_key, http_get, slot_interval
+from include.ins_report.sources.numbers import parse_decimal
 from include.ins_report.week import ReportWeek
 
 API = "KOSIS"
@@ -23,9 +25,11 @@ SOURCE = "KOSIS"
 
 _PERIODS_PER_YEAR = {"Y": 1, "H": 2, "Q": 4, "M": 12}
 _ERR_EMPTY = "30"
+_CHECK_KEY = "check the key in the kosis_api connection's password (and that it is still valid on KOSIS)"
 _ERR_PERMANENT = {
-    "10": "the API key is not valid: check the kosis_api connection's password",
-    "11": "the API key has expired: renew it on KOSIS",
+    # 10 / 11 are key problems ([U] in the reference notes): 11 is not necessarily an expired key.
+    "10": f"the API key was refused: {_CHECK_KEY}",
+    "11": f"the API key was refused: {_CHECK_KEY}",
     "20": "a mandatory parameter is missing: check the series in the KOSIS series file",
     "21": "a request parameter is invalid: check the series in the KOSIS series file",
     "31": "the answer exceeds 40,000 cells: split the series by item or classification",
@@ -114,14 +118,20 @@ class StatsRow:
     unit: str
 
 
-def _number(text: object) -> float | None:
-    cleaned = str(text or "").replace(",", "").strip()
-    if cleaned in ("", "-", "..", "x", "X"):
-        return None
-    try:
-        return float(cleaned)
-    except ValueError:
-        return None
+# DT: "-" is KOSIS's documented "no value"; thousands separators occur. Anything else that is not a plain
+# decimal (KOSIS's other table symbols included) is a data error that names the value: add a symbol here
+# once it is confirmed to mean "no value".
+PLACEHOLDERS = frozenset({"-"})
+
+# A series without classification (no C1..C8) still needs a CATEGORY_ID: it is part of TA_STATS_DATA's
+# primary key (NOT NULL), and Oracle stores '' as NULL. Not a KOSIS code (those are letters and digits).
+NO_CATEGORY = "-"
+
+# TA_STATS_DATA text columns (include/sql/oracle/schema.sql) in bytes. Names are clipped on a character
+# boundary: N bytes fit a column declared as N CHAR or N BYTE (a customer's table may be in bytes). Key
+# columns are never clipped (two keys could become one): a longer one is a data error.
+NAME_BYTES = {"item_nm": 200, "category_nm": 400, "unit": 50}
+KEY_BYTES = {"series_id": 100, "item_id": 50, "category_id": 200, "period_type": 10, "period": 10}
 
 
 def _loose_json(text: str) -> object:
@@ -130,27 +140,55 @@ def _loose_json(text: str) -> object:
     return json.loads(repaired)
 
 
+def _short(value: object, limit: int = 40) -> str:
+    """An id as a message names it: an overlong one (itself the error) is cut."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _row(item: dict) -> StatsRow:
     levels = [f"C{level}" for level in range(1, 9) if f"C{level}" in item]
-    try:
-        return StatsRow(
-            series_id=f"{item['ORG_ID']}/{item['TBL_ID']}",
-            item_id=str(item["ITM_ID"]),
-            item_nm=str(item.get("ITM_NM", "")),
-            category_id="/".join(str(item[level]) for level in levels),
-            category_nm="/".join(str(item.get(f"{level}_NM", "")) for level in levels),
-            period_type=str(item["PRD_SE"]),
-            period=str(item["PRD_DE"]),
-            value=_number(item.get("DT")),
-            unit=str(item.get("UNIT_NM", "")),
-        )
-    except KeyError as exc:
-        raise TransientApiError(API, "format", f"row without {exc}") from None
+    series_id = f"{item.get('ORG_ID', '?')}/{item.get('TBL_ID', '?')}"
+    category_id = "/".join(str(item[level]) for level in levels) or NO_CATEGORY
+    where = (
+        f"series {_short(series_id)} item {_short(item.get('ITM_ID', '?'))} category {_short(category_id)} "
+        f"period {_short(item.get('PRD_DE', '?'))}"
+    )
+    missing = [key for key in ("ORG_ID", "TBL_ID", "ITM_ID", "PRD_SE", "PRD_DE", "DT") if key not in item]
+    if missing:
+        raise ApiDataError(API, where, f"row without {', '.join(missing)}")
+    keys = {
+        "series_id": series_id,
+        "item_id": str(item["ITM_ID"]),
+        "category_id": category_id,
+        "period_type": str(item["PRD_SE"]),
+        "period": str(item["PRD_DE"]),
+    }
+    for name, limit in KEY_BYTES.items():
+        size = len(keys[name].encode("utf-8"))
+        if size > limit:
+            raise ApiDataError(
+                API, where, f"{name.upper()} is {size} bytes, longer than TA_STATS_DATA allows ({limit})"
+            )
+    names = {
+        "item_nm": str(item.get("ITM_NM", "")),
+        "category_nm": "/".join(str(item.get(f"{level}_NM", "")) for level in levels),
+        "unit": str(item.get("UNIT_NM", "")),
+    }
+    return StatsRow(
+        **keys,
+        **{name: clip_utf8(text, NAME_BYTES[name]) for name, text in names.items()},
+        value=parse_decimal(
+            item["DT"], api=API, field="DT", where=where, placeholders=PLACEHOLDERS, grouping=True
+        ),
+    )
 
 
 def parse_kosis_response(status: int, text: str) -> list[StatsRow]:
     if status == 429 or status >= 500:
         raise TransientApiError(API, str(status), "server busy or failing")
+    if status in (401, 403):
+        raise PermanentApiError(API, str(status), f"not authorised: {_CHECK_KEY}")
     if status >= 400:
         raise PermanentApiError(API, str(status), "request rejected")
     stripped = text.strip()

@@ -87,10 +87,17 @@ BEGIN
               FROM TM_WEATHER w
              WHERE w.WEATHER_DATE BETWEEN v_start AND v_end
              GROUP BY w.FARM_NO) wk
+      -- The farm rule (README "Where the data lands", include/ins_report/farms.py), as the batch applies
+      -- it: USE_YN = 'Y' exactly, FARM_NO as stored and without surrounding spaces (NULL and '' fail the
+      -- comparison), one such row per FARM_NO, coordinates inside LAT 32.9..38.7, LON 124.5..132.0.
       JOIN (SELECT FARM_NO, MIN(FARM_NM) AS FARM_NM
               FROM TA_FARM
              WHERE USE_YN = 'Y'
-             GROUP BY FARM_NO) f
+               AND FARM_NO = TRIM(FARM_NO)
+             GROUP BY FARM_NO
+            HAVING COUNT(*) = 1
+               AND MIN(LAT) BETWEEN 32.9 AND 38.7
+               AND MIN(LON) BETWEEN 124.5 AND 132.0) f
         ON f.FARM_NO = wk.FARM_NO;
     v_rows := SQL%ROWCOUNT;
 

@@ -12,11 +12,20 @@ WITH bounds AS (
       FROM (SELECT date(substr(:p_week, 1, 4) || '-' || substr(:p_week, 5, 2) || '-' || substr(:p_week, 7, 2))
                    AS d_start)
 ),
+-- The farm rule (README "Where the data lands", include/ins_report/farms.py), as the batch applies it:
+-- USE_YN = 'Y' exactly, FARM_NO as stored and without surrounding spaces, one such row per FARM_NO,
+-- coordinates inside LAT 32.9..38.7, LON 124.5..132.0.
 farm_names AS (
     SELECT FARM_NO, MIN(FARM_NM) AS FARM_NM
       FROM TA_FARM
      WHERE USE_YN = 'Y'
+       AND FARM_NO IS NOT NULL
+       AND LENGTH(FARM_NO) > 0
+       AND FARM_NO = TRIM(FARM_NO)
      GROUP BY FARM_NO
+    HAVING COUNT(*) = 1
+       AND MIN(LAT) BETWEEN 32.9 AND 38.7
+       AND MIN(LON) BETWEEN 124.5 AND 132.0
 ),
 weekly AS (
     SELECT w.FARM_NO,

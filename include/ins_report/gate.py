@@ -1,0 +1,378 @@
+"""The completeness gate: the week's data in the database, checked for content, before the report is built.
+
+It reads the database only (never task states) and checks every farm-day of the week's farms and every cell
+of the configured statistics series. What fails is grouped by kind (``KINDS``):
+
+- ``missing_day``: a farm of the week has no ``TM_WEATHER`` row for a day;
+- ``stale_station``: the row's ``POINT_ID`` is not the station the plan chooses for the farm this week (a
+  row left by an earlier run, before the farm's coordinates were corrected: the week would mix stations);
+- ``core_null``: mean, minimum or maximum temperature or mean humidity is NULL;
+- ``rain_unknown``: ``SUM_RN`` is NULL, i.e. unknown (a dry day is 0, never NULL): the week's rain would
+  be understated;
+- ``implausible``: a value outside ``include/ins_report/plausible.py``'s ranges, or not
+  ``MIN_TA <= AVG_TA <= MAX_TA``;
+- ``stats_missing``: a configured item and category of a series has no ``TA_STATS_DATA`` row for a period
+  the report reads;
+- ``stats_null``: such a row has no value (NULL, or not a finite number).
+
+A farm-day (a series cell) counts as covered only when it has none of these problems; the coverage policy
+(``INS_MIN_WEATHER_COVERAGE``, ``INS_MIN_STATS_COVERAGE``, strict by default) decides whether the report
+proceeds. The ``CHECK_COLLECTION`` row of ``TS_INS_JOB_LOG`` carries the counts by kind
+(``joblog.gate_counts_text``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.ins_report.alerts import Alert, payload_head, run_url, send_alert
+from include.ins_report.farms import classify_farms
+from include.ins_report.joblog import GATE_KINDS, gate_counts_text
+from include.ins_report.plausible import WEATHER_PLAUSIBLE
+from include.ins_report.sources import kosis
+from include.ins_report.sources.kma_asos import AsosWeatherProvider
+from include.ins_report.warehouse import Warehouse, now_text
+
+if TYPE_CHECKING:
+    from include.ins_report.steps import StepContext
+
+log = logging.getLogger(__name__)
+
+KINDS = GATE_KINDS
+WEATHER_KINDS = ("missing_day", "stale_station", "core_null", "rain_unknown", "implausible")
+STATS_KINDS = ("stats_missing", "stats_null")
+TITLES = {
+    "missing_day": "missing weather",
+    "stale_station": "stale station",
+    "core_null": "core values NULL",
+    "rain_unknown": "rain unknown (SUM_RN NULL)",
+    "implausible": "implausible weather",
+    "stats_missing": "missing stats",
+    "stats_null": "stats value NULL",
+}
+CORE_COLUMNS = ("AVG_TA", "MIN_TA", "MAX_TA", "AVG_RHM")
+MAX_LISTED = 20  # entries a message names per kind before it summarises
+MAX_KEPT = 1000  # issues kept per kind for the messages and the alert (the counts are always exact)
+GAPS_ACCEPTED = "gaps accepted by the coverage policy: "  # the CHECK_COLLECTION WARNING row's message
+WILDCARD = "ALL"  # a KOSIS item or classification level selecting every code
+
+
+class CollectionIncompleteError(AirflowFailException):
+    """The week's data is not complete in the database; retrying the gate cannot change that."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    kind: str
+    where: str  # the planned station ("203 이천") or the series ("101/DT_1J22003 consumer_price_index_meat")
+    farm_no: str  # "" for statistics
+    key: str  # the day, or "item category period" of a series cell
+    detail: str = ""
+
+    def text(self) -> str:
+        subject = f"{self.farm_no} {self.key}" if self.farm_no else self.key
+        return f"{TITLES[self.kind]}: {subject} ({self.where}{', ' + self.detail if self.detail else ''})"
+
+
+@dataclass
+class GateResult:
+    farms: int = 0
+    weather_rows: int = 0  # rows of the week's farms found for the week
+    good_farm_days: int = 0  # farm-days without any problem
+    stats_cells: int = 0
+    good_stats_cells: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    issues: dict[str, list[Issue]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
+
+    def add(self, issue: Issue) -> None:
+        self.counts[issue.kind] += 1
+        if len(self.issues[issue.kind]) < MAX_KEPT:
+            self.issues[issue.kind].append(issue)
+
+    @property
+    def farm_days(self) -> int:
+        return self.farms * 7
+
+    @property
+    def complete(self) -> bool:
+        return not any(self.counts.values())
+
+    @property
+    def weather_coverage(self) -> float:
+        return self.good_farm_days / self.farm_days if self.farm_days else 0.0
+
+    @property
+    def stats_coverage(self) -> float:
+        return self.good_stats_cells / self.stats_cells if self.stats_cells else 1.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.farms} farms: {self.good_farm_days}/{self.farm_days} farm-days "
+            f"({self.weather_coverage:.1%}); stats {self.good_stats_cells}/{self.stats_cells} cells "
+            f"({self.stats_coverage:.1%}); {gate_counts_text(self.counts)}"
+        )
+
+    def gaps(self) -> str:
+        """What fails, by kind: per station (series) the farms and days (cells), with the detail."""
+        return "; ".join(
+            f"{TITLES[kind]} ({self.counts[kind]}): {_describe(self.issues[kind], self.counts[kind])}"
+            for kind in KINDS
+            if self.counts[kind]
+        )
+
+    def gap_list(self) -> list[str]:
+        return [issue.text() for kind in KINDS for issue in self.issues[kind]]
+
+
+def _listed(items: list[str]) -> str:
+    head = ", ".join(items[:MAX_LISTED])
+    return head if len(items) <= MAX_LISTED else f"{head} … and {len(items) - MAX_LISTED} more"
+
+
+def _describe(issues: list[Issue], total: int) -> str:
+    """``203 이천 [farms F0001, F0007]: 2026-11-16, 2026-11-17 MAX_TA 50 …``: per station (series), the farms
+    that share the same problems (farms of a station usually do), then what those problems are."""
+    by_where: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for issue in sorted(issues, key=lambda issue: (issue.where, issue.farm_no, issue.key)):
+        by_where[issue.where][issue.farm_no].append(f"{issue.key} {issue.detail}".strip())
+    parts = []
+    for where, by_farm in by_where.items():
+        alike: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for farm_no, entries in by_farm.items():
+            alike[tuple(entries)].append(farm_no)
+        for entries, farms in alike.items():
+            head = f"{where} [farms {_listed(farms)}]" if any(farms) else where
+            parts.append(f"{head}: {_listed(list(entries))}")
+    text = "; ".join(parts[:MAX_LISTED])
+    if len(parts) > MAX_LISTED:
+        text += f"; … and {len(parts) - MAX_LISTED} more"
+    if total > len(issues):
+        text += f" (first {len(issues)} of {total} listed)"
+    return text
+
+
+# --- weather -----------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def weather_problems(
+    planned_point: str,
+    point_id: Any,
+    avg_ta: Any,
+    min_ta: Any,
+    max_ta: Any,
+    avg_rhm: Any,
+    sum_rn: Any,
+) -> list[tuple[str, str]]:
+    """The problems (kind, detail) of one TM_WEATHER row of a farm whose planned station is
+    ``planned_point``; [] for a good row."""
+    if str(point_id) != planned_point:
+        return [("stale_station", f"from station {point_id}")]
+    values = {
+        "AVG_TA": _number(avg_ta),
+        "MIN_TA": _number(min_ta),
+        "MAX_TA": _number(max_ta),
+        "AVG_RHM": _number(avg_rhm),
+        "SUM_RN": _number(sum_rn),
+    }
+    problems: list[tuple[str, str]] = []
+    nulls = [column for column in CORE_COLUMNS if values[column] is None]
+    if nulls:
+        problems.append(("core_null", " ".join(f"{column} NULL" for column in nulls)))
+    if values["SUM_RN"] is None:
+        problems.append(("rain_unknown", ""))
+    odd = [
+        f"{column} {value:g} not {plausible.describe()}"
+        for column, plausible in WEATHER_PLAUSIBLE.items()
+        if (value := values[column]) is not None and value not in plausible
+    ]
+    low, mean, high = values["MIN_TA"], values["AVG_TA"], values["MAX_TA"]
+    if low is not None and mean is not None and high is not None and not (low <= mean <= high):
+        odd.append(f"not MIN_TA {low:g} <= AVG_TA {mean:g} <= MAX_TA {high:g}")
+    if odd:
+        problems.append(("implausible", "; ".join(odd)))
+    return problems
+
+
+def check_weather(ctx: StepContext, warehouse: Warehouse, result: GateResult) -> None:
+    """Every farm-day of the week's farms: present, from the planned station, complete and plausible."""
+    farms = classify_farms(warehouse.read_farms()).valid
+    result.farms = len(farms)
+    provider = AsosWeatherProvider(ctx.settings)
+    planned: dict[str, tuple[str, str]] = {}  # farm -> (station id, "id name")
+    for location in provider.locations(farms):
+        for farm_no in location.farm_nos:
+            planned[farm_no] = (location.point_id, f"{location.point_id} {location.name}")
+    days = [day.isoformat() for day in ctx.week.days]
+    position = {day: index for index, day in enumerate(days)}
+    # One small number per farm (a bit per day), rows read as a stream: memory grows with the farms, not
+    # with their rows.
+    present: dict[str, int] = {}
+    good: dict[str, int] = {}
+    for farm_no, day, point_id, avg_ta, min_ta, max_ta, avg_rhm, sum_rn in warehouse.gate_weather(
+        days[0], days[-1]
+    ):
+        farm_no, day = str(farm_no), str(day)
+        if farm_no not in planned or day not in position:
+            continue  # not a farm of the week (its rows are not reported either)
+        bit = 1 << position[day]
+        present[farm_no] = present.get(farm_no, 0) | bit
+        point, label = planned[farm_no]
+        problems = weather_problems(point, point_id, avg_ta, min_ta, max_ta, avg_rhm, sum_rn)
+        if not problems:
+            good[farm_no] = good.get(farm_no, 0) | bit
+        for kind, detail in problems:
+            result.add(Issue(kind, label, farm_no, day, detail))
+    for farm in farms:
+        mask = present.get(farm.farm_no, 0)
+        for index, day in enumerate(days):
+            if not mask >> index & 1:
+                result.add(Issue("missing_day", planned[farm.farm_no][1], farm.farm_no, day))
+    result.weather_rows = sum(mask.bit_count() for mask in present.values())
+    result.good_farm_days = sum(mask.bit_count() for mask in good.values())
+
+
+# --- statistics --------------------------------------------------------------------------------------
+
+
+def _codes(text: str) -> tuple[str, ...] | None:
+    """A KOSIS selection (``T001+T002+``, ``ALL``) as its codes; None for every code."""
+    codes = tuple(code for code in text.strip().split("+") if code)
+    return None if not codes or WILDCARD in codes else codes
+
+
+def expected_cells(series: kosis.Series) -> list[tuple[str | None, tuple[str | None, ...]]]:
+    """The (item, category levels) cells the series configures; None where it selects every code."""
+    items = _codes(series.itm_id) or (None,)
+    levels = [_codes(level) or (None,) for level in series.obj_l]
+    combos: list[tuple[str | None, ...]] = [()]
+    for codes in levels:
+        combos = [(*combo, code) for combo in combos for code in codes]
+    return [(item, combo) for item in items for combo in combos]
+
+
+def _matches(cell: tuple[str | None, tuple[str | None, ...]], item_id: str, category_id: str) -> bool:
+    item, levels = cell
+    parts = category_id.split("/")
+    return (
+        (item is None or item == item_id)
+        and len(parts) == len(levels)
+        and all(level is None or level == part for level, part in zip(levels, parts, strict=True))
+    )
+
+
+def _cell_label(cell: tuple[str | None, tuple[str | None, ...]], period: str) -> str:
+    item, levels = cell
+    category = "/".join(level or WILDCARD for level in levels)
+    return f"{item or WILDCARD} {category} {period}"
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def check_stats(ctx: StepContext, warehouse: Warehouse, result: GateResult) -> None:
+    """Every configured item and category of every series has a value for every period the report reads."""
+    for series in kosis.load_series(ctx.settings.kosis_series_file):
+        periods = kosis.periods_for_week(series, ctx.week)
+        rows = warehouse.gate_stats(kosis.SOURCE, series.series_id, series.prd_se, min(periods), max(periods))
+        where = f"{series.series_id} {series.name}"
+        for period in periods:
+            of_period = [row for row in rows if row[2] == period]
+            for cell in expected_cells(series):
+                found = [row for row in of_period if _matches(cell, row[0], row[1])]
+                result.stats_cells += 1
+                if not found:
+                    result.add(Issue("stats_missing", where, "", _cell_label(cell, period)))
+                    continue
+                empty = [f"{item} {category}" for item, category, _, value in found if not _finite(value)]
+                if empty:
+                    detail = (
+                        "no value"
+                        if len(found) == 1
+                        else f"no value in {len(empty)} of {len(found)} rows: {_listed(empty)}"
+                    )
+                    result.add(Issue("stats_null", where, "", _cell_label(cell, period), detail))
+                    continue
+                result.good_stats_cells += 1
+
+
+# --- the step ----------------------------------------------------------------------------------------
+
+
+def measure(ctx: StepContext, warehouse: Warehouse) -> GateResult:
+    """What the database holds for the week against what the week needs (reads the database only)."""
+    result = GateResult()
+    check_weather(ctx, warehouse, result)
+    check_stats(ctx, warehouse, result)
+    return result
+
+
+def outcome(result: GateResult) -> dict:
+    return {
+        "farms": result.farms,
+        "weather_rows": result.weather_rows,
+        "good_farm_days": result.good_farm_days,
+        "stats_cells": result.stats_cells,
+        "good_stats_cells": result.good_stats_cells,
+        "gaps": sum(result.counts.values()),
+        "kinds": dict(result.counts),
+    }
+
+
+def check_collection(ctx: StepContext) -> dict:
+    """The CHECK_COLLECTION step: pass, pass with gaps the coverage policy accepts (WARNING row and an
+    alert), or fail with what is wrong, by kind."""
+    started = now_text()
+    warehouse = ctx.warehouse()
+    result = measure(ctx, warehouse)
+    if result.farms == 0:
+        raise CollectionIncompleteError("no usable active farm in TA_FARM: nothing to report")
+    settings = ctx.settings
+    summary = result.summary()
+    if result.complete:
+        ctx.log(warehouse, "CHECK_COLLECTION", started, result.good_farm_days, f"complete: {summary}")
+        return outcome(result)
+    for kind in KINDS:
+        if result.counts[kind]:
+            log.warning("%s: %d", TITLES[kind], result.counts[kind])
+    accepted = (
+        result.weather_coverage >= settings.min_weather_coverage
+        and result.stats_coverage >= settings.min_stats_coverage
+    )
+    if not accepted:
+        raise CollectionIncompleteError(
+            f"collection incomplete for week {ctx.week}: {summary} "
+            f"(minimum coverage: weather {settings.min_weather_coverage:.0%}, "
+            f"stats {settings.min_stats_coverage:.0%}); {result.gaps()}"
+        )
+    message = f"{GAPS_ACCEPTED}{summary}; {result.gaps()}"
+    ctx.log(warehouse, "CHECK_COLLECTION", started, result.good_farm_days, message, status="WARNING")
+    url = run_url(settings, ctx.run_id)
+    send_alert(
+        Alert(
+            subject=f"[INS weekly report] week {ctx.week.label()}: report built with gaps ({ctx.run_id})",
+            text=f"The report for week {ctx.week.label()} proceeds with accepted gaps.\n\n{message}\n\n{url}",
+            payload={
+                **payload_head("ins_weekly_report_gaps_accepted", ctx.run_id, url, ctx.week),
+                "gaps": result.gap_list(),
+                "kinds": dict(result.counts),
+                "text": message,
+            },
+            url=url,
+        ),
+        settings,
+    )
+    return outcome(result)

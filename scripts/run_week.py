@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from include.ins_report import clock, joblog  # noqa: E402
 from include.ins_report.farms import classify_farms, weather_locations  # noqa: E402
 from include.ins_report.localdev import (  # noqa: E402
     LOCAL_DIR,
@@ -31,7 +33,19 @@ from include.ins_report.localdev import (  # noqa: E402
 )
 from include.ins_report.settings import DAG_ID, Settings  # noqa: E402
 from include.ins_report.stations import load_stations  # noqa: E402
-from include.ins_report.week import InvalidWeekError, parse_week_param  # noqa: E402
+from include.ins_report.week import (  # noqa: E402
+    InvalidWeekError,
+    ReportWeek,
+    latest_published_week,
+    parse_week_param,
+    week_before,
+)
+
+PROGRESS_SECONDS = float(os.environ.get("INS_PROGRESS_SECONDS") or 30)  # how often a long run speaks
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def airflow(args: list[str], env: dict[str, str], log_path: Path) -> int:
@@ -45,7 +59,9 @@ def last_log_id(db: Path) -> int:
         return conn.execute("SELECT COALESCE(MAX(LOG_ID), 0) FROM TS_INS_JOB_LOG").fetchone()[0]
 
 
-def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path: Path) -> tuple[str, bool]:
+def summary(
+    db: Path, since_log_id: int, api_stats: dict, wall: float, log_path: Path, about_week: str
+) -> tuple[str, bool]:
     conn = sqlite3.connect(db)
     row = conn.execute(
         "SELECT RUN_ID, REPORT_WEEK FROM TS_INS_JOB_LOG WHERE LOG_ID > ? ORDER BY LOG_ID LIMIT 1",
@@ -76,6 +92,7 @@ def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path:
     ).fetchone()[0]
     job_rows = len(steps)
     gate = next(((status, message) for step, status, _, message in steps if step == "CHECK_COLLECTION"), None)
+    gate_counts = joblog.parse_gate_counts(gate[1] if gate else None) or {}
     finish = next((status for step, status, _, _ in reversed(steps) if step == "FINISH_JOB"), "NOT RECORDED")
     hot = conn.execute(
         "SELECT FARM_NO, FARM_NM, MAX_THI, HEAT_STRESS_DAYS FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? "
@@ -88,6 +105,7 @@ def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path:
         "",
         f"INS weekly report - run {run_id}",
         f"  week            {week_start} .. {week_end} (Mon-Sun, KST)   outcome: {finish}",
+        f"                  {about_week}",
         f"  farms           {len(selection.valid)} reported, {len(selection.excluded)} rows excluded, "
         f"{selection.inactive} inactive",
     ]
@@ -101,7 +119,9 @@ def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path:
         f"  statistics      {api_stats.get('kosis', {}).get('requests', '?')} KOSIS API calls",
         f"  rows written    TM_WEATHER {weather_rows}, TA_STATS_DATA {stats_rows}, "
         f"TR_INS_WEEK_REPORT {report_rows}, TS_INS_JOB_LOG {job_rows}",
-        f"  gate            {gate[0] + ': ' + gate[1] if gate else 'not reached'}",
+        "  gate            "
+        + (f"{gate[0]}: {gate[1].partition('; by kind: ')[0]}" if gate else "not reached"),
+        "                  by kind: " + (" ".join(f"{kind}={n}" for kind, n in gate_counts.items()) or "-"),
         f"  report          {report_rows} farm rows for week {week_key}",
     ]
     lines += [
@@ -110,34 +130,91 @@ def summary(db: Path, since_log_id: int, api_stats: dict, wall: float, log_path:
     ]
     lines += [
         "  job log         " + ", ".join(f"{step}={status}" for step, status, _, _ in steps[:3]) + ", ...",
-        f"  wall time       {wall:.1f} s    (Airflow output: {log_path.relative_to(ROOT)})",
+        f"  wall time       {wall:.1f} s    (Airflow output: {shown(log_path)})",
         "",
     ]
     return "\n".join(lines), finish == "SUCCESS"
 
 
+def choose_week(requested: str, settings: Settings, now: dt.datetime) -> tuple[ReportWeek, str]:
+    """The week to run and a sentence about its data. Without a request: the latest week the sources have
+    published at ``now`` (before Monday ~09:00 KST, the week before last). InvalidWeekError on a bad one."""
+    expected = settings.publication_expected_time
+    published = latest_published_week(now, expected)
+    if not requested:
+        newest = week_before(now)
+        if newest == published:
+            return published, f"week {published}: the latest published"
+        return published, (
+            f"week {published}: the latest published; {newest} waits for Sunday's ASOS values until "
+            f"~{expected:%H:%M} KST"
+        )
+    week = parse_week_param(requested, now=now)
+    if week <= published:
+        return week, f"week {week}: published"
+    expected_at = week.monday_after(expected)
+    wait_until = week.monday_after(settings.publication_wait_time)
+    return week, (
+        f"week {week}: Sunday {week.end}'s ASOS values are expected ~{expected_at:%Y-%m-%d %H:%M} KST; "
+        f"the run waits for them until {wait_until:%H:%M} KST, as the scheduled Monday run does"
+    )
+
+
+def latest_wait_line(log_path: Path, since: int) -> tuple[str | None, int]:
+    """The newest "not published yet" line that Airflow's output gained since byte ``since``."""
+    with log_path.open("rb") as log:
+        log.seek(since)
+        chunk = log.read()
+    lines = [line for line in chunk.decode("utf-8", "replace").splitlines() if "not published" in line]
+    return (lines[-1].strip() if lines else None), since + len(chunk)
+
+
+def run_airflow_with_progress(args: list[str], env: dict[str, str], log_path: Path, week: ReportWeek) -> int:
+    """Run the DAG through Airflow, saying on the screen at least once a minute what it is doing (a run
+    that waits for Sunday's publication would otherwise be silent for hours)."""
+    airflow_bin = str(Path(sys.executable).with_name("airflow"))
+    started, offset, waiting = time.monotonic(), log_path.stat().st_size, None
+    with log_path.open("ab") as log:
+        process = subprocess.Popen([airflow_bin, *args], env=env, cwd=ROOT, stdout=log, stderr=log)
+        while True:
+            try:
+                return process.wait(timeout=PROGRESS_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+            except BaseException:  # Ctrl-C or SIGTERM: the run stops with us
+                process.terminate()
+                process.wait(timeout=60)
+                raise
+            line, offset = latest_wait_line(log_path, offset)
+            waiting = line or waiting
+            elapsed, now = time.monotonic() - started, clock.now()
+            status = f"  ... {elapsed:.0f} s, {now:%Y-%m-%d %H:%M} KST: week {week} still running"
+            if waiting:
+                status += f"; waiting: {waiting.split('] ', 1)[-1][:200]}"
+            print(status, flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--week", default="", help="Monday of the week to report (YYYY-MM-DD); default: last week"
+        "--week", default="", help="Monday of the week to report (YYYY-MM-DD); default: the latest published"
     )
     args = parser.parse_args()
     started = time.monotonic()
-    if args.week:
-        import pendulum
-
-        try:
-            parse_week_param(args.week, now=pendulum.now("Asia/Seoul"))
-        except InvalidWeekError as exc:
-            print(f"make run: {exc}", file=sys.stderr)
-            return 2
+    try:
+        week, about_week = choose_week(args.week, Settings.from_env(), clock.now())
+    except (InvalidWeekError, ValueError) as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
+    print(about_week)
 
     LOCAL_DIR.mkdir(exist_ok=True)
     (LOCAL_DIR / "logs").mkdir(exist_ok=True)
     log_path = LOCAL_DIR / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log_path.touch()
     farm_db = LOCAL_DIR / "farm.db"
     seeded = init_farm_db(farm_db)
-    print(f"farm database {farm_db.relative_to(ROOT)}" + (f" (seeded {seeded} farm rows)" if seeded else ""))
+    print(f"farm database {shown(farm_db)}" + (f" (seeded {seeded} farm rows)" if seeded else ""))
     env = {**os.environ, **airflow_env(LOCAL_DIR / "airflow")}
     # `airflow dags test` cannot run a DAG with a deadline alert (Airflow 3.3.2); it needs a scheduler anyway.
     env["INS_REPORT_DEADLINE"] = "off"
@@ -149,14 +226,12 @@ def main() -> int:
     since = last_log_id(farm_db)
     with emulator_process(LOCAL_DIR) as port:
         env.update(connection_env(farm_db, port))
-        print(f"API emulators on 127.0.0.1:{port}; running {DAG_ID} through Airflow ...")
-        command = ["dags", "test", DAG_ID]
-        if args.week:
-            command += ["-c", json.dumps({"week": args.week})]
-        code = airflow(command, env, log_path)
+        print(f"API emulators on 127.0.0.1:{port}; running {DAG_ID} for week {week} through Airflow ...")
+        command = ["dags", "test", DAG_ID, "-c", json.dumps({"week": week.start.isoformat()})]
+        code = run_airflow_with_progress(command, env, log_path, week)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/stats", timeout=10) as response:
             api_stats = json.load(response)
-    text, succeeded = summary(farm_db, since, api_stats, time.monotonic() - started, log_path)
+    text, succeeded = summary(farm_db, since, api_stats, time.monotonic() - started, log_path, about_week)
     print(text)
     if code != 0 or not succeeded:
         print(f"the run did not succeed (airflow exit code {code}); see {log_path}", file=sys.stderr)
@@ -164,5 +239,15 @@ def main() -> int:
     return 0
 
 
+def stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the emulators and the Airflow run stop too.
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("make run: interrupted; the Airflow run and the emulators were stopped", file=sys.stderr)
+        sys.exit(130)

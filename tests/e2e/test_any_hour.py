@@ -1,0 +1,102 @@
+"""`make run` at the worst hour of the week: Monday 03:00 KST, when the week that just ended waits for
+Sunday's ASOS values (published ~09:00 KST). The launcher, Airflow and the emulators all run with their
+process clock moved there by libfaketime; the run must report the latest published week and succeed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pendulum
+import pytest
+import requests
+
+from include.ins_report import clock
+from include.ins_report.settings import Settings
+from include.ins_report.week import latest_published_week, week_before
+from tests.conftest import ROOT
+from tests.support.faketime import faketime_env, latest_monday_at
+
+
+def test_make_run_at_monday_0300_kst_reports_the_latest_published_week(tmp_path):
+    now = clock.now()
+    monday_0300 = latest_monday_at(now, dt.time(3))
+    expected = latest_published_week(monday_0300, Settings().publication_expected_time)
+    waiting = week_before(monday_0300)
+    assert expected.start == waiting.start - dt.timedelta(days=7)  # the week before last, by construction
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "INS_"))},
+        **faketime_env(monday_0300, now),
+        "INS_LOCAL_DIR": str(tmp_path / "local"),
+    }
+    result = subprocess.run(
+        [sys.executable, "scripts/run_week.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"week {expected}: the latest published; {waiting} waits for Sunday's ASOS values" in output
+    summary = re.search(r"week\s+(\S+) \.\. (\S+) \(Mon-Sun, KST\)\s+outcome: (\w+)", output)
+    assert summary, output
+    assert summary.groups() == (str(expected.start), str(expected.end), "SUCCESS"), output
+    assert re.search(r"rows written\s+TM_WEATHER 308,", output), output
+    # Airflow itself ran at the moved clock: a manual run's id is the moment it was created.
+    run_id = re.search(r"INS weekly report - run manual__(\S+)", output)
+    assert run_id, output
+    created = pendulum.parse(run_id.group(1))
+    assert monday_0300 <= created < monday_0300.add(minutes=15), (created, monday_0300)
+
+
+def test_make_run_of_a_week_still_waiting_says_what_it_waits_for_and_stops_cleanly(tmp_path):
+    """WEEK set to the week that waits for Sunday: the screen says what for and until when, repeatedly; an
+    interrupt stops Airflow and the emulators with it."""
+    monday_0330 = latest_monday_at(clock.now(), dt.time(3, 30))
+    waiting = week_before(monday_0330)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "INS_"))},
+        "INS_NOW": monday_0330.isoformat(),  # the batch's and the emulators' clock; Airflow's is not needed
+        "INS_LOCAL_DIR": str(tmp_path / "local"),
+        "INS_PROGRESS_SECONDS": "3",
+        "INS_PUBLICATION_POKE_SECONDS": "5",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "scripts/run_week.py", "--week", str(waiting.start)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if "waiting: ASOS" in line:
+                break
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=120)
+    output = "".join(lines) + rest
+    monday_after = waiting.end + dt.timedelta(days=1)
+    assert lines[0].startswith(
+        f"week {waiting}: Sunday {waiting.end}'s ASOS values are expected ~{monday_after} 09:00 KST; "
+        "the run waits for them until 12:00 KST"
+    ), output
+    said = next(line for line in lines if "waiting: ASOS" in line)
+    assert f"{monday_0330:%Y-%m-%d %H:%M} KST: week {waiting} still running" in said
+    assert f"ASOS {waiting.end} not published yet for station 108" in said
+    assert process.returncode == 130, output
+    assert "the Airflow run and the emulators were stopped" in output
+    # Nothing of the run is left behind: no emulator answers on its port any more.
+    port = int((tmp_path / "local" / "emulator.port").read_text())
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=2)

@@ -14,9 +14,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from include.ins_report.emulator.common import stable_rng
+from devtools.embedded import init_farm_db
+from devtools.emulator.common import stable_rng
 from include.ins_report.farms import LAT_RANGE, LON_RANGE
-from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import Settings
 from include.ins_report.stations import load_stations
 

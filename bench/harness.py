@@ -33,9 +33,9 @@ import requests
 
 from bench.generator import FarmSet, generate, write_farm_db
 from bench.naive import NAIVE_DAG_ID
+from devtools.embedded import LOCAL_DIR, ROOT, connection_env, emulator_process
 from include.ins_report import clock
 from include.ins_report.farms import classify_farms
-from include.ins_report.localdev import LOCAL_DIR, ROOT, connection_env, emulator_process
 from include.ins_report.settings import DAG_ID, Settings
 from include.ins_report.week import ReportWeek, latest_published_week
 from tests.support.airflow_stack import AirflowStack

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from include.ins_report.localdev import (  # noqa: E402
+from devtools.embedded import (  # noqa: E402
     LOCAL_DIR,
     airflow_env,
     connection_env,

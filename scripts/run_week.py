@@ -22,15 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from include.ins_report import clock, joblog  # noqa: E402
-from include.ins_report.farms import classify_farms, weather_locations  # noqa: E402
-from include.ins_report.localdev import (  # noqa: E402
+from devtools.embedded import (  # noqa: E402
     LOCAL_DIR,
     airflow_env,
     connection_env,
     emulator_process,
     init_farm_db,
 )
+from include.ins_report import clock, joblog  # noqa: E402
+from include.ins_report.farms import classify_farms, weather_locations  # noqa: E402
 from include.ins_report.settings import DAG_ID, Settings  # noqa: E402
 from include.ins_report.stations import load_stations  # noqa: E402
 from include.ins_report.week import (  # noqa: E402

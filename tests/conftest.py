@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from include.ins_report.localdev import LOCAL_DIR, airflow_env  # noqa: E402  (no airflow import inside)
+from devtools.embedded import LOCAL_DIR, airflow_env  # noqa: E402  (no airflow import inside)
 
 TEST_AIRFLOW_HOME = LOCAL_DIR / "test-airflow"
 os.environ.update(airflow_env(TEST_AIRFLOW_HOME))

@@ -1,7 +1,7 @@
 """Write docker/oracle/seed/sample_farms.sql from include/ins_report/data/sample_farms.csv.
 
 The development Oracle of docker-compose.yaml loads the same sample farms as the embedded SQLite default
-(include.ins_report.localdev.init_farm_db). The generated file is checked in; tests/unit/test_compose.py
+(devtools.embedded.init_farm_db). The generated file is checked in; tests/unit/test_compose.py
 fails when it no longer matches the CSV. Regenerate with:
 
     python docker/oracle/make_sample_farms_sql.py

@@ -168,18 +168,27 @@ def _record(context: dict, status: str) -> None:
         settings = Settings.from_env()
         ti = context["ti"]
         started = getattr(ti, "start_date", None)
+        detail = failure_detail(context)
+        step = steps.step_name(ti.task_id)
+        message = redact(detail.message(), api_secrets(settings))
         Warehouse(settings.farm_db_conn_id).log_step(
             run_id=context["run_id"],
             report_week=_week_key(context),
-            step=steps.step_name(ti.task_id),
+            step=step,
             status=status,
             started_at=pendulum.instance(started).in_timezone(TIMEZONE).strftime(joblog.TIME_FORMAT)
             if started
             else None,
-            message=redact(failure_detail(context).message(), api_secrets(settings)),
+            message=message,
         )
     except Exception:
         log.exception("could not write the %s row to TS_INS_JOB_LOG", status)
+        return
+    if status == FAILED:
+        # The operator reading this task's log in the UI gets the same advice as the alert.
+        row = joblog.LogRow(0, step, status, None, None, None, message)
+        advice = _next_action(row, [detail.label] if detail.label else []).replace(" (links above)", "")
+        log.error("What to do: %s", advice)
 
 
 def record_task_failure(context: dict) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from bench.generator import generate, write_farm_db
+from devtools.embedded import connection_env, emulator_process
 from include.ins_report import clock
 from include.ins_report.farms import classify_farms
-from include.ins_report.localdev import connection_env, emulator_process
 from include.ins_report.settings import Settings
 from include.ins_report.week import ReportWeek, latest_published_week
 from tests.support.airflow_stack import AirflowStack

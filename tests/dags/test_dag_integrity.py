@@ -90,9 +90,9 @@ def test_join_and_finish_trigger_rules(dag):
 def test_step_names_of_the_job_log():
     import inspect
 
-    from include.ins_report import steps
+    from include.ins_report import gate, steps
 
-    source = inspect.getsource(steps)
+    source = inspect.getsource(steps) + inspect.getsource(gate)
     for task_id in (
         "start_job",
         "collect_stats.collect_kosis_series",

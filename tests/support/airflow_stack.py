@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from include.ins_report.localdev import ROOT, airflow_env
+from devtools.embedded import ROOT, airflow_env
 from include.ins_report.settings import DAG_ID
 from tests.support.receivers import free_port
 from tests.support.waiting import wait_for

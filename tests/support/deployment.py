@@ -15,7 +15,7 @@ from pathlib import Path
 import pendulum
 import requests
 
-from include.ins_report.localdev import (
+from devtools.embedded import (
     DEV_KMA_KEY,
     DEV_KOSIS_KEY,
     connection_env,

@@ -13,10 +13,10 @@ import oracledb
 import pytest
 from oracledb.errors import _Error as OracleErrorDetail
 
+from devtools.embedded import init_farm_db
 from include.ins_report import callbacks, clock, joblog
 from include.ins_report.alerts import Alert, parse_channels
 from include.ins_report.joblog import FailureDetail, clip_utf8
-from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import JOB_NAME, SQL_DIR, Settings
 from include.ins_report.warehouse import Warehouse
 from tests.conftest import ROOT

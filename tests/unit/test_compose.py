@@ -20,7 +20,7 @@ import pytest
 import sqlglot
 import yaml
 
-from include.ins_report.localdev import DEV_KMA_KEY, DEV_KOSIS_KEY
+from devtools.embedded import DEV_KMA_KEY, DEV_KOSIS_KEY
 from tests.unit.test_oracle_sql import parse_oracle, sqlplus_parts, strip_comments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ AIRFLOW_SERVICES = {
 }
 SERVICES = {"postgres", "redis", "oracle", "ins-emulator", *AIRFLOW_SERVICES}
 EMULATOR_COMMAND = [
-    "python", "-m", "include.ins_report.emulator",
+    "python", "-m", "devtools.emulator",
     "--host", "0.0.0.0", "--port", "8090",
 ]  # fmt: skip
 
@@ -265,10 +265,12 @@ def test_connections_point_at_the_compose_services(compose):
 def test_emulator_service(compose):
     emulator = compose["services"]["ins-emulator"]
     assert emulator["command"] == EMULATOR_COMMAND
-    assert (ROOT / "include" / "ins_report" / "emulator" / "__main__.py").is_file()
+    assert (ROOT / "devtools" / "emulator" / "__main__.py").is_file()
     assert environment(emulator)["PYTHONPATH"] == "/opt/airflow"
     assert environment(emulator)["CONNECTION_CHECK_MAX_COUNT"] == "0"
-    assert mounts(emulator)["/opt/airflow/include"] == "./include"
+    assert mounts(emulator)["/opt/airflow/devtools"] == "./devtools"
+    # The station list it serves is the one the batch maps farms with.
+    assert mounts(emulator)["/opt/airflow/include/ins_report/data"] == "./include/ins_report/data"
     assert "8090" in " ".join(emulator["healthcheck"]["test"])
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from devtools.embedded import init_farm_db
 from include.ins_report import cutover, steps
 from include.ins_report.cutover import DISABLE_SCRIPT, LegacyJobEnabledError, check_legacy_job
-from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import Settings
 from include.ins_report.sqlfiles import load_sql
 from include.ins_report.warehouse import Warehouse

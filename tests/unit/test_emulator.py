@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.emulator import start_emulator
+from devtools.emulator.faults import KMA_SCENARIOS, KOSIS_SCENARIOS
+from devtools.emulator.kma import MEASURED_KEYS, ROW_KEYS
 from include.ins_report import clock
-from include.ins_report.emulator import start_emulator
-from include.ins_report.emulator.faults import KMA_SCENARIOS, KOSIS_SCENARIOS
-from include.ins_report.emulator.kma import MEASURED_KEYS, ROW_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2024-07-10T12:00:00+09:00"
@@ -730,7 +730,7 @@ def test_kosis_fault_options_and_transport_faults(emulator):
 def test_cli_writes_the_port_file_serves_and_exits_on_sigterm(tmp_path):
     port_file = tmp_path / "run" / "emulator.port"
     process = subprocess.Popen(
-        [sys.executable, "-m", "include.ins_report.emulator", "--port", "0", "--port-file", str(port_file)],
+        [sys.executable, "-m", "devtools.emulator", "--port", "0", "--port-file", str(port_file)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -11,7 +11,7 @@ import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report.emulator import start_emulator
+from devtools.emulator import start_emulator
 from include.ins_report.farms import WeatherLocation
 from include.ins_report.settings import Settings
 from include.ins_report.sources import kma_asos

@@ -10,9 +10,9 @@ import sqlite3
 
 import pytest
 
+from devtools.embedded import init_farm_db
 from include.ins_report import gate
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
-from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import Settings
 from include.ins_report.sources import kosis
 from include.ins_report.sources.kma_asos import AsosWeatherProvider

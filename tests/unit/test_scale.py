@@ -11,8 +11,9 @@ import time
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from devtools.embedded import init_farm_db
+from devtools.emulator import start_emulator
 from include.ins_report import steps, warehouse
-from include.ins_report.emulator import start_emulator
 from include.ins_report.farms import (
     WeatherLocation,
     classify_farms,
@@ -21,7 +22,6 @@ from include.ins_report.farms import (
     unpack_farm_nos,
     weather_locations,
 )
-from include.ins_report.localdev import init_farm_db
 from include.ins_report.settings import Settings
 from include.ins_report.sources.errors import TransientApiError
 from include.ins_report.sources.http import slot_interval

@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
+from devtools.embedded import init_farm_db
 from include.ins_report.farms import LAT_RANGE, LON_RANGE, classify_farms
-from include.ins_report.localdev import init_farm_db
 from include.ins_report.sqlfiles import split_statements
 from include.ins_report.warehouse import Warehouse
 

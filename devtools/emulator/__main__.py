@@ -1,4 +1,4 @@
-"""Command line: ``python -m include.ins_report.emulator [--host H] [--port P] [--port-file PATH] ...``.
+"""Command line: ``python -m devtools.emulator [--host H] [--port P] [--port-file PATH] ...``.
 
 Serves until SIGTERM or SIGINT, then exits with code 0.
 """
@@ -12,14 +12,14 @@ import sys
 import threading
 from pathlib import Path
 
-from include.ins_report.emulator.common import parse_now
-from include.ins_report.emulator.server import EmulatorConfig, parse_rate_limit, start_emulator
+from devtools.emulator.common import parse_now
+from devtools.emulator.server import EmulatorConfig, parse_rate_limit, start_emulator
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = EmulatorConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m include.ins_report.emulator",
+        prog="python -m devtools.emulator",
         description="Local emulator of the KMA ASOS daily and KOSIS OpenAPIs (one HTTP server).",
     )
     parser.add_argument("--host", default=defaults.host, help="interface to bind (default %(default)s)")

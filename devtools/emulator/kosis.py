@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from include.ins_report.emulator.common import (
+from devtools.emulator.common import (
     JSON_TYPE,
     TEXT_TYPE,
     Answer,
@@ -25,7 +25,7 @@ from include.ins_report.emulator.common import (
     stable_rng,
     truncated,
 )
-from include.ins_report.emulator.faults import FaultRule
+from devtools.emulator.faults import FaultRule
 
 PATH = "/openapi/Param/statisticsParameterData.do"
 

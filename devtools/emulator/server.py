@@ -1,7 +1,7 @@
 """The HTTP server: routes the two fake APIs and the ``/_emulator/`` control API, applies latency and faults.
 
 ``start_emulator()`` runs it in a background thread; the command line (``python -m
-include.ins_report.emulator``) uses the same function and waits for SIGTERM/SIGINT.
+devtools.emulator``) uses the same function and waits for SIGTERM/SIGINT.
 
 Besides latency and faults it can enforce the portal's request limit: with ``kma_rate_limit=(N, S)`` a KMA
 request beyond N accepted requests in the last S seconds gets the gateway's quota error (reason code 22,
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from include.ins_report.emulator import kma, kosis
-from include.ins_report.emulator.common import KST, TEXT_TYPE, Answer, json_answer, parse_now
-from include.ins_report.emulator.faults import FaultError, FaultQueue
+from devtools.emulator import kma, kosis
+from devtools.emulator.common import KST, TEXT_TYPE, Answer, json_answer, parse_now
+from devtools.emulator.faults import FaultError, FaultQueue
 
 CONTROL_PREFIX = "/_emulator/"
 

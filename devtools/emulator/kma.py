@@ -18,7 +18,7 @@ from pathlib import Path
 from statistics import NormalDist
 from xml.sax.saxutils import escape
 
-from include.ins_report.emulator.common import (
+from devtools.emulator.common import (
     HTML_TYPE,
     JSON_TYPE,
     KST,
@@ -32,10 +32,12 @@ from include.ins_report.emulator.common import (
     stable_rng,
     truncated,
 )
-from include.ins_report.emulator.faults import FaultRule
+from devtools.emulator.faults import FaultRule
 
 PATH = "/1360000/AsosDalyInfoService/getWthrDataList"
-DEFAULT_STATIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "asos_stations.csv"
+DEFAULT_STATIONS_FILE = (
+    Path(__file__).resolve().parents[2] / "include" / "ins_report" / "data" / "asos_stations.csv"
+)
 
 # Radar sites (116, 160, 175) and island stations (96, 229): listed, but no daily rows.
 NON_DAILY_STATIONS = frozenset({"96", "116", "160", "175", "229"})

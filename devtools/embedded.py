@@ -134,7 +134,7 @@ def emulator_process(
     command = [
         sys.executable,
         "-m",
-        "include.ins_report.emulator",
+        "devtools.emulator",
         "--host",
         "127.0.0.1",
         "--port",

@@ -27,6 +27,7 @@ LOCAL_DIR = Path(os.environ.get("INS_LOCAL_DIR") or ROOT / ".local")
 SAMPLE_FARMS = PACKAGE_DIR / "data" / "sample_farms.csv"
 DEV_KMA_KEY = "dev-kma-key"
 DEV_KOSIS_KEY = "dev-kosis-key"
+DEV_EKAPE_KEY = "dev-ekape-key"
 
 
 def airflow_env(airflow_home: Path, api_port: int = 8080) -> dict[str, str]:
@@ -52,6 +53,7 @@ def airflow_env(airflow_home: Path, api_port: int = 8080) -> dict[str, str]:
         # The emulator enforces no request rate unless told to: no client-side pacing by default here.
         "INS_KMA_CALLS_PER_SECOND": os.environ.get("INS_KMA_CALLS_PER_SECOND", "0"),
         "INS_KOSIS_CALLS_PER_SECOND": os.environ.get("INS_KOSIS_CALLS_PER_SECOND", "0"),
+        "INS_EKAPE_CALLS_PER_SECOND": os.environ.get("INS_EKAPE_CALLS_PER_SECOND", "0"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
     }
 
@@ -64,6 +66,7 @@ def connection_env(
     webhook_url: str | None = None,
     kma_key: str = DEV_KMA_KEY,
     kosis_key: str = DEV_KOSIS_KEY,
+    ekape_key: str = DEV_EKAPE_KEY,
 ) -> dict[str, str]:
     """Airflow connections (JSON form) for the farm database, the emulated APIs and the alert channels."""
 
@@ -82,6 +85,7 @@ def connection_env(
         "AIRFLOW_CONN_FARM_DB": json.dumps({"conn_type": "sqlite", "host": str(farm_db)}),
         "AIRFLOW_CONN_KMA_API": api(kma_key),
         "AIRFLOW_CONN_KOSIS_API": api(kosis_key),
+        "AIRFLOW_CONN_EKAPE_API": api(ekape_key),
     }
     if smtp_port:
         env["AIRFLOW_CONN_SMTP_ALERTS"] = json.dumps(
@@ -113,6 +117,10 @@ def init_farm_db(path: Path, rows: list[tuple] | None = None) -> int:
     with closing(sqlite3.connect(path)) as conn, conn:
         for statement in split_statements(load_sql("sqlite", "schema")):
             conn.execute(statement)
+        # A database created before the report gained PIG_PRICE_AVG (EKAPE) gets the column.
+        report_columns = {row[1] for row in conn.execute("PRAGMA table_info(TR_INS_WEEK_REPORT)")}
+        if "PIG_PRICE_AVG" not in report_columns:
+            conn.execute("ALTER TABLE TR_INS_WEEK_REPORT ADD COLUMN PIG_PRICE_AVG REAL")
         if conn.execute("SELECT COUNT(*) FROM TA_FARM").fetchone()[0]:
             return 0
         rows = sample_farms() if rows is None else rows

@@ -20,7 +20,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = EmulatorConfig()
     parser = argparse.ArgumentParser(
         prog="python -m devtools.emulator",
-        description="Local emulator of the KMA ASOS daily and KOSIS OpenAPIs (one HTTP server).",
+        description="Local emulator of the KMA ASOS daily, KOSIS and EKAPE pig price OpenAPIs (one server).",
     )
     parser.add_argument("--host", default=defaults.host, help="interface to bind (default %(default)s)")
     parser.add_argument("--port", type=int, default=defaults.port, help="port; 0 picks a free one")
@@ -30,6 +30,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--kma-key", default=defaults.kma_key, help="accepted data.go.kr serviceKey")
     parser.add_argument("--kosis-key", default=defaults.kosis_key, help="accepted KOSIS apiKey")
+    parser.add_argument(
+        "--ekape-key", default=defaults.ekape_key, help="accepted EKAPE (data.go.kr) serviceKey"
+    )
+    parser.add_argument(
+        "--ekape-daily-quota",
+        type=int,
+        default=defaults.ekape_daily_quota,
+        help="EKAPE calls per emulator day before the quota error 22 (default %(default)s; -1: no limit)",
+    )
     parser.add_argument(
         "--publish-hour", type=int, default=defaults.publish_hour, help="KST hour when day D-1 is published"
     )
@@ -59,6 +68,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"--now {args.now!r} is not an ISO 8601 date-time")
     if not 0 <= args.publish_hour <= 23:
         parser.error("--publish-hour must be 0..23")
+    if args.ekape_daily_quota is not None and args.ekape_daily_quota < 0:
+        args.ekape_daily_quota = None
     if args.latency_ms < 0:
         parser.error("--latency-ms must be >= 0")
     return args
@@ -87,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         kma_key=args.kma_key,
         kosis_key=args.kosis_key,
+        ekape_key=args.ekape_key,
+        ekape_daily_quota=args.ekape_daily_quota,
         publish_hour=args.publish_hour,
         now=args.now,
         stations_file=args.stations_file,
@@ -99,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         limit = args.kma_rate_limit
         limit_text = f", KMA limit {limit[0]} calls per {limit[1]:g} s" if limit else ""
         print(
-            f"ins-report emulator (KMA ASOS + KOSIS) listening on {emulator.url}, {clock}, "
+            f"ins-report emulator (KMA ASOS + KOSIS + EKAPE) listening on {emulator.url}, {clock}, "
             f"publish hour {args.publish_hour} KST, latency {args.latency_ms} ms{limit_text}",
             file=sys.stderr,
             flush=True,

@@ -50,7 +50,23 @@ KOSIS_SCENARIOS = frozenset(
         "bare_nan",  # every DT a bare JSON NaN token
     }
 )
-SCENARIOS = {"kma": KMA_SCENARIOS, "kosis": KOSIS_SCENARIOS}
+EKAPE_SCENARIOS = frozenset(
+    {
+        "key_xml_200",
+        "quota_xml_200",
+        "http_500",
+        "html_502",
+        "http_429",
+        "empty_200",
+        "malformed_xml",
+        "nodata",  # resultCode 03 without a body
+        "closed",  # the normal answer as on a closed day: grade rows without amounts
+        "bad_values",  # `fields` (default c_1101eTotAmt) of every row set to `value` (default "NaN")
+        "timeout",
+        "reset_connection",
+    }
+)
+SCENARIOS = {"kma": KMA_SCENARIOS, "kosis": KOSIS_SCENARIOS, "ekape": EKAPE_SCENARIOS}
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # Keys of a rule document that are not scenario options.

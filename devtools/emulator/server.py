@@ -1,4 +1,5 @@
-"""The HTTP server: routes the two fake APIs and the ``/_emulator/`` control API, applies latency and faults.
+"""The HTTP server: routes the three fake APIs (KMA ASOS, KOSIS, EKAPE) and the ``/_emulator/`` control
+API, applies latency and faults.
 
 ``start_emulator()`` runs it in a background thread; the command line (``python -m
 devtools.emulator``) uses the same function and waits for SIGTERM/SIGINT.
@@ -8,6 +9,10 @@ request beyond N accepted requests in the last S seconds gets the gateway's quot
 ``LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR``, XML with HTTP 200) instead of an answer. The counters
 also record the peak number of requests served at once per API (``max_in_flight``) and, for KMA, how many
 days each request asked for (``by_days``: a publication probe asks for 1, a station week for 7).
+
+EKAPE keys enforce a daily quota (``ekape_daily_quota`` accepted calls per day of the emulator clock, the
+development key's 1,000 by default): beyond it the gateway's quota error (22, XML, HTTP 200). Its counters
+add ``by_day`` (the trading day asked, startYmd) and ``by_sex`` (sexCd).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.emulator import kma, kosis
+from devtools.emulator import ekape, kma, kosis
 from devtools.emulator.common import KST, TEXT_TYPE, Answer, json_answer, parse_now
 from devtools.emulator.faults import FaultError, FaultQueue
 
@@ -42,12 +47,19 @@ class EmulatorConfig:
     latency_ms: int = 0
     kma_key: str = "dev-kma-key"
     kosis_key: str = "dev-kosis-key"
+    ekape_key: str = "dev-ekape-key"
     publish_hour: int = 9
     now: dt.datetime | str | None = None  # fixed clock (naive = KST); None: the real clock
     stations_file: Path | None = None  # default: include/ins_report/data/asos_stations.csv
     kosis_max_cells: int = kosis.MAX_CELLS
     # (calls, seconds): KMA requests beyond `calls` in any `seconds` get the quota error; None: no limit.
     kma_rate_limit: tuple[int, float] | None = None
+    # EKAPE: accepted calls per emulator day before the quota error (code 22); None: no limit.
+    ekape_daily_quota: int | None = 1_000
+    # The skinYn value that selects 탕박 and the egradeExceptYn value that counts 등외 in the 합계 row (the
+    # public clients disagree on both; the batch must not depend on them).
+    ekape_tangbak_skin_yn: str = "Y"
+    ekape_egrade_include_yn: str = "Y"
 
 
 def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
@@ -107,22 +119,51 @@ def _days_requested(params: dict[str, str]) -> str:
     return str((last - first).days + 1)
 
 
+def _check_yn(name: str, value: object) -> str:
+    if value not in ("Y", "N"):
+        raise ValueError(f"{name} must be Y or N")
+    return str(value)
+
+
+def _check_quota(value: object) -> int | None:
+    return None if value is None else _check_int("ekape_daily_quota", value, 0)
+
+
+class _DailyQuota:
+    """Accepted calls per day of the emulator clock."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used: Counter[dt.date] = Counter()
+
+    def admit(self, today: dt.date) -> bool:
+        if self.limit is not None and self.used[today] >= self.limit:
+            return False
+        self.used[today] += 1
+        return True
+
+
+APIS = ("kma", "kosis", "ekape")
+
+
 class _Counters:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.clear()
 
     def clear(self) -> None:
-        self.requests = {"kma": 0, "kosis": 0}
-        self.by_status: dict[str, Counter[str]] = {"kma": Counter(), "kosis": Counter()}
-        self.by_result: dict[str, Counter[str]] = {"kma": Counter(), "kosis": Counter()}
-        self.by_fault: dict[str, Counter[str]] = {"kma": Counter(), "kosis": Counter()}
+        self.requests = dict.fromkeys(APIS, 0)
+        self.by_status: dict[str, Counter[str]] = {api: Counter() for api in APIS}
+        self.by_result: dict[str, Counter[str]] = {api: Counter() for api in APIS}
+        self.by_fault: dict[str, Counter[str]] = {api: Counter() for api in APIS}
         self.by_station: Counter[str] = Counter()
         self.by_table: Counter[str] = Counter()
         self.by_days: Counter[str] = Counter()
-        self.rate_limited = {"kma": 0, "kosis": 0}
-        self.in_flight = {"kma": 0, "kosis": 0}
-        self.max_in_flight = {"kma": 0, "kosis": 0}
+        self.by_day: Counter[str] = Counter()
+        self.by_sex: Counter[str] = Counter()
+        self.rate_limited = dict.fromkeys(APIS, 0)
+        self.in_flight = dict.fromkeys(APIS, 0)
+        self.max_in_flight = dict.fromkeys(APIS, 0)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -135,11 +176,13 @@ class _Counters:
                     "rate_limited": self.rate_limited[api],
                     "max_in_flight": self.max_in_flight[api],
                 }
-                for api in ("kma", "kosis")
+                for api in APIS
             }
             common["kma"]["by_station"] = dict(self.by_station)
             common["kma"]["by_days"] = dict(self.by_days)
             common["kosis"]["by_table"] = dict(self.by_table)
+            common["ekape"]["by_day"] = dict(self.by_day)
+            common["ekape"]["by_sex"] = dict(self.by_sex)
             return common
 
 
@@ -150,6 +193,10 @@ class EmulatorState:
         self.lock = threading.Lock()
         self.kma_key = config.kma_key
         self.kosis_key = config.kosis_key
+        self.ekape_key = config.ekape_key
+        self.ekape_quota = _DailyQuota(_check_quota(config.ekape_daily_quota))
+        self.ekape_tangbak_skin_yn = _check_yn("ekape_tangbak_skin_yn", config.ekape_tangbak_skin_yn)
+        self.ekape_egrade_include_yn = _check_yn("ekape_egrade_include_yn", config.ekape_egrade_include_yn)
         self.latency_ms = _check_int("latency_ms", config.latency_ms, 0)
         self.publish_hour = _check_int("publish_hour", config.publish_hour, 0, 23)
         self.kosis_max_cells = _check_int("kosis_max_cells", config.kosis_max_cells, 1)
@@ -175,12 +222,25 @@ class EmulatorState:
                 "now": self.fixed_now.isoformat() if self.fixed_now else None,
                 "kosis_max_cells": self.kosis_max_cells,
                 "kma_rate_limit": list(self.kma_rate_limit) if self.kma_rate_limit else None,
+                "ekape_daily_quota": self.ekape_quota.limit,
+                "ekape_tangbak_skin_yn": self.ekape_tangbak_skin_yn,
+                "ekape_egrade_include_yn": self.ekape_egrade_include_yn,
             }
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Apply any of latency_ms, publish_hour, now, kosis_max_cells, kma_rate_limit; ValueError on a bad
-        value. A new rate limit starts with an empty window."""
-        unknown = set(changes) - {"latency_ms", "publish_hour", "now", "kosis_max_cells", "kma_rate_limit"}
+        """Apply any of latency_ms, publish_hour, now, kosis_max_cells, kma_rate_limit, ekape_daily_quota,
+        ekape_tangbak_skin_yn, ekape_egrade_include_yn; ValueError on a bad value. A new rate limit starts
+        with an empty window; a new EKAPE quota keeps the calls already counted."""
+        unknown = set(changes) - {
+            "latency_ms",
+            "publish_hour",
+            "now",
+            "kosis_max_cells",
+            "kma_rate_limit",
+            "ekape_daily_quota",
+            "ekape_tangbak_skin_yn",
+            "ekape_egrade_include_yn",
+        }
         if unknown:
             raise ValueError(f"unknown setting(s): {sorted(unknown)}")
         latency = _check_int("latency_ms", changes.get("latency_ms", self.latency_ms), 0)
@@ -188,7 +248,16 @@ class EmulatorState:
         cells = _check_int("kosis_max_cells", changes.get("kosis_max_cells", self.kosis_max_cells), 1)
         fixed = parse_now(changes["now"]) if "now" in changes else self.fixed_now
         limit = parse_rate_limit(changes["kma_rate_limit"]) if "kma_rate_limit" in changes else None
+        quota = _check_quota(changes.get("ekape_daily_quota", self.ekape_quota.limit))
+        skin = _check_yn(
+            "ekape_tangbak_skin_yn", changes.get("ekape_tangbak_skin_yn", self.ekape_tangbak_skin_yn)
+        )
+        egrade = _check_yn(
+            "ekape_egrade_include_yn", changes.get("ekape_egrade_include_yn", self.ekape_egrade_include_yn)
+        )
         with self.lock:
+            self.ekape_quota.limit = quota
+            self.ekape_tangbak_skin_yn, self.ekape_egrade_include_yn = skin, egrade
             self.latency_ms, self.publish_hour = latency, hour
             self.kosis_max_cells, self.fixed_now = cells, fixed
             if "kma_rate_limit" in changes:
@@ -197,9 +266,11 @@ class EmulatorState:
         return self.public_config()
 
     def reset(self) -> None:
-        """Clear counters, faults and the rate-limit window (the configuration stays)."""
+        """Clear counters, faults, the rate-limit window and the EKAPE calls counted against the quota (the
+        configuration stays)."""
         self.faults.clear()
         with self.lock:
+            self.ekape_quota = _DailyQuota(self.ekape_quota.limit)
             if self.kma_rate_limit:
                 self.kma_limiter = _RateLimiter(self.kma_rate_limit)
         with self.counters.lock:
@@ -207,8 +278,15 @@ class EmulatorState:
             self.counters.clear()
             self.counters.in_flight = in_flight
 
-    def _admitted(self, api: str) -> bool:
-        """False when the request exceeds the API's rate limit (it is then not counted in the window)."""
+    def _admitted(self, api: str, params: dict[str, str]) -> bool:
+        """False when the request exceeds the API's rate limit or daily quota (it is then not counted)."""
+        if api == "ekape":
+            key = params.get("serviceKey") or params.get("ServiceKey") or ""
+            if key != self.ekape_key:
+                return True  # the gateway refuses an unknown key first; it uses no quota
+            today = self.now().date()
+            with self.lock:
+                return self.ekape_quota.admit(today)
         if api != "kma":
             return True
         with self.lock:
@@ -224,17 +302,25 @@ class EmulatorState:
             if api == "kma":
                 counters.by_station[params.get("stnIds", "")] += 1
                 counters.by_days[_days_requested(params)] += 1
+            elif api == "ekape":
+                counters.by_day[params.get("startYmd", "")] += 1
+                counters.by_sex[params.get("sexCd", "")] += 1
             else:
                 counters.by_table[params.get("tblId", "")] += 1
         try:
             # The gateway's request limit comes before the provider: a refused request consumes no fault.
-            admitted = self._admitted(api)
+            admitted = self._admitted(api, params)
             rule = self.faults.take(api, params) if admitted else None
             now = self.now()
             with self.lock:
                 latency, hour, cells = self.latency_ms, self.publish_hour, self.kosis_max_cells
-            if not admitted:
+                skin, egrade = self.ekape_tangbak_skin_yn, self.ekape_egrade_include_yn
+            if not admitted and api == "ekape":
+                answer = ekape.gateway(ekape.QUOTA_EXCEEDED)
+            elif not admitted:
                 answer = kma.classic_gateway(kma.QUOTA_EXCEEDED)
+            elif api == "ekape":
+                answer = ekape.handle(params, ekape.EkapeContext(now, self.ekape_key, skin, egrade), rule)
             elif api == "kma":
                 answer = kma.handle(params, kma.KmaContext(now, hour, self.kma_key, self.stations), rule)
             else:
@@ -253,6 +339,9 @@ class EmulatorState:
             if rule is not None:
                 counters.by_fault[api][rule.scenario] += 1
         return answer
+
+
+_ROUTES = {kma.PATH: "kma", kosis.PATH: "kosis", ekape.PATH: "ekape"}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -284,13 +373,13 @@ class _Handler(BaseHTTPRequestHandler):
             state = self.server.state
             if url.path.startswith(CONTROL_PREFIX):
                 answer = _control(state, method, url.path[len(CONTROL_PREFIX) :].rstrip("/"), payload)
-            elif url.path in (kma.PATH, kosis.PATH):
+            elif url.path in _ROUTES:
                 if method != "GET":
                     answer = Answer(status=405, body=b"Method Not Allowed", content_type=TEXT_TYPE)
                 else:
                     query = parse_qs(url.query, keep_blank_values=True)
                     params = {key: values[0] for key, values in query.items()}
-                    answer = state.answer_api("kma" if url.path == kma.PATH else "kosis", params)
+                    answer = state.answer_api(_ROUTES[url.path], params)
             else:
                 answer = Answer(status=404, body=b"Not Found", content_type=TEXT_TYPE)
             if answer.reset:
@@ -428,7 +517,8 @@ def start_emulator(config: EmulatorConfig | None = None, **overrides: Any) -> Em
     """Bind, start serving in a daemon thread, and return the handle (the port is known on return).
 
     Keyword overrides are the fields of EmulatorConfig: host, port, latency_ms, kma_key, kosis_key,
-    publish_hour, now, stations_file, kosis_max_cells, kma_rate_limit.
+    ekape_key, publish_hour, now, stations_file, kosis_max_cells, kma_rate_limit, ekape_daily_quota,
+    ekape_tangbak_skin_yn, ekape_egrade_include_yn.
     """
     config = replace(config or EmulatorConfig(), **overrides)
     state = EmulatorState(config)

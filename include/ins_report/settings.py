@@ -73,6 +73,7 @@ class Settings:
     farm_db_conn_id: str = "farm_db"
     kma_conn_id: str = "kma_api"
     kosis_conn_id: str = "kosis_api"
+    ekape_conn_id: str = "ekape_api"
     smtp_conn_id: str = "smtp_alerts"
     webhook_conn_id: str = "alert_webhook"
     slack_conn_id: str = "slack_alerts"
@@ -88,6 +89,9 @@ class Settings:
     report_procedure: str = "SP_INS_WEEK_MAIN"
     report_proc_type: str = "WEEK"
     report_week_format: str = "%Y%m%d"
+    # The database call timeout of the report procedure (python-oracledb call_timeout), in seconds; 0: none.
+    # The call is never retried automatically once sent (README, "The report procedure").
+    report_timeout_seconds: int = 3600
 
     task_retries: int = 3
     retry_delay_seconds: int = 300
@@ -106,6 +110,12 @@ class Settings:
     kosis_pool: str = "kosis_api"
     kosis_pool_slots: int = 2
     kosis_calls_per_second: float = 10.0
+    # EKAPE pig carcass prices (include/ins_report/sources/ekape.py): two calls per trading day; the
+    # development key allows 1,000 calls a day, checked before any call.
+    ekape_pool: str = "ekape_api"
+    ekape_pool_slots: int = 1
+    ekape_calls_per_second: float = 5.0
+    ekape_daily_quota: int = 1_000
 
     # Values of day D are published around D+1 09:00 KST (publication_expected_at): `make run` reports the
     # latest week published by then. The Monday run waits for Sunday's ASOS values until
@@ -148,6 +158,7 @@ class Settings:
             farm_db_conn_id=_env("INS_FARM_DB_CONN_ID", cls.farm_db_conn_id),
             kma_conn_id=_env("INS_KMA_CONN_ID", cls.kma_conn_id),
             kosis_conn_id=_env("INS_KOSIS_CONN_ID", cls.kosis_conn_id),
+            ekape_conn_id=_env("INS_EKAPE_CONN_ID", cls.ekape_conn_id),
             smtp_conn_id=_env("INS_SMTP_CONN_ID", cls.smtp_conn_id),
             webhook_conn_id=_env("INS_WEBHOOK_CONN_ID", cls.webhook_conn_id),
             slack_conn_id=_env("INS_SLACK_CONN_ID", cls.slack_conn_id),
@@ -158,6 +169,7 @@ class Settings:
             report_procedure=_env("INS_REPORT_PROCEDURE", cls.report_procedure),
             report_proc_type=_env("INS_REPORT_PROC_TYPE", cls.report_proc_type),
             report_week_format=_env("INS_REPORT_WEEK_FORMAT", cls.report_week_format),
+            report_timeout_seconds=_env_int("INS_REPORT_TIMEOUT", cls.report_timeout_seconds),
             task_retries=_env_int("INS_TASK_RETRIES", cls.task_retries),
             retry_delay_seconds=_env_int("INS_RETRY_DELAY_SECONDS", cls.retry_delay_seconds),
             http_attempts=_env_int("INS_HTTP_ATTEMPTS", cls.http_attempts),
@@ -170,6 +182,10 @@ class Settings:
             kosis_pool=_env("INS_KOSIS_POOL", cls.kosis_pool),
             kosis_pool_slots=_env_int("INS_KOSIS_POOL_SLOTS", cls.kosis_pool_slots),
             kosis_calls_per_second=_env_float("INS_KOSIS_CALLS_PER_SECOND", cls.kosis_calls_per_second),
+            ekape_pool=_env("INS_EKAPE_POOL", cls.ekape_pool),
+            ekape_pool_slots=_env_int("INS_EKAPE_POOL_SLOTS", cls.ekape_pool_slots),
+            ekape_calls_per_second=_env_float("INS_EKAPE_CALLS_PER_SECOND", cls.ekape_calls_per_second),
+            ekape_daily_quota=_env_int("INS_EKAPE_DAILY_QUOTA", cls.ekape_daily_quota),
             publication_expected_at=_env("INS_PUBLICATION_EXPECTED_AT", cls.publication_expected_at),
             publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
             publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),

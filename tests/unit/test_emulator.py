@@ -459,7 +459,8 @@ def test_rules_are_used_first_come_and_per_api(emulator):
     "rule",
     [
         {"api": "kma", "scenario": "no_such_thing"},
-        {"api": "ekape", "scenario": "http_500"},
+        {"api": "nowhere", "scenario": "http_500"},
+        {"api": "ekape", "scenario": "too_old"},
         {"api": "kosis", "scenario": "item_object"},
         {"api": "kma", "scenario": "http_500", "count": 0},
         {"api": "kma", "scenario": "http_500", "match": ["stnIds"]},
@@ -518,6 +519,9 @@ def test_config_endpoint_validates(emulator):
         "now": NOW,
         "kosis_max_cells": 40000,
         "kma_rate_limit": None,
+        "ekape_daily_quota": 1000,
+        "ekape_tangbak_skin_yn": "Y",
+        "ekape_egrade_include_yn": "Y",
     }
     assert requests.get(f"{emulator.url}/_emulator/health", timeout=5).json() == {"status": "ok"}
     assert requests.get(f"{emulator.url}/_emulator/nothing", timeout=5).status_code == 404

@@ -87,6 +87,9 @@ CREATE TABLE TR_INS_WEEK_REPORT (
     HEAT_STRESS_DAYS    NUMBER(3) NOT NULL,
     NATIONAL_PIG_HEADS  NUMBER,
     PORK_CPI            NUMBER,
+    -- The week's average national pig carcass price (원/kg, 탕박, 등외 and Jeju excluded, 암·거세), the mean
+    -- of the EKAPE daily prices over the week's auction days; NULL without EKAPE data.
+    PIG_PRICE_AVG       NUMBER,
     CREATED_AT          DATE NOT NULL,
     CONSTRAINT PK_TR_INS_WEEK_REPORT PRIMARY KEY (REPORT_WEEK, FARM_NO)
 );

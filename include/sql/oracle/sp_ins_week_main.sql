@@ -60,7 +60,7 @@ BEGIN
 
     INSERT INTO TR_INS_WEEK_REPORT (
         REPORT_WEEK, FARM_NO, FARM_NM, POINT_ID, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN,
-        AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI, CREATED_AT
+        AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI, PIG_PRICE_AVG, CREATED_AT
     )
     SELECT p_week, wk.FARM_NO, f.FARM_NM, wk.POINT_ID, wk.DAYS_OBSERVED, wk.AVG_TA, wk.MIN_TA, wk.MAX_TA,
            wk.AVG_RHM, wk.SUM_RN, wk.AVG_THI, wk.MAX_THI, wk.HEAT_STRESS_DAYS,
@@ -72,6 +72,14 @@ BEGIN
               FROM TA_STATS_DATA s
              WHERE s.SERIES_ID = '101/DT_1J22003' AND s.ITEM_ID = 'T' AND s.CATEGORY_ID = 'A01114'
                AND s.PERIOD_TYPE = 'M' AND s.PERIOD <= v_m_period),
+           -- EKAPE: the daily 등외제외 price exists on auction days only, so this is the mean over the
+           -- week's auction days; NULL when there is none or EKAPE is not collected.
+           (SELECT ROUND(AVG(s.VALUE), 1)
+              FROM TA_STATS_DATA s
+             WHERE s.SOURCE = 'EKAPE' AND s.SERIES_ID = 'EKAPE/PIG_TANGBAK' AND s.ITEM_ID = 'PRICE'
+               AND s.CATEGORY_ID = 'EXCL_OUT/NAT_EXJ' AND s.PERIOD_TYPE = 'D'
+               AND s.PERIOD BETWEEN TO_CHAR(v_start, 'YYYYMMDD') AND TO_CHAR(v_end, 'YYYYMMDD')
+               AND s.VALUE > 0),
            CAST(SYSTIMESTAMP AT TIME ZONE 'Asia/Seoul' AS DATE)
       FROM (SELECT w.FARM_NO,
                    MAX(w.POINT_ID) AS POINT_ID,

@@ -77,6 +77,9 @@ CREATE TABLE IF NOT EXISTS TR_INS_WEEK_REPORT (
     HEAT_STRESS_DAYS    INTEGER NOT NULL,
     NATIONAL_PIG_HEADS  REAL,
     PORK_CPI            REAL,
+    -- The week's average national pig carcass price (원/kg, 탕박, 등외 and Jeju excluded, 암·거세), the mean
+    -- of the EKAPE daily prices over the week's auction days; NULL without EKAPE data.
+    PIG_PRICE_AVG       REAL,
     CREATED_AT          TEXT NOT NULL,
     PRIMARY KEY (REPORT_WEEK, FARM_NO)
 );

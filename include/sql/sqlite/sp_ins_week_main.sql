@@ -7,6 +7,8 @@ DELETE FROM TR_INS_WEEK_REPORT
 WITH bounds AS (
     SELECT d_start,
            date(d_start, '+6 days') AS d_end,
+           replace(d_start, '-', '') AS d_period_start,
+           replace(date(d_start, '+6 days'), '-', '') AS d_period_end,
            strftime('%Y', d_start) || '0' || ((CAST(strftime('%m', d_start) AS INTEGER) + 2) / 3) AS q_period,
            strftime('%Y%m', d_start) AS m_period
       FROM (SELECT date(substr(:p_week, 1, 4) || '-' || substr(:p_week, 5, 2) || '-' || substr(:p_week, 7, 2))
@@ -45,7 +47,7 @@ weekly AS (
 )
 INSERT INTO TR_INS_WEEK_REPORT (
     REPORT_WEEK, FARM_NO, FARM_NM, POINT_ID, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN,
-    AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI, CREATED_AT
+    AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI, PIG_PRICE_AVG, CREATED_AT
 )
 SELECT :p_week, wk.FARM_NO, f.FARM_NM, wk.POINT_ID, wk.DAYS_OBSERVED, wk.AVG_TA, wk.MIN_TA, wk.MAX_TA,
        wk.AVG_RHM, wk.SUM_RN, wk.AVG_THI, wk.MAX_THI, wk.HEAT_STRESS_DAYS,
@@ -61,6 +63,15 @@ SELECT :p_week, wk.FARM_NO, f.FARM_NM, wk.POINT_ID, wk.DAYS_OBSERVED, wk.AVG_TA,
            AND s.PERIOD_TYPE = 'M' AND s.PERIOD <= b.m_period
          ORDER BY s.PERIOD DESC
          LIMIT 1),
+       -- EKAPE (include/ins_report/sources/ekape.py): the daily 등외제외 price exists on auction days only
+       -- ("no auction" days have AUCTION_HELD 0 and no price), so this is the mean over the auction days,
+       -- NULL when the week has none or EKAPE is not collected.
+       (SELECT ROUND(AVG(s.VALUE), 1)
+          FROM TA_STATS_DATA s
+         WHERE s.SOURCE = 'EKAPE' AND s.SERIES_ID = 'EKAPE/PIG_TANGBAK' AND s.ITEM_ID = 'PRICE'
+           AND s.CATEGORY_ID = 'EXCL_OUT/NAT_EXJ' AND s.PERIOD_TYPE = 'D'
+           AND s.PERIOD BETWEEN b.d_period_start AND b.d_period_end
+           AND s.VALUE > 0),
        strftime('%Y-%m-%d %H:%M:%S', 'now', '+9 hours')
   FROM weekly wk
   JOIN farm_names f ON f.FARM_NO = wk.FARM_NO

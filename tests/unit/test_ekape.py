@@ -13,6 +13,7 @@ import requests
 from devtools.emulator import start_emulator
 from include.ins_report.settings import Settings
 from include.ins_report.sources import ekape
+from include.ins_report.sources import ekape_answers as answers
 from include.ins_report.sources.ekape import EkapeClient, GradeRow, parse_pig_grade_response
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.week import ReportWeek
@@ -184,7 +185,7 @@ def rows(sex: str, day: str = "20250609", **grades: tuple[int, int] | None) -> l
 
 
 def test_headline_is_the_head_weighted_mean_of_the_two_calls_excl_rows():
-    day = ekape.aggregate_day(
+    day = answers.aggregate_day(
         DAY,
         {
             "025001": rows("025001", p1=(6200, 1000), out=(3500, 100), excl=(6000, 3000)),
@@ -192,21 +193,21 @@ def test_headline_is_the_head_weighted_mean_of_the_two_calls_excl_rows():
         },
     )
     assert day.held
-    assert day.headline == ekape.Price((6000 * 3000 + 6100 * 1000) / 4000, 4000)  # 6025
-    assert day.grades["1+"] == ekape.Price(round((6200 * 1000 + 6300 * 500) / 1500, 2), 1500)
-    assert day.grades["OUT"] == ekape.Price(round((3500 * 100 + 3400 * 50) / 150, 2), 150)
-    assert day.grades["2"] == ekape.Price(None, 0)
+    assert day.headline == answers.Price((6000 * 3000 + 6100 * 1000) / 4000, 4000)  # 6025
+    assert day.grades["1+"] == answers.Price(round((6200 * 1000 + 6300 * 500) / 1500, 2), 1500)
+    assert day.grades["OUT"] == answers.Price(round((3500 * 100 + 3400 * 50) / 150, 2), 150)
+    assert day.grades["2"] == answers.Price(None, 0)
 
 
 def test_headline_without_an_excl_row_comes_from_the_grades_without_out():
-    day = ekape.aggregate_day(
+    day = answers.aggregate_day(
         DAY,
         {
             "025001": rows("025001", p1=(6200, 100), g1=(6100, 200), g2=(5800, 100), out=(3500, 50)),
             "025003": rows("025003", p1=None, g1=None, g2=None, out=None),
         },
     )
-    assert day.headline == ekape.Price((6200 * 100 + 6100 * 200 + 5800 * 100) / 400, 400)  # 6050, no 등외
+    assert day.headline == answers.Price((6200 * 100 + 6100 * 200 + 5800 * 100) / 400, 400)  # 6050, no 등외
 
 
 def test_a_closed_day_is_recorded_as_no_auction_without_prices():
@@ -214,7 +215,7 @@ def test_a_closed_day_is_recorded_as_no_auction_without_prices():
         sex: rows(sex, "20250608", p1=None, g1=None, g2=None, out=None, excl=None)
         for sex in ("025001", "025003")
     }
-    day = ekape.aggregate_day(dt.date(2025, 6, 8), closed)
+    day = answers.aggregate_day(dt.date(2025, 6, 8), closed)
     assert not day.held
     written = ekape.stats_rows([day], run_id="r1", collected_at="2025-06-16 02:00:00")
     assert written == [
@@ -228,7 +229,7 @@ def test_a_closed_day_is_recorded_as_no_auction_without_prices():
 
 
 def test_auction_day_rows_never_hold_a_zero_price():
-    day = ekape.aggregate_day(
+    day = answers.aggregate_day(
         DAY,
         {
             "025001": rows("025001", p1=(6200, 100), g1=(6100, 200), g2=None, out=None, excl=(6133, 300)),
@@ -258,12 +259,12 @@ def test_echoed_inputs_that_differ_from_the_request_are_data_errors(change, prob
     wrong = rows("025001", p1=(6200, 100))[0]
     wrong = GradeRow(**{**wrong.__dict__, **change})
     with pytest.raises(ApiDataError, match=problem):
-        ekape.aggregate_day(DAY, {"025001": [wrong], "025003": rows("025003", p1=None)})
+        answers.aggregate_day(DAY, {"025001": [wrong], "025003": rows("025003", p1=None)})
 
 
 def test_an_answer_without_rows_is_not_a_closed_day():
     with pytest.raises(ApiDataError, match="answer without rows"):
-        ekape.aggregate_day(DAY, {"025001": [], "025003": rows("025003", p1=None)})
+        answers.aggregate_day(DAY, {"025001": [], "025003": rows("025003", p1=None)})
 
 
 # --- finalisation and quota --------------------------------------------------------------------------------
@@ -382,7 +383,7 @@ def test_a_closed_answer_on_a_weekday_is_recorded_as_no_auction(api):
     api.add_fault("ekape", "closed", count=None, match={"startYmd": "20261118"})
     days = fetch()
     assert [day.held for day in days] == [True, True, False, True, True, True, False]
-    assert days[2].headline == ekape.Price(None, 0)
+    assert days[2].headline == answers.Price(None, 0)
 
 
 def test_a_week_not_final_yet_is_refused_before_any_call(api):

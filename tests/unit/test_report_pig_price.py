@@ -11,6 +11,7 @@ import pytest
 
 from devtools.embedded import init_farm_db
 from include.ins_report.sources import ekape
+from include.ins_report.sources import ekape_answers as answers
 from include.ins_report.warehouse import Warehouse
 
 
@@ -45,17 +46,17 @@ def warehouse(tmp_path, monkeypatch):
     return wh
 
 
-def auction(day: dt.date, price: float | None, *, grade_out: float = 3500.0) -> ekape.AuctionDay:
+def auction(day: dt.date, price: float | None, *, grade_out: float = 3500.0) -> answers.AuctionDay:
     if price is None:
-        return ekape.AuctionDay(
-            day, False, ekape.Price(None, 0), {g: ekape.Price(None, 0) for g in ekape.GRADES}
+        return answers.AuctionDay(
+            day, False, answers.Price(None, 0), {g: answers.Price(None, 0) for g in ekape.GRADES}
         )
-    grades = {"1+": ekape.Price(price + 170, 900), "1": ekape.Price(price + 120, 1000),
-              "2": ekape.Price(price - 250, 800), "OUT": ekape.Price(grade_out, 150)}  # fmt: skip
-    return ekape.AuctionDay(day, True, ekape.Price(price, 2700), grades)
+    grades = {"1+": answers.Price(price + 170, 900), "1": answers.Price(price + 120, 1000),
+              "2": answers.Price(price - 250, 800), "OUT": answers.Price(grade_out, 150)}  # fmt: skip
+    return answers.AuctionDay(day, True, answers.Price(price, 2700), grades)
 
 
-def store(warehouse: Warehouse, days: list[ekape.AuctionDay], run_id: str = "r1") -> None:
+def store(warehouse: Warehouse, days: list[answers.AuctionDay], run_id: str = "r1") -> None:
     warehouse.upsert_stats(ekape.stats_rows(days, run_id=run_id, collected_at="2026-11-30 10:05:00"))
 
 

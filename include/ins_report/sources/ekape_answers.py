@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from include.ins_report.plausible import Range
-from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
+from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError, answer_body
 from include.ins_report.sources.numbers import parse_decimal
 
 API = "EKAPE"
@@ -121,17 +121,7 @@ def parse_pig_grade_response(status: int, text: str) -> list[GradeRow]:
     """Classify and parse one answer of pigGrade: its grade rows, or the classified error."""
     if "OpenAPI_ServiceResponse" in text:
         raise _gateway_error(status, text)
-    if status == 429:
-        raise TransientApiError(API, "429", "too many requests")
-    if status >= 500:
-        raise TransientApiError(API, str(status), "server error")
-    if status in (401, 403):
-        raise PermanentApiError(API, str(status), "not authorised: check the ekape_api connection's key")
-    if status >= 400:
-        raise PermanentApiError(API, str(status), "request rejected")
-    stripped = text.strip()
-    if not stripped:
-        raise TransientApiError(API, "empty", "empty answer")
+    stripped = answer_body(API, status, text, key_hint="check the ekape_api connection's key")
     try:
         root = ET.fromstring(stripped)
     except ET.ParseError:

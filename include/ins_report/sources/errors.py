@@ -38,3 +38,21 @@ class ApiDataError(PermanentApiError):
         super().__init__(api, "data", f"{where}: {problem}")
         self.where = where
         self.problem = problem
+
+
+def answer_body(api: str, status: int, text: str, *, key_hint: str) -> str:
+    """The stripped body of an answer whose HTTP status carries one, or the classified error: 429 and 5xx
+    transient, 401/403 permanent (``key_hint`` says what to check), other 4xx permanent, an empty body
+    transient. Every source's parser starts here, after its own check for gateway error documents."""
+    if status == 429:
+        raise TransientApiError(api, "429", "too many requests")
+    if status >= 500:
+        raise TransientApiError(api, str(status), "server error")
+    if status in (401, 403):
+        raise PermanentApiError(api, str(status), f"not authorised: {key_hint}")
+    if status >= 400:
+        raise PermanentApiError(api, str(status), "request rejected")
+    stripped = text.strip()
+    if not stripped:
+        raise TransientApiError(api, "empty", "empty answer")
+    return stripped

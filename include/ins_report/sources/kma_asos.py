@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from include.ins_report.farms import Farm, WeatherLocation, weather_locations
 from include.ins_report.plausible import PHYSICAL_HUMIDITY_PCT, PHYSICAL_RAIN_MM, PHYSICAL_TEMPERATURE_C
 from include.ins_report.settings import Settings
-from include.ins_report.sources.errors import ApiDataError, ApiError, PermanentApiError, TransientApiError
+from include.ins_report.sources.errors import (
+    ApiDataError,
+    ApiError,
+    PermanentApiError,
+    TransientApiError,
+    answer_body,
+)
 from include.ins_report.sources.http import api_key, http_get, slot_interval
 from include.ins_report.sources.numbers import parse_decimal
 from include.ins_report.stations import Station, load_stations
@@ -177,17 +183,7 @@ def parse_asos_response(status: int, text: str) -> AsosPage:
     """Classify and parse one answer of getWthrDataList."""
     if "OpenAPI_ServiceResponse" in text:
         raise _gateway_error(status, text)
-    if status == 429:
-        raise TransientApiError(API, "429", "too many requests")
-    if status >= 500:
-        raise TransientApiError(API, str(status), "server error")
-    if status in (401, 403):
-        raise PermanentApiError(API, str(status), "not authorised: check the kma_api connection's key")
-    if status >= 400:
-        raise PermanentApiError(API, str(status), "request rejected")
-    stripped = text.strip()
-    if not stripped:
-        raise TransientApiError(API, "empty", "empty answer")
+    stripped = answer_body(API, status, text, key_hint="check the kma_api connection's key")
     if stripped.startswith("<"):
         document = _xml_envelope(stripped)
     else:

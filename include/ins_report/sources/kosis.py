@@ -14,7 +14,7 @@ from pathlib import Path
 
 from include.ins_report.joblog import clip_utf8
 from include.ins_report.settings import Settings
-from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
+from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError, answer_body
 from include.ins_report.sources.http import api_key, http_get, slot_interval
 from include.ins_report.sources.numbers import parse_decimal
 from include.ins_report.week import ReportWeek
@@ -185,15 +185,7 @@ def _row(item: dict) -> StatsRow:
 
 
 def parse_kosis_response(status: int, text: str) -> list[StatsRow]:
-    if status == 429 or status >= 500:
-        raise TransientApiError(API, str(status), "server busy or failing")
-    if status in (401, 403):
-        raise PermanentApiError(API, str(status), f"not authorised: {_CHECK_KEY}")
-    if status >= 400:
-        raise PermanentApiError(API, str(status), "request rejected")
-    stripped = text.strip()
-    if not stripped:
-        raise TransientApiError(API, "empty", "empty answer")
+    stripped = answer_body(API, status, text, key_hint=_CHECK_KEY)
     try:
         document = json.loads(stripped)
     except json.JSONDecodeError:

@@ -22,11 +22,14 @@ A manual run may name the week with the `week` param (the Monday, `YYYY-MM-DD`).
 - **Missed weeks**: backfill them (`airflow backfill create`), one run per week; see the README.
 - **Farms excluded** (no or out-of-range coordinates, duplicated farm numbers) are listed in the
   `PLAN_WEATHER_LOCATIONS` row of `TS_INS_JOB_LOG`; fix them in `TA_FARM`.
-- **Alerts** (e-mail, Slack, webhook): one per failed run, naming the failed step (a weather station by its
-  label and farms), its error and what to clear; retries stay quiet until they are used up. If the run is
-  not finished by Monday 12:30 KST a deadline alert goes out even while it runs (`INS_REPORT_DEADLINE`).
-- **"Run SP_INS_WEEK_MAIN" failed with ORA-…**: the week's data is complete (the gate passed); `ORA-20xxx`
-  comes from the procedure itself. Fix the cause, then clear that task with *Downstream* ticked.
+- **Alerts** (e-mail, Slack, webhook): exactly one per failed run, naming the failed step (a weather station
+  by its label and farms), its error and what to clear; retries stay quiet until they are used up. If the
+  run is not finished by Monday 12:30 KST a deadline alert goes out while it runs (`INS_REPORT_DEADLINE`);
+  a run that already failed gets no deadline alert.
+- **"Run SP_INS_WEEK_MAIN" failed with ORA-… or DPY-4024 (timeout)**: the week's data is complete (the gate
+  passed); `ORA-20xxx` comes from the procedure itself. The call is bounded by `INS_REPORT_TIMEOUT` and
+  never retried automatically: check on the database that it no longer runs (README, "The report
+  procedure"), fix the cause, then clear that task with *Downstream* ticked.
 - **Waiting for Sunday's weather** until Monday 12:00 KST is normal (KMA publishes around 09:00).
 - **Weather or statistics tasks stay *scheduled*** with nothing running: their API pool (`kma_api`,
   `kosis_api`) is missing; create it with `python -m include.ins_report.pools --apply` (docs/scale-out.md).
@@ -38,21 +41,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
+from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
 from airflow.sdk import get_current_context as current_context
 
-from include.ins_report import steps
-from include.ins_report.callbacks import (
-    notify_admins,
-    record_task_failure,
-    record_task_retry,
-    report_deadline,
-    send_digest,
-)
-from include.ins_report.settings import DAG_ID, TIMEZONE, Settings
+from include.ins_report import airflow_context, schedule, steps
+from include.ins_report.alerts.deadline import report_deadline
+from include.ins_report.alerts.notifier import InsAlertNotifier
+from include.ins_report.callbacks import record_task_failure, record_task_retry
+from include.ins_report.joblog import FINISH, GATE, KOSIS, PLAN, REPORT, START, WAIT, WEATHER
+from include.ins_report.settings import DAG_ID, Settings
 
 SETTINGS = Settings.from_env()  # names and retry numbers only; no I/O at import time
+
+
+def step_inputs():
+    """The running task's context and its step's inputs (run id, week, settings)."""
+    context = current_context()
+    return context, airflow_context.step_context(context, SETTINGS)
+
 
 with DAG(
     dag_id=DAG_ID,
@@ -60,8 +66,8 @@ with DAG(
     description="Weekly insight report for pig farms: KOSIS + KMA weather, gate, SP_INS_WEEK_MAIN",
     doc_md=__doc__,
     # Mondays 02:00 KST; the one-week interval makes data_interval = the week before the trigger.
-    schedule=CronTriggerTimetable("0 2 * * 1", timezone=TIMEZONE, interval=timedelta(weeks=1)),
-    start_date=pendulum.datetime(2026, 1, 5, 2, tz=TIMEZONE),
+    schedule=schedule.timetable(),
+    start_date=schedule.start_date(),
     catchup=False,
     max_active_runs=1,  # two report procedures never run at once
     dagrun_timeout=timedelta(hours=20),
@@ -85,15 +91,17 @@ with DAG(
         "on_failure_callback": record_task_failure,
         "on_retry_callback": record_task_retry,
     },
-    on_failure_callback=notify_admins,  # one alert per failed run (dag-processor)
-    on_success_callback=send_digest,  # the weekly digest, when INS_DIGEST_CHANNELS names channels
-    # Not finished by Monday 12:30 KST (INS_REPORT_DEADLINE): the admins are alerted, running or stuck.
+    # The admins' alerts, one notifier (include/ins_report/alerts/notifier.py), run by the dag-processor:
+    on_failure_callback=InsAlertNotifier("failure"),  # one alert per failed run
+    on_success_callback=InsAlertNotifier("success"),  # accepted gaps; the digest (INS_DIGEST_CHANNELS)
+    # Not finished by Monday 12:30 KST (INS_REPORT_DEADLINE): the admins are alerted (triggerer), unless the
+    # run has failed and had its failure alert.
     deadline=report_deadline(SETTINGS),
 ) as dag:
 
-    @task(task_display_name="Start: record the run")
+    @task(task_id=START.task_id, task_display_name=START.title)
     def start_job() -> dict:
-        return steps.start_job(steps.step_context(current_context()))
+        return steps.start_job(step_inputs()[1])
 
     with TaskGroup(
         "collect_stats",
@@ -101,9 +109,9 @@ with DAG(
         tooltip="KOSIS statistics into TA_STATS_DATA",
     ) as collect_stats:
 
-        @task(task_display_name="Fetch KOSIS series into TA_STATS_DATA", pool=SETTINGS.kosis_pool)
+        @task(task_display_name=KOSIS.title, pool=SETTINGS.kosis_pool)
         def collect_kosis_series() -> dict:
-            return steps.collect_kosis_series(steps.step_context(current_context()))
+            return steps.collect_kosis_series(step_inputs()[1])
 
         collect_kosis_series()
 
@@ -113,25 +121,25 @@ with DAG(
         tooltip="KMA ASOS daily weather into TM_WEATHER",
     ) as collect_weather:
 
-        @task(task_display_name="Plan weather locations (farms to stations)")
+        @task(task_display_name=PLAN.title)
         def plan_weather_locations() -> list[dict]:
-            context = current_context()
+            context, inputs = step_inputs()
             # Each location's farm list goes to an XCom of its own; the mapped list stays small.
-            return steps.plan_weather_locations(steps.step_context(context), publish=context["ti"].xcom_push)
+            return steps.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
 
         # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
         @task.sensor(
-            task_display_name="Wait for Sunday's weather to be published",
+            task_display_name=WAIT.title,
             mode="reschedule",
             poke_interval=SETTINGS.publication_poke_seconds,
             timeout=timedelta(days=2).total_seconds(),
             pool=SETTINGS.kma_pool,
         )
         def wait_for_weather_publication() -> PokeReturnValue:
-            return PokeReturnValue(is_done=steps.weather_published(steps.step_context(current_context())))
+            return PokeReturnValue(is_done=steps.weather_published(step_inputs()[1]))
 
         @task(
-            task_display_name="Fetch station week into TM_WEATHER",
+            task_display_name=WEATHER.title,
             # Rendered from the mapped argument, so the label shows while the task runs, not only after.
             map_index_template="{{ task.op_kwargs['location']['label'] }}",
             # At most the KMA pool's slots at once, across runs and workers (include/ins_report/pools.py).
@@ -139,39 +147,42 @@ with DAG(
             max_active_tis_per_dagrun=SETTINGS.kma_pool_slots,
         )
         def collect_station_weather(location: dict) -> dict:
-            context = current_context()
-            return steps.collect_station_weather(
-                steps.step_context(context), steps.planned_location(context["ti"], location)
-            )
+            context, inputs = step_inputs()
+            return steps.collect_station_weather(inputs, airflow_context.planned_location(context, location))
 
         locations = plan_weather_locations()
         fetched = collect_station_weather.expand(location=locations)
         chain(locations, wait_for_weather_publication(), fetched)
 
     # none_failed: with no weather location the mapped task is skipped and the gate itself decides.
-    @task(task_display_name="Check the week's data is complete", trigger_rule=TriggerRule.NONE_FAILED)
+    @task(task_id=GATE.task_id, task_display_name=GATE.title, trigger_rule=TriggerRule.NONE_FAILED)
     def check_collection() -> dict:
-        return steps.check_collection(steps.step_context(current_context()))
+        return steps.check_collection(step_inputs()[1])
 
     # One procedure at a time across all runs, backfills included (their max_active_runs is separate).
-    @task(task_display_name="Run SP_INS_WEEK_MAIN for the week", max_active_tis_per_dag=1)
+    # Bounded by INS_REPORT_TIMEOUT on the database; once the call has reached the database it is not
+    # retried automatically (include/ins_report/report_step.py); Airflow's own timeout comes after.
+    @task(
+        task_id=REPORT.task_id,
+        task_display_name=REPORT.title,
+        max_active_tis_per_dag=1,
+        execution_timeout=timedelta(seconds=SETTINGS.report_timeout_seconds + 600)
+        if SETTINGS.report_timeout_seconds > 0
+        else None,
+    )
     def run_weekly_report() -> dict:
-        return steps.run_weekly_report(steps.step_context(current_context()))
+        return steps.run_weekly_report(step_inputs()[1])
 
     @task(
-        task_display_name="Finish: record the outcome",
+        task_id=FINISH.task_id,
+        task_display_name=FINISH.title,
         trigger_rule=TriggerRule.ALL_DONE,
         retries=0,
         on_failure_callback=None,  # it writes its own FAILED row
     )
     def finish_job() -> dict:
-        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-        context = current_context()
-        states = RuntimeTaskInstance.get_task_states(dag_id=DAG_ID, run_ids=[context["run_id"]])
-        return steps.finish_job(
-            steps.step_context(context), states.get(context["run_id"], {}), report_task_id="run_weekly_report"
-        )
+        context, inputs = step_inputs()
+        return steps.finish_job(inputs, airflow_context.task_states(context))
 
     chain(
         start_job(), [collect_stats, collect_weather], check_collection(), run_weekly_report(), finish_job()

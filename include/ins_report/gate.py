@@ -18,22 +18,29 @@ of the configured statistics series. What fails is grouped by kind (``KINDS``):
 A farm-day (a series cell) counts as covered only when it has none of these problems; the coverage policy
 (``INS_MIN_WEATHER_COVERAGE``, ``INS_MIN_STATS_COVERAGE``, strict by default) decides whether the report
 proceeds. The ``CHECK_COLLECTION`` row of ``TS_INS_JOB_LOG`` carries the counts by kind
-(``joblog.gate_counts_text``).
+(``joblog.GateMessage``); gaps the policy accepts are a WARNING row, reported by the run's notifier.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report.alerts import Alert, payload_head, run_url, send_alert
 from include.ins_report.farms import classify_farms
-from include.ins_report.joblog import GATE_KINDS, gate_counts_text
+from include.ins_report.gate_result import (  # noqa: F401 (the gate's vocabulary, importable from here)
+    KINDS,
+    MAX_LISTED,
+    STATS_KINDS,
+    TITLES,
+    WEATHER_KINDS,
+    GateResult,
+    Issue,
+    _listed,
+)
+from include.ins_report.joblog import GATE, WARNING, GateMessage
 from include.ins_report.plausible import WEATHER_PLAUSIBLE
 from include.ins_report.sources import kosis
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
@@ -44,120 +51,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = GATE_KINDS
-WEATHER_KINDS = ("missing_day", "stale_station", "core_null", "rain_unknown", "implausible")
-STATS_KINDS = ("stats_missing", "stats_null")
-TITLES = {
-    "missing_day": "missing weather",
-    "stale_station": "stale station",
-    "core_null": "core values NULL",
-    "rain_unknown": "rain unknown (SUM_RN NULL)",
-    "implausible": "implausible weather",
-    "stats_missing": "missing stats",
-    "stats_null": "stats value NULL",
-}
 CORE_COLUMNS = ("AVG_TA", "MIN_TA", "MAX_TA", "AVG_RHM")
-MAX_LISTED = 20  # entries a message names per kind before it summarises
-MAX_KEPT = 1000  # issues kept per kind for the messages and the alert (the counts are always exact)
-GAPS_ACCEPTED = "gaps accepted by the coverage policy: "  # the CHECK_COLLECTION WARNING row's message
+GAPS_ACCEPTED = GateMessage.ACCEPTED  # the CHECK_COLLECTION WARNING row's message starts so
 WILDCARD = "ALL"  # a KOSIS item or classification level selecting every code
 
 
 class CollectionIncompleteError(AirflowFailException):
     """The week's data is not complete in the database; retrying the gate cannot change that."""
-
-
-@dataclass(frozen=True)
-class Issue:
-    kind: str
-    where: str  # the planned station ("203 이천") or the series ("101/DT_1J22003 consumer_price_index_meat")
-    farm_no: str  # "" for statistics
-    key: str  # the day, or "item category period" of a series cell
-    detail: str = ""
-
-    def text(self) -> str:
-        subject = f"{self.farm_no} {self.key}" if self.farm_no else self.key
-        return f"{TITLES[self.kind]}: {subject} ({self.where}{', ' + self.detail if self.detail else ''})"
-
-
-@dataclass
-class GateResult:
-    farms: int = 0
-    weather_rows: int = 0  # rows of the week's farms found for the week
-    good_farm_days: int = 0  # farm-days without any problem
-    stats_cells: int = 0
-    good_stats_cells: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
-    issues: dict[str, list[Issue]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
-
-    def add(self, issue: Issue) -> None:
-        self.counts[issue.kind] += 1
-        if len(self.issues[issue.kind]) < MAX_KEPT:
-            self.issues[issue.kind].append(issue)
-
-    @property
-    def farm_days(self) -> int:
-        return self.farms * 7
-
-    @property
-    def complete(self) -> bool:
-        return not any(self.counts.values())
-
-    @property
-    def weather_coverage(self) -> float:
-        return self.good_farm_days / self.farm_days if self.farm_days else 0.0
-
-    @property
-    def stats_coverage(self) -> float:
-        return self.good_stats_cells / self.stats_cells if self.stats_cells else 1.0
-
-    def summary(self) -> str:
-        return (
-            f"{self.farms} farms: {self.good_farm_days}/{self.farm_days} farm-days "
-            f"({self.weather_coverage:.1%}); stats {self.good_stats_cells}/{self.stats_cells} cells "
-            f"({self.stats_coverage:.1%}); {gate_counts_text(self.counts)}"
-        )
-
-    def gaps(self) -> str:
-        """What fails, by kind: per station (series) the farms and days (cells), with the detail."""
-        return "; ".join(
-            f"{TITLES[kind]} ({self.counts[kind]}): {_describe(self.issues[kind], self.counts[kind])}"
-            for kind in KINDS
-            if self.counts[kind]
-        )
-
-    def gap_list(self) -> list[str]:
-        return [issue.text() for kind in KINDS for issue in self.issues[kind]]
-
-
-def _listed(items: list[str]) -> str:
-    head = ", ".join(items[:MAX_LISTED])
-    return head if len(items) <= MAX_LISTED else f"{head} … and {len(items) - MAX_LISTED} more"
-
-
-def _describe(issues: list[Issue], total: int) -> str:
-    """``203 이천 [farms F0001, F0007]: 2026-11-16, 2026-11-17 MAX_TA 50 …``: per station (series), the farms
-    that share the same problems (farms of a station usually do), then what those problems are."""
-    by_where: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for issue in sorted(issues, key=lambda issue: (issue.where, issue.farm_no, issue.key)):
-        by_where[issue.where][issue.farm_no].append(f"{issue.key} {issue.detail}".strip())
-    parts = []
-    for where, by_farm in by_where.items():
-        alike: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for farm_no, entries in by_farm.items():
-            alike[tuple(entries)].append(farm_no)
-        for entries, farms in alike.items():
-            head = f"{where} [farms {_listed(farms)}]" if any(farms) else where
-            parts.append(f"{head}: {_listed(list(entries))}")
-    text = "; ".join(parts[:MAX_LISTED])
-    if len(parts) > MAX_LISTED:
-        text += f"; … and {len(parts) - MAX_LISTED} more"
-    if total > len(issues):
-        text += f" (first {len(issues)} of {total} listed)"
-    return text
-
-
-# --- weather -----------------------------------------------------------------------------------------
 
 
 def _number(value: Any) -> float | None:
@@ -333,17 +233,17 @@ def outcome(result: GateResult) -> dict:
 
 
 def check_collection(ctx: StepContext) -> dict:
-    """The CHECK_COLLECTION step: pass, pass with gaps the coverage policy accepts (WARNING row and an
-    alert), or fail with what is wrong, by kind."""
+    """The CHECK_COLLECTION step: pass, pass with gaps the coverage policy accepts (a WARNING row, which the
+    run's notifier reports), or fail with what is wrong, by kind."""
     started = now_text()
     warehouse = ctx.warehouse()
     result = measure(ctx, warehouse)
     if result.farms == 0:
         raise CollectionIncompleteError("no usable active farm in TA_FARM: nothing to report")
     settings = ctx.settings
-    summary = result.summary()
     if result.complete:
-        ctx.log(warehouse, "CHECK_COLLECTION", started, result.good_farm_days, f"complete: {summary}")
+        message = GateMessage(result.coverage(), result.counts)
+        ctx.log(warehouse, GATE.name, started, result.good_farm_days, message.text())
         return outcome(result)
     for kind in KINDS:
         if result.counts[kind]:
@@ -354,25 +254,10 @@ def check_collection(ctx: StepContext) -> dict:
     )
     if not accepted:
         raise CollectionIncompleteError(
-            f"collection incomplete for week {ctx.week}: {summary} "
+            f"collection incomplete for week {ctx.week}: {result.summary()} "
             f"(minimum coverage: weather {settings.min_weather_coverage:.0%}, "
             f"stats {settings.min_stats_coverage:.0%}); {result.gaps()}"
         )
-    message = f"{GAPS_ACCEPTED}{summary}; {result.gaps()}"
-    ctx.log(warehouse, "CHECK_COLLECTION", started, result.good_farm_days, message, status="WARNING")
-    url = run_url(settings, ctx.run_id)
-    send_alert(
-        Alert(
-            subject=f"[INS weekly report] week {ctx.week.label()}: report built with gaps ({ctx.run_id})",
-            text=f"The report for week {ctx.week.label()} proceeds with accepted gaps.\n\n{message}\n\n{url}",
-            payload={
-                **payload_head("ins_weekly_report_gaps_accepted", ctx.run_id, url, ctx.week),
-                "gaps": result.gap_list(),
-                "kinds": dict(result.counts),
-                "text": message,
-            },
-            url=url,
-        ),
-        settings,
-    )
+    message = GateMessage(result.coverage(), result.counts, result.gaps())
+    ctx.log(warehouse, GATE.name, started, result.good_farm_days, message.text(), status=WARNING)
     return outcome(result)

@@ -7,6 +7,7 @@ same names in both dialects. Writes go in batches (``executemany``), one transac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -98,6 +99,7 @@ class Warehouse:
                 f"{', '.join(sorted(DIALECTS))}"
             )
         self.conn_id = conn_id
+        self.report_call_sent = False
         self.dialect = DIALECTS[conn_type]
         self.hook = connection.get_hook()
 
@@ -238,14 +240,46 @@ class Warehouse:
         """FARM_NO of every TR_INS_WEEK_REPORT row of the week (the reference report table)."""
         return [str(row[0]) for row in self.query("report_farms", {"p_week": week_text})]
 
-    def run_report(self, procedure: str, proc_type: str, week_text: str) -> None:
-        """Build the week's report: the stored procedure in production, the reference script on SQLite."""
+    def run_report(self, procedure: str, proc_type: str, week_text: str, timeout_seconds: int = 0) -> None:
+        """Build the week's report: the stored procedure in production, the reference script on SQLite.
+
+        ``timeout_seconds`` (INS_REPORT_TIMEOUT; 0: none) bounds the database call: python-oracledb's
+        ``call_timeout`` on the session (the call fails with DPY-4024 and the session is cut, which ends the
+        call on the server), SQLite's progress handler (the script is interrupted and rolled back).
+        ``report_call_sent`` tells afterwards whether the call reached the database (a session was opened)."""
+        self.report_call_sent = False
         if self.dialect.report_is_procedure:
-            self.hook.callproc(procedure, autocommit=True, parameters=[proc_type, week_text])
+            with self._call_timeout(timeout_seconds):
+                self.hook.callproc(procedure, autocommit=True, parameters=[proc_type, week_text])
             return
         if proc_type != "WEEK":
             raise ValueError(f"the SQLite reference report supports p_type 'WEEK' only, not {proc_type!r}")
-        self.run_script("sp_ins_week_main", {"p_type": proc_type, "p_week": week_text})
+        with self._call_timeout(timeout_seconds):
+            self.run_script("sp_ins_week_main", {"p_type": proc_type, "p_week": week_text})
+
+    @contextmanager
+    def _call_timeout(self, seconds: int) -> Iterator[None]:
+        """The hook's connections, while in this block, carry the call timeout (the provider still builds
+        the call: ``OracleHook.callproc``)."""
+        get_conn = self.hook.get_conn
+
+        def get_conn_with_timeout() -> Any:
+            conn = get_conn()
+            self.report_call_sent = True
+            if not seconds or seconds <= 0:
+                return conn
+            if self.dialect.name == "oracle":
+                conn.call_timeout = int(seconds * 1000)  # milliseconds, per round trip
+            else:
+                deadline = time.monotonic() + seconds
+                conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+            return conn
+
+        self.hook.get_conn = get_conn_with_timeout
+        try:
+            yield
+        finally:
+            del self.hook.get_conn  # the class's own method again
 
     def report_row_count(self, week_text: str) -> int:
         return int(self.query("count_report_rows", {"p_week": week_text})[0][0])

@@ -15,6 +15,7 @@ import pendulum
 
 from include.ins_report import clock
 from include.ins_report.clock import KST
+from include.ins_report.schedule import TRIGGER_TIME
 
 
 class InvalidWeekError(ValueError):
@@ -44,8 +45,8 @@ class ReportWeek:
 
     @property
     def trigger_time(self) -> pendulum.DateTime:
-        """When the scheduled run for this week fires: the following Monday 02:00 KST."""
-        return self.monday_after(dt.time(2))
+        """When the scheduled run for this week fires: the following Monday at the schedule's trigger time."""
+        return self.monday_after(TRIGGER_TIME)
 
     def label(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"

@@ -7,8 +7,8 @@ import pendulum
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
+from include.ins_report import joblog
 from include.ins_report.settings import DAG_ID, Settings
-from include.ins_report.steps import step_name
 from include.ins_report.week import resolve_report_week
 from tests.conftest import ROOT
 
@@ -87,22 +87,34 @@ def test_join_and_finish_trigger_rules(dag):
     assert dag.get_task("finish_job").trigger_rule == "all_done"
 
 
-def test_step_names_of_the_job_log():
-    import inspect
+def test_every_task_is_a_step_of_the_job_log_registry(dag):
+    """The DAG's tasks are the registry's steps (joblog.STEPS): task id, display name; each step a distinct
+    STEP_NM, a next action, and the tables the alerts count as written."""
+    tasks = {task.task_id: task for task in dag.tasks}
+    registry = {step.task_id: step for step in joblog.STEPS.values()}
+    assert set(tasks) == set(registry)
+    for task_id, step in registry.items():
+        assert tasks[task_id].task_display_name == step.title, task_id
+        assert joblog.step_for_task(task_id) is step
+        assert step.next_action
+    assert len({step.name for step in joblog.STEPS.values()}) == len(joblog.STEPS)
+    assert {step.table for step in joblog.STEPS.values() if step.table} == {
+        "TA_STATS_DATA",
+        "TM_WEATHER",
+        "TR_INS_WEEK_REPORT",
+    }
 
-    from include.ins_report import gate, steps
 
-    source = inspect.getsource(steps) + inspect.getsource(gate)
-    for task_id in (
-        "start_job",
-        "collect_stats.collect_kosis_series",
-        "collect_weather.plan_weather_locations",
-        "collect_weather.collect_station_weather",
-        "check_collection",
-        "run_weekly_report",
-        "finish_job",
-    ):
-        assert f'"{step_name(task_id)}"' in source, f"steps.py must log {task_id} as {step_name(task_id)}"
+def test_the_schedule_is_defined_once_and_read_by_dag_week_and_deadline(dag):
+    from include.ins_report import schedule
+    from include.ins_report.alerts.deadline import deadline_interval
+    from include.ins_report.week import ReportWeek
+
+    assert dag.timetable == schedule.timetable()
+    assert ReportWeek(dt.date(2026, 11, 16)).trigger_time.time() == schedule.TRIGGER_TIME
+    assert deadline_interval("12:30") == timedelta(hours=12, minutes=30) - timedelta(
+        hours=schedule.TRIGGER_TIME.hour, minutes=schedule.TRIGGER_TIME.minute
+    )
 
 
 def test_schedule_is_monday_0200_kst_with_a_one_week_interval(dag):

@@ -156,7 +156,9 @@ def test_two_failed_stations_make_one_alert_per_channel_naming_both(stack, inbox
     assert "203 이천 (3 farms)" in slack_text(slack)
 
 
-def test_a_procedure_failure_is_reported_with_its_ora_code(stack, inboxes):
+def test_a_procedure_failure_is_reported_with_its_ora_code_and_not_retried(stack, inboxes, monkeypatch):
+    monkeypatch.setenv("INS_TASK_RETRIES", "2")
+    monkeypatch.setenv("INS_RETRY_DELAY_SECONDS", "0")
     error = oracledb.DatabaseError(
         OracleErrorDetail(
             "ORA-20001: SP_INS_WEEK_MAIN: no TM_WEATHER rows for week 20261019\n"
@@ -164,12 +166,20 @@ def test_a_procedure_failure_is_reported_with_its_ora_code(stack, inboxes):
             code=20001,
         )
     )
-    with mock.patch("include.ins_report.warehouse.Warehouse.run_report", side_effect=error):
+
+    def the_procedure_raises(self, *args):
+        self.report_call_sent = True  # the call reached the database
+        raise error
+
+    with mock.patch("include.ins_report.warehouse.Warehouse.run_report", the_procedure_raises):
         dag_run = stack.run_week("2026-10-19")
     assert dag_run.state == "failed"
     log = stack.job_log(dag_run.run_id)
     (row,) = [row for row in log if row[:2] == ("RUN_WEEKLY_REPORT", "FAILED")]
     assert row.message.startswith("oracledb.DatabaseError: ORA-20001: SP_INS_WEEK_MAIN: no TM_WEATHER rows")
+    assert "not retried automatically" in row.message
+    assert row.message.endswith("(task run_weekly_report, try 1 of 3)")  # failed at once, retries unused
+    assert ("RUN_WEEKLY_REPORT", "RETRY") not in {(step, status) for step, status, *_ in log}
     assert ("CHECK_COLLECTION", "SUCCESS") in {(step, status) for step, status, *_ in log}
 
     new = inboxes.new()
@@ -267,9 +277,12 @@ def test_the_digest_goes_to_the_configured_channels(stack, inboxes, monkeypatch)
         "Run SP_INS_WEEK_MAIN for the week",
     ):
         assert expected in text, expected
-    # The accepted gaps also raised their own warning (steps.check_collection), on every channel.
+    # The accepted gaps (the gate's WARNING row) also went out as their own warning, on every channel, from
+    # the run's notifier (the gate itself sends nothing).
     (gaps,) = [r["json"] for r in new["hooks"] if r["json"]["event"] == "ins_weekly_report_gaps_accepted"]
     assert gaps["dag_id"] == "ins_weekly_report"
     assert (gaps["week_start"], gaps["week_end"]) == ("2026-09-28", "2026-10-04")
     assert gaps["url"].endswith(f"/dags/ins_weekly_report/runs/{quote(gaps['run_id'], safe='')}")
-    assert len(gaps["gaps"]) == 21
+    assert gaps["kinds"]["missing_day"] == 21
+    assert gaps["gaps"].startswith("missing weather (21): ")
+    assert [m["Subject"] for m in new["mails"] if "report built with gaps" in m["Subject"]]

@@ -5,6 +5,8 @@ without a failure alert."""
 
 from __future__ import annotations
 
+import json
+
 import pendulum
 import pytest
 import requests
@@ -105,3 +107,65 @@ def test_a_slow_run_misses_its_deadline_and_the_admins_hear_while_it_runs(deploy
     assert "Traceback" not in triggerer_log
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "deadline.txt").write_text(f"Subject: {mail['Subject']}\n\n{text}", encoding="utf-8")
+
+
+# --- a failed run: one alert, and a down channel's token URL in no log -------------------------------
+
+FAILED_RUN_DEADLINE = "90s"
+WEBHOOK_TOKEN = "wh-SECRET-4d2e8a"
+SLACK_HTTP_PATH = "/services/T0DOWN/B0DOWN/slack-SECRET-0c7f"
+
+
+@pytest.fixture(scope="module")
+def failing_deployment(tmp_path_factory):
+    from tests.support.receivers import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens: both HTTP channels are down
+    settings = {
+        "INS_ALERT_EMAILS": "ops@example.com",
+        "INS_REPORT_DEADLINE": FAILED_RUN_DEADLINE,
+        "INS_TASK_RETRIES": "0",
+        "AIRFLOW_CONN_ALERT_WEBHOOK": json.dumps(
+            {"conn_type": "http", "host": f"{down}/hooks/ins?token={WEBHOOK_TOKEN}"}
+        ),
+        "AIRFLOW_CONN_SLACK_ALERTS": json.dumps({"conn_type": "http", "host": f"{down}{SLACK_HTTP_PATH}"}),
+    }
+    with airflow_deployment(tmp_path_factory.mktemp("failed_run"), settings) as deployment:
+        yield deployment
+
+
+def test_a_failed_run_gets_one_alert_and_no_log_shows_a_channels_token(failing_deployment):
+    """The run fails long before its deadline (KOSIS refuses the key): the failure alert goes out (e-mail;
+    the webhook and the http-type Slack channel are down), and when the deadline passes Airflow still
+    calls the deadline callback (it drops deadlines of successful runs only), which sends nothing. No log
+    of the deployment (tasks, dag-processor, triggerer, scheduler) shows either channel's token."""
+    deployment = failing_deployment
+    airflow = deployment.airflow
+    deployment.emulator("POST", "faults", {"api": "kosis", "scenario": "http_401", "count": None})
+    run_id, week = deployment.start_scheduled_run(timeout=60)
+    assert airflow.wait_for_run(run_id, timeout=300) == "failed"
+    wait_for(lambda: deployment.smtp.messages, timeout=120, what="the failure alert (dag-processor)")
+    triggerer_log = airflow.home / "logs" / "triggerer.log"
+    wait_for(
+        lambda: "deadline alert not sent" in triggerer_log.read_text(encoding="utf-8", errors="replace"),
+        timeout=240,
+        what=f"the deadline callback of the failed run; see {triggerer_log}",
+    )
+    (mail,) = deployment.smtp.messages  # exactly one alert for the failed run
+    assert mail["Subject"].startswith(f"[INS weekly report] FAILED week {week.label()}")
+    deadlines = requests.get(
+        f"{airflow.url}/ui/dags/ins_weekly_report/dagRuns/{run_id}/deadlines",
+        headers=airflow._headers(),
+        timeout=10,
+    ).json()["deadlines"]
+    assert [d["missed"] for d in deadlines] == [True]  # Airflow did fire it: the notifier held it back
+
+    logs = {path: path.read_text(encoding="utf-8", errors="replace") for path in airflow.home.rglob("*.log")}
+    logs |= {
+        path: path.read_text(encoding="utf-8", errors="replace") for path in airflow.home.rglob("*.json")
+    }
+    everything = "\n".join(logs.values())
+    assert "alert via webhook failed" in everything  # the channels were tried, and failed
+    assert "alert via slack failed" in everything
+    leaks = [str(path) for path, text in logs.items() if WEBHOOK_TOKEN in text or "slack-SECRET" in text]
+    assert leaks == []

@@ -14,9 +14,14 @@ import pytest
 from oracledb.errors import _Error as OracleErrorDetail
 
 from devtools.embedded import init_farm_db
-from include.ins_report import callbacks, clock, joblog
-from include.ins_report.alerts import Alert, parse_channels
-from include.ins_report.joblog import FailureDetail, clip_utf8
+from include.ins_report import clock, joblog, oracle_errors
+from include.ins_report.airflow_context import run_facts
+from include.ins_report.alerts import Alert, channels, parse_channels
+from include.ins_report.alerts.deadline import build_deadline_alert, deadline_interval, report_deadline
+from include.ins_report.alerts.digest import build_digest
+from include.ins_report.alerts.failure import build_failure_alert
+from include.ins_report.alerts.notifier import InsAlertNotifier
+from include.ins_report.joblog import FailureDetail, RunLog, clip_utf8
 from include.ins_report.settings import JOB_NAME, SQL_DIR, Settings
 from include.ins_report.warehouse import Warehouse
 from tests.conftest import ROOT
@@ -119,23 +124,23 @@ def test_a_message_of_another_shape_is_not_parsed():
 
 
 def test_error_class_names_the_library():
-    assert callbacks.error_class(ora_error("ORA-20001: x", 20001)) == "oracledb.DatabaseError"
-    assert callbacks.error_class(sqlite3.OperationalError("locked")) == "sqlite3.OperationalError"
-    assert callbacks.error_class(ValueError("x")) == "ValueError"
-    assert callbacks.describe_error(None).startswith("no exception reported")
-    assert callbacks.describe_error(ValueError()) == "ValueError: ValueError()"
+    assert oracle_errors.error_class(ora_error("ORA-20001: x", 20001)) == "oracledb.DatabaseError"
+    assert oracle_errors.error_class(sqlite3.OperationalError("locked")) == "sqlite3.OperationalError"
+    assert oracle_errors.error_class(ValueError("x")) == "ValueError"
+    assert oracle_errors.describe_error(None).startswith("no exception reported")
+    assert oracle_errors.describe_error(ValueError()) == "ValueError: ValueError()"
 
 
 def test_oracle_code_from_the_driver_error_its_causes_or_a_message():
     error = ora_error('ORA-20001: SP_INS_WEEK_MAIN failed\nORA-06512: at "INS.SP_INS_WEEK_MAIN"', 20001)
-    assert callbacks.oracle_code(error) == "ORA-20001"
+    assert oracle_errors.oracle_code(error) == "ORA-20001"
     wrapped = RuntimeError("the report call failed")
     wrapped.__cause__ = error
-    assert callbacks.oracle_code(wrapped) == "ORA-20001"
-    assert callbacks.oracle_code("DatabaseError: ORA-06550: line 1, column 7:\nPLS-00201") == "ORA-06550"
-    assert callbacks.oracle_code("DPY-6005: cannot connect to database") == "DPY-6005"
-    assert callbacks.oracle_code(ValueError("no code")) is None
-    assert callbacks.oracle_code("ORA-1") is None
+    assert oracle_errors.oracle_code(wrapped) == "ORA-20001"
+    assert oracle_errors.oracle_code("DatabaseError: ORA-06550: line 1, column 7:\nPLS-00201") == "ORA-06550"
+    assert oracle_errors.oracle_code("DPY-6005: cannot connect to database") == "DPY-6005"
+    assert oracle_errors.oracle_code(ValueError("no code")) is None
+    assert oracle_errors.oracle_code("ORA-1") is None
 
 
 @pytest.mark.parametrize(
@@ -151,7 +156,7 @@ def test_oracle_code_from_the_driver_error_its_causes_or_a_message():
     ],
 )
 def test_oracle_hints(code, hint):
-    assert hint in callbacks.oracle_hint(code)
+    assert hint in oracle_errors.oracle_hint(code)
 
 
 # --- the deadline setting ---------------------------------------------------------------------------
@@ -170,25 +175,26 @@ def test_oracle_hints(code, hint):
     ],
 )
 def test_deadline_interval(value, interval):
-    assert callbacks.deadline_interval(value) == interval
+    assert deadline_interval(value) == interval
 
 
 @pytest.mark.parametrize("value", ["01:30", "02:00", "24:00", "12:75", "soon", "0s", "-5m", "12h30"])
 def test_deadline_interval_rejects_with_a_message(value):
     with pytest.raises(ValueError, match="INS_REPORT_DEADLINE"):
-        callbacks.deadline_interval(value)
+        deadline_interval(value)
 
 
 def test_the_default_deadline_is_an_async_callback_12_30_kst_after_queueing():
     from airflow.sdk import AsyncCallback, DeadlineReference
 
-    alert = callbacks.report_deadline(Settings())
+    alert = report_deadline(Settings())
     assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
     assert alert.interval == dt.timedelta(hours=10, minutes=30)
     assert isinstance(alert.callback, AsyncCallback)  # the triggerer runs it: no worker slot needed
-    assert alert.callback.path == "include.ins_report.callbacks.deadline_missed"
-    assert alert.callback.kwargs == {"deadline": "12:30"}
-    assert callbacks.report_deadline(Settings(report_deadline="off")) is None
+    # The callback is the alerts' notifier, awaited in the triggerer (BaseNotifier.__await__).
+    assert alert.callback.path == "include.ins_report.alerts.notifier.InsAlertNotifier"
+    assert alert.callback.kwargs == {"kind": "deadline", "deadline": "12:30"}
+    assert report_deadline(Settings(report_deadline="off")) is None
 
 
 def test_channels(monkeypatch):
@@ -259,6 +265,14 @@ def context(run_id=RUN) -> dict:
     return {"run_id": run_id, "params": {"week": "2026-11-16"}, "data_interval_end": clock.now()}
 
 
+def run_log(warehouse, run_id=RUN) -> RunLog:
+    return RunLog.from_dicts(warehouse.job_log(run_id))
+
+
+def failure_alert(warehouse, ctx: dict | None = None) -> Alert:
+    return build_failure_alert(run_facts(ctx or context()), run_log(warehouse), Settings.from_env())
+
+
 def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> str:
     return FailureDetail(
         error=error,
@@ -274,7 +288,7 @@ def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> st
 def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
     write(warehouse, "START_JOB", "SUCCESS")
     write(warehouse, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, "pigs: 40 rows")
-    write(warehouse, "PLAN_WEATHER_LOCATIONS", "SUCCESS", 44, "44 farms at 34 weather locations; 1 inactive")
+    write(warehouse, "PLAN_WEATHER_LOCATIONS", "SUCCESS", 44, joblog.PlanMessage(44, 34, 1).text())
     write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
     boom = "TransientApiError: KMA ASOS [500] server busy or failing"
     write(
@@ -302,7 +316,7 @@ def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
     write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 35, "232 천안 (5 farms): 7 days, 35 rows")
     write(warehouse, "FINISH_JOB", "FAILED", None, "report not built")
 
-    alert = callbacks.build_failure_alert(context(), Settings.from_env())
+    alert = failure_alert(warehouse)
     payload = alert.payload
     assert payload["failed_steps"] == ["COLLECT_STATION_WEATHER"]
     (failure,) = payload["failures"]
@@ -327,10 +341,10 @@ def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
 
 def test_procedure_failure_alert_names_the_ora_code_and_the_next_step(warehouse):
     error = ora_error("ORA-01017: invalid credential or not authorized; logon denied", 1017)
-    detail = FailureDetail(callbacks.describe_error(error), "run_weekly_report", try_number=4, tries=4)
+    detail = FailureDetail(oracle_errors.describe_error(error), "run_weekly_report", try_number=4, tries=4)
     write(warehouse, "CHECK_COLLECTION", "SUCCESS", 308, "complete")
     write(warehouse, "RUN_WEEKLY_REPORT", "FAILED", None, detail.message())
-    alert = callbacks.build_failure_alert(context(), Settings.from_env())
+    alert = failure_alert(warehouse)
     assert "error: oracledb.DatabaseError: ORA-01017: invalid credential" in alert.text
     assert "Oracle error ORA-01017: invalid user name or password: fix the farm_db connection" in alert.text
     assert "The report procedure failed with ORA-01017 (invalid user name or password" in alert.text
@@ -339,10 +353,20 @@ def test_procedure_failure_alert_names_the_ora_code_and_the_next_step(warehouse)
 
 
 def test_a_failed_run_without_a_failed_step_still_alerts(warehouse):
-    alert = callbacks.build_failure_alert({**context(), "reason": "timed_out"}, Settings.from_env())
+    alert = failure_alert(warehouse, {**context(), "reason": "timed_out"})
     assert "(no failed step recorded: see the run in the UI)" in alert.text
     assert "No failed step was recorded (reason: timed_out)" in alert.text
     assert alert.payload["failed_steps"] == []
+
+
+def capture_channels(monkeypatch) -> list[Alert]:
+    """The webhook channel configured, and what it is given captured instead of posted."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ALERT_WEBHOOK", json.dumps({"conn_type": "http", "host": "http://hooks.example/x"})
+    )
+    sent: list[Alert] = []
+    monkeypatch.setitem(channels.SENDERS, "webhook", lambda alert, settings, conn: sent.append(alert))
+    return sent
 
 
 def test_failure_alert_never_holds_an_api_key(warehouse, monkeypatch):
@@ -354,7 +378,9 @@ def test_failure_alert_never_holds_an_api_key(warehouse, monkeypatch):
         f"PermanentApiError: bad key {key} / Kma%2BKey%2FSECRET%3D1", "x.y", 0, "108 서울 (1 farm)"
     )
     write(warehouse, "COLLECT_STATION_WEATHER", "FAILED", None, detail.message())
-    alert = callbacks.build_failure_alert(context(), Settings.from_env())
+    sent = capture_channels(monkeypatch)
+    InsAlertNotifier("failure")(context())
+    (alert,) = sent
     dumped = alert.subject + alert.text + json.dumps(alert.payload, ensure_ascii=False)
     assert "SECRET" not in dumped
     assert "bad key *** / ***" in alert.text
@@ -368,7 +394,7 @@ def test_deadline_alert_from_the_triggerer_context(warehouse):
         "PLAN_WEATHER_LOCATIONS",
         "SUCCESS",
         44,
-        "44 farms at 34 weather locations",
+        joblog.PlanMessage(44, 34, 0).text(),
         at="2026-11-23 02:00:05",
     )
     write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
@@ -385,7 +411,7 @@ def test_deadline_alert_from_the_triggerer_context(warehouse):
         },
         "deadline": {"id": "x", "deadline_time": "2026-11-23 03:30:00.500000+00:00"},
     }
-    alert = callbacks.build_deadline_alert(ctx, Settings.from_env(), "12:30")
+    alert = build_deadline_alert(run_facts(ctx), run_log(warehouse), Settings.from_env(), "12:30")
     assert alert.subject == (
         f"[INS weekly report] NOT FINISHED by the deadline: week 2026-11-16..2026-11-22, run running ({RUN})"
     )
@@ -406,22 +432,55 @@ def test_deadline_alert_from_the_triggerer_context(warehouse):
         "PLAN_WEATHER_LOCATIONS",
         "START_JOB",
     ]
-    failed = {**ctx, "dag_run": {**ctx["dag_run"], "state": "failed"}}
-    assert (
-        "The run FAILED before the deadline"
-        in callbacks.build_deadline_alert(failed, Settings.from_env()).text
-    )
 
 
-def test_deadline_callback_is_a_coroutine_that_never_raises(monkeypatch):
+def deadline_context(state: str) -> dict:
+    return {
+        "dag_run": {
+            "dag_run_id": RUN,
+            "state": state,
+            "queued_at": "2026-11-22T17:00:00.5Z",
+            "data_interval_end": "2026-11-22T17:00:00Z",
+            "conf": {},
+        },
+        "deadline": {"id": "x", "deadline_time": "2026-11-23 03:30:00.500000+00:00"},
+    }
+
+
+def await_deadline_notifier(context: dict) -> str:
+    """As the triggerer runs the DeadlineAlert's AsyncCallback (airflow.triggers.callback.CallbackTrigger):
+    the class from its path, built with the kwargs and the context, then awaited."""
     import asyncio
 
+    from airflow._shared.module_loading import accepts_context, import_string
+
+    alert = report_deadline(Settings())
+    notifier_class = import_string(alert.callback.path)
+    assert accepts_context(notifier_class)
+
+    async def run() -> str:
+        return await notifier_class(**alert.callback.kwargs, context=context)
+
+    return asyncio.run(run())
+
+
+def test_a_run_that_failed_gets_no_deadline_alert(warehouse, monkeypatch):
+    """One alert per failed run: Airflow keeps a failed run's deadline, the notifier does not send it."""
+    sent = capture_channels(monkeypatch)
+    write(warehouse, "START_JOB", "SUCCESS")
+    assert "deadline alert sent via webhook" in await_deadline_notifier(deadline_context("running"))
+    assert len(sent) == 1
+    result = await_deadline_notifier(deadline_context("failed"))
+    assert result == "deadline alert not sent: the run failed and had its failure alert"
+    # Airflow's state of the run may lag: the run's own FINISH_JOB FAILED row says it too.
+    write(warehouse, "FINISH_JOB", "FAILED", None, joblog.FinishMessage(False, ("check_collection",)).text())
+    assert "not sent" in await_deadline_notifier(deadline_context("running"))
+    assert len(sent) == 1
+
+
+def test_the_deadline_notifier_never_raises(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "nonsense"}))
-    assert asyncio.iscoroutinefunction(callbacks.deadline_missed)
-    result = asyncio.run(
-        callbacks.deadline_missed(context={"dag_run": {"dag_run_id": "r"}}, deadline="12:30")
-    )
-    assert result == "deadline alert sent via no channel"
+    assert await_deadline_notifier({"dag_run": {"dag_run_id": "r"}}) == "deadline alert sent via no channel"
 
 
 def test_digest_durations_and_the_previous_week(warehouse):
@@ -480,16 +539,20 @@ def test_digest_durations_and_the_previous_week(warehouse):
         "CHECK_COLLECTION",
         "WARNING",
         35,
-        "gaps accepted by the coverage policy: …",
+        joblog.GateMessage("35 farm-days", {"missing_day": 1}, "missing weather (1): …").text(),
         at="2026-11-23 02:00:21",
         seconds=1,
     )
     write(warehouse, "RUN_WEEKLY_REPORT", "SUCCESS", 44, "done", at="2026-11-23 02:00:22", seconds=8)
     write(warehouse, "FINISH_JOB", "SUCCESS", None, "report built", at="2026-11-23 02:00:30", seconds=0)
-    alert = callbacks.build_digest(context(), Settings.from_env())
+    recent = joblog.recent_runs(warehouse, weeks=12)
+    alert = build_digest(run_facts(context()), run_log(warehouse), recent, Settings.from_env())
     payload = alert.payload
     assert payload["farms_reported"] == 44
-    assert payload["gaps_accepted"] == ["…"]
+    assert payload["gaps_accepted"] == [
+        "35 farm-days; by kind: missing_day=1 stale_station=0 core_null=0 rain_unknown=0 implausible=0 "
+        "stats_missing=0 stats_null=0; missing weather (1): …"
+    ]
     assert payload["retries"] == {"COLLECT_KOSIS_SERIES": 1}
     assert payload["run_seconds"] == 30
     assert payload["previous_week"]["run_id"] == previous
@@ -590,13 +653,66 @@ def test_the_dag_wires_the_alerts_and_the_step_titles_match():
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(dag_folder=str(ROOT / "dags")).dags["ins_weekly_report"]
-    assert dag.on_failure_callback is callbacks.notify_admins
-    assert dag.on_success_callback is callbacks.send_digest
+    # The failure, success and deadline callbacks are instances of the one notifier class.
+    assert isinstance(dag.on_failure_callback, InsAlertNotifier)
+    assert dag.on_failure_callback.kind == "failure"
+    assert isinstance(dag.on_success_callback, InsAlertNotifier)
+    assert dag.on_success_callback.kind == "success"
     (deadline,) = dag.deadline
     assert deadline.interval == dt.timedelta(hours=10, minutes=30)
+    assert deadline.callback.path == "include.ins_report.alerts.notifier.InsAlertNotifier"
     for step in joblog.STEPS.values():
         task = dag.get_task(step.task_id)
         assert task.task_display_name == step.title, step
-        assert task.task_id.rsplit(".", 1)[-1].upper() == step.name
     retrying = [task for task in dag.tasks if task.task_id != "finish_job"]
     assert all(task.on_retry_callback for task in retrying)
+
+
+# --- the farm database down when a task fails -------------------------------------------------------
+
+
+class FakeTaskInstance:
+    """What the task callbacks and the dag-processor's failure callback use of ``ti``
+    (RuntimeTaskInstanceProtocol): its identity, XComs and the run's task states."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id, self.map_index, self.try_number, self.max_tries = task_id, -1, 1, 0
+        self.start_date = None
+        self.xcoms: dict[tuple[str, str], object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[(self.task_id, key)] = value
+
+    def xcom_pull(self, task_ids: str, key: str, map_indexes=None) -> object:
+        return self.xcoms.get((task_ids, key))
+
+    def get_task_states(self, dag_id: str, run_ids: list[str]) -> dict:
+        return {run_ids[0]: {"check_collection": "failed", "run_weekly_report": "upstream_failed"}}
+
+
+def test_with_the_farm_db_down_the_alert_still_names_the_task_and_its_error(monkeypatch):
+    from include.ins_report import callbacks
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": "/nonexistent/x.db"})
+    )
+    ti = FakeTaskInstance("check_collection")
+    error = sqlite3.OperationalError("unable to open database file")
+    callbacks.record_task_failure({**context(), "ti": ti, "exception": error})
+    # The FAILED row could not be written: the failure is kept with the task instance instead.
+    (kept,) = ti.xcoms.values()
+    assert kept["task_id"] == "check_collection"
+    assert kept["error"] == "sqlite3.OperationalError: unable to open database file"
+    assert "OperationalError" in kept["job_log_error"]
+
+    sent = capture_channels(monkeypatch)
+    InsAlertNotifier("failure")({**context(), "ti": ti, "reason": "task_failure"})
+    (alert,) = sent
+    assert alert.payload["failed_steps"] == ["CHECK_COLLECTION"]
+    (failure,) = alert.payload["failures"]
+    assert failure["error"] == "sqlite3.OperationalError: unable to open database file"
+    assert failure["task_id"] == "check_collection"
+    assert "Job log: could not be written or read (OperationalError" in alert.text
+    assert "The job log (TS_INS_JOB_LOG) could not be written or read" in alert.text
+    assert "No failed step was recorded" not in alert.text
+    assert alert.payload["job_log_error"]

@@ -131,3 +131,48 @@ def test_email_needs_recipients(receivers, monkeypatch):
     assert settings.alert_emails == []
     assert configured_channels(settings) == []
     assert send_alert(ALERT, settings) == []
+
+
+# --- a down channel: its webhook URL never reaches a log line ----------------------------------------
+
+WEBHOOK_TOKEN = "hook-SECRET-7f3a9c"
+SLACK_PATH = "/services/T0DOWN/B0DOWN/slack-SECRET-91be"
+
+
+def test_a_down_channel_never_logs_its_token_url(monkeypatch, caplog, capfd):
+    """The webhook (token in the URL's query) and an http-type Slack webhook (token in the path) keep their
+    URL in the connection's host, which Airflow does not mask by itself: the channels register it with
+    Airflow's secrets masker, and their own error line is redacted as well. Everything logged while the
+    channels fail, once through Airflow's secrets masker as the task, dag-processor and triggerer log
+    pipelines pass it (the HTTP hook's own warnings included), is free of the tokens; the channels' own
+    lines are free of them even without it."""
+    import logging
+
+    from airflow.sdk._shared.secrets_masker import redact as airflow_masker
+
+    from tests.support.receivers import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ALERT_WEBHOOK",
+        json.dumps({"conn_type": "http", "host": f"{down}/hooks/ins?token={WEBHOOK_TOKEN}"}),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SLACK_ALERTS", json.dumps({"conn_type": "http", "host": f"{down}{SLACK_PATH}"})
+    )
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_ALERTS", raising=False)
+    caplog.set_level(logging.DEBUG)
+    sent = send_alert(Alert(subject="s", text="t", payload={"event": "x"}), Settings.from_env())
+    assert sent == []
+    out, err = capfd.readouterr()
+    logged = "\n".join([out, err, *(record.getMessage() for record in caplog.records)])
+    assert "alert via webhook failed" in logged
+    assert "alert via slack failed" in logged
+    assert "ConnectionError" in logged  # the cause is still said
+    assert "Tenacity will retry" in logged  # HttpHook's own warning, which names the URL's path
+    own = [line for line in logged.splitlines() if "alert via" in line]
+    assert own
+    assert not [line for line in own if "SECRET" in line]
+    masked = airflow_masker(logged)
+    assert WEBHOOK_TOKEN not in masked
+    assert "slack-SECRET" not in masked

@@ -427,8 +427,8 @@ def a_procedure_that_keys_farms_differently(monkeypatch, db):
     """A stand-in for a customer procedure: the reference report, then one farm dropped and a padded one."""
     real = Warehouse.run_report
 
-    def run_report(self, procedure, proc_type, week_text):
-        real(self, procedure, proc_type, week_text)
+    def run_report(self, procedure, proc_type, week_text, timeout_seconds=0):
+        real(self, procedure, proc_type, week_text, timeout_seconds)
         sql(db, "DELETE FROM TR_INS_WEEK_REPORT WHERE FARM_NO = 'F0002'")
         sql(
             db,
@@ -473,3 +473,41 @@ def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, db):
     assert "F0001" not in report_rows(db)
     message = job_log(db)[-1][3]
     assert message.endswith("less 1 without any weather (accepted gaps): F0001")
+
+
+# --- the report's database call timeout (INS_REPORT_TIMEOUT) ----------------------------------------
+
+
+def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, db, monkeypatch):
+    """SQLite's stand-in for python-oracledb's call_timeout: the reference script is interrupted once
+    INS_REPORT_TIMEOUT has passed, rolled back, and the task fails without Airflow's retries."""
+    import time
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from include.ins_report.oracle_errors import describe_error
+    from include.ins_report.report_step import ReportCallNotRetried
+
+    endless = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r"
+    real_sql = Warehouse.sql
+    monkeypatch.setattr(
+        Warehouse, "sql", lambda self, name: endless if name == "sp_ins_week_main" else real_sql(self, name)
+    )
+    slow = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, report_timeout_seconds=1))
+    started = time.monotonic()
+    with pytest.raises(ReportCallNotRetried) as raised:
+        steps_run_weekly_report(slow)
+    assert time.monotonic() - started < 20
+    assert isinstance(raised.value, AirflowFailException)  # no retry
+    assert describe_error(raised.value).startswith("sqlite3.OperationalError: interrupted [not retried")
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT STATUS FROM TS_INS_JOB_LOG WHERE STEP_NM = 'RUN_WEEKLY_REPORT'"
+        ).fetchall()
+    assert rows == []  # no SUCCESS row; the FAILED one is the task callback's
+
+
+def steps_run_weekly_report(ctx):
+    from include.ins_report.steps import run_weekly_report
+
+    return run_weekly_report(ctx)

@@ -24,8 +24,11 @@ import oracledb
 import pendulum
 import pytest
 from airflow.providers.oracle.hooks.oracle import OracleHook
+from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report import steps
+from include.ins_report.oracle_errors import describe_error
+from include.ins_report.report_step import ReportCallNotRetried
 from include.ins_report.settings import JOB_NAME, Settings
 from include.ins_report.sources import kosis
 from include.ins_report.sqlfiles import load_sql, split_statements
@@ -385,6 +388,7 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     procedure, count, log = oracle.sessions()
     assert procedure == [
         ("connect", procedure[0][1]),
+        ("set", "call_timeout", 3600 * 1000),  # INS_REPORT_TIMEOUT, on the session of the call
         ("set", "autocommit", True),
         ("cursor",),
         ("execute", "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;", ["WEEK", expected]),
@@ -443,10 +447,28 @@ def test_a_failing_procedure_fails_the_step_and_logs_no_success(oracle):
 
     oracle.failure = fail_call
     ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
-    with pytest.raises(oracledb.DatabaseError, match="ORA-20001"):
+    # The call reached the database: the task fails at once, no automatic retry (AirflowFailException),
+    # and the job log and the alert name the procedure's own error.
+    with pytest.raises(ReportCallNotRetried, match="not retried automatically") as raised:
         steps.run_weekly_report(ctx)
-    assert oracle.kinds() == ["connect", "set", "cursor", "cursor.close", "close"]
+    assert isinstance(raised.value, AirflowFailException)
+    assert isinstance(raised.value.__cause__, oracledb.DatabaseError)
+    assert describe_error(raised.value).startswith("tests.FakeDatabaseError: ORA-20001: SP_INS_WEEK_MAIN")
+    assert oracle.kinds() == ["connect", "set", "set", "cursor", "cursor.close", "close"]
     assert not oracle.statements()  # no row count, no SUCCESS row in TS_INS_JOB_LOG
+
+
+def test_the_database_not_reached_is_left_to_airflows_retries(oracle, monkeypatch):
+    """No session for the call, so nothing can be running on the server: the error stays retryable."""
+
+    def cannot_connect(self, *args):
+        raise FakeDatabaseError("DPY-6005: cannot connect to database")
+
+    monkeypatch.setattr(Warehouse, "run_report", cannot_connect)
+    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
+    with pytest.raises(FakeDatabaseError, match="DPY-6005") as raised:
+        steps.run_weekly_report(ctx)
+    assert not isinstance(raised.value, AirflowFailException)
 
 
 def test_report_rows_not_counted_when_the_customer_table_differs(oracle):

@@ -13,7 +13,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from devtools.embedded import init_farm_db
 from devtools.emulator import start_emulator
-from include.ins_report import steps, warehouse
+from include.ins_report import airflow_context, steps, warehouse
 from include.ins_report.farms import (
     WeatherLocation,
     classify_farms,
@@ -22,6 +22,7 @@ from include.ins_report.farms import (
     unpack_farm_nos,
     weather_locations,
 )
+from include.ins_report.joblog import PLAN
 from include.ins_report.settings import Settings
 from include.ins_report.sources.errors import TransientApiError
 from include.ins_report.sources.http import slot_interval
@@ -88,7 +89,7 @@ class FakeTaskInstance:
         self.xcoms: dict[tuple[str, str], object] = {}
 
     def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[(steps.PLAN_TASK_ID, key)] = value
+        self.xcoms[(PLAN.task_id, key)] = value
 
     def xcom_pull(self, task_ids: str, key: str, map_indexes: int) -> object:
         assert map_indexes == -1
@@ -104,22 +105,22 @@ def test_the_plan_publishes_one_farm_list_per_location(farm_db):
     assert all("farm_nos" not in d for d in descriptors)
     assert len(ti.xcoms) == len(descriptors)
     for descriptor, full in zip(descriptors, inline, strict=True):
-        location = steps.planned_location(ti, descriptor)
+        location = airflow_context.planned_location({"ti": ti}, descriptor)
         assert location == WeatherLocation.from_xcom(full)
         assert descriptor["farms"] == len(location.farm_nos)
         assert descriptor["label"] == location.label
     # A location planned inline (a run planned before this change) still works.
-    assert steps.planned_location(ti, inline[0]) == WeatherLocation.from_xcom(inline[0])
+    assert airflow_context.planned_location({"ti": ti}, inline[0]) == WeatherLocation.from_xcom(inline[0])
 
 
 def test_a_missing_or_inconsistent_farm_list_says_to_clear_the_plan():
     ti = FakeTaskInstance()
     descriptor = WeatherLocation("203", "이천", ("F1", "F2")).descriptor()
     with pytest.raises(AirflowFailException, match="clear plan_weather_locations"):
-        steps.planned_location(ti, descriptor)
+        airflow_context.planned_location({"ti": ti}, descriptor)
     ti.xcom_push(key="farms_203", value=pack_farm_nos(("F1",)))
     with pytest.raises(AirflowFailException, match="lists 1 farms, the label 2"):
-        steps.planned_location(ti, descriptor)
+        airflow_context.planned_location({"ti": ti}, descriptor)
 
 
 def test_a_plan_beyond_the_daily_quota_fails_before_any_call(farm_db):

@@ -92,7 +92,7 @@ def test_report_week_must_start_on_monday():
 def test_report_week_of_an_airflow_context():
     from types import SimpleNamespace
 
-    from include.ins_report.steps import report_week_of
+    from include.ins_report.airflow_context import report_week_of
 
     scheduled = {"data_interval_end": kst(2026, 11, 23, 2), "params": {"week": None}}
     assert report_week_of(scheduled).start == dt.date(2026, 11, 16)

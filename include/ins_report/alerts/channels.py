@@ -1,4 +1,4 @@
-"""Sending a message to the admins on every configured channel.
+"""Sending an alert to the admins on every configured channel.
 
 Three channels, each switched on by its Airflow connection and off when the connection is absent:
 
@@ -9,95 +9,34 @@ Three channels, each switched on by its Airflow connection and off when the conn
 - ``webhook``: a generic JSON webhook (Teams, KakaoWork, an in-house receiver), connection
   ``alert_webhook`` (http provider, full URL in the host; extras become headers, e.g. a token).
 
-A failing channel is logged and never stops the others. Everything sent is redacted once more here
-(API keys), whatever the caller already did.
+A webhook URL is a credential (whoever has it can post), and Airflow masks a connection's password but not
+its host: every secret part of a channel's connection is registered with Airflow's secrets masker before
+the channel is used, so that no log line of the process (task, dag-processor, triggerer) shows it, not even
+the HTTP library's own warnings. A failing channel is logged (class and masked message, no traceback) and
+never stops the others. Everything sent is redacted once more here (API keys).
 """
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
 
+from include.ins_report.alerts.message import Alert
 from include.ins_report.secrets import api_secrets, redact
-from include.ins_report.settings import DAG_ID, Settings
-from include.ins_report.week import ReportWeek
+from include.ins_report.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CHANNELS = ("email", "slack", "webhook")
-SLACK_SECTION_LIMIT = 2900  # Slack rejects a section text over 3000 characters
-URL = re.compile(r"https?://[^\s<>\"']+")
-
-
-@dataclass
-class Alert:
-    subject: str
-    text: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    url: str | None = None  # the run in the Airflow UI, shown as a link where the channel can
-
-    @property
-    def html(self) -> str:
-        body = URL.sub(
-            lambda m: f"<a href='{m.group(0)}'>{m.group(0)}</a>", html.escape(self.text, quote=False)
-        )
-        return f"<pre style='font-family:monospace;white-space:pre-wrap'>{body}</pre>"
-
-    def slack_message(self) -> dict[str, Any]:
-        """Slack Block Kit: the subject (and link) on top, the text as preformatted block."""
-        head = f"*{self.subject}*" + (f"\n<{self.url}|Open the run in Airflow>" if self.url else "")
-        text = self.text if len(self.text) <= SLACK_SECTION_LIMIT else self.text[:SLACK_SECTION_LIMIT] + "\n…"
-        return {
-            "text": self.subject,  # the notification's fallback text
-            "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": head}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"```{text}```"}},
-            ],
-        }
-
-    def redacted(self, secrets: set[str]) -> Alert:
-        return replace(
-            self,
-            subject=redact(self.subject, secrets),
-            text=redact(self.text, secrets),
-            payload=_redact_value(self.payload, secrets),
-        )
-
-
-def run_url(settings: Settings, run_id: str) -> str:
-    """The run in the Airflow UI."""
-    return f"{settings.airflow_base_url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
-
-
-def payload_head(event: str, run_id: str, url: str, week: ReportWeek | None) -> dict[str, Any]:
-    """The fields every alert's JSON payload starts with (webhook receivers key on ``event``)."""
-    return {
-        "event": event,
-        "dag_id": DAG_ID,
-        "run_id": run_id,
-        "url": url,
-        "week_start": week.start.isoformat() if week else None,
-        "week_end": week.end.isoformat() if week else None,
-    }
-
-
-def _redact_value(value: Any, secrets: set[str]) -> Any:
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, dict):
-        return {key: _redact_value(item, secrets) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact_value(item, secrets) for item in value]
-    return value
+SECRET_EXTRA_WORDS = ("auth", "token", "key", "secret", "signature", "password", "cookie")
+MIN_SECRET = 5  # Airflow's masker ignores shorter strings too
 
 
 def parse_channels(names: Iterable[str]) -> list[str]:
@@ -120,6 +59,49 @@ def channel_conn_ids(settings: Settings) -> dict[str, str]:
     }
 
 
+def _url_secrets(url: str) -> set[str]:
+    """A URL that carries a token (``https://hooks.slack.com/services/T/B/X``): the URL itself, without its
+    scheme, its path and query (what ``requests`` names in its errors), each encoded as well."""
+    if not url:
+        return set()
+    parts = urlsplit(url if "://" in url else f"//{url}")
+    found = {url, url.split("://", 1)[-1]}
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    if tail.strip("/"):
+        found |= {tail, parts.path, parts.query}
+    found |= {quote(item, safe="/") for item in set(found)}
+    return {item for item in found if len(item) >= MIN_SECRET and item.strip("/")}
+
+
+def connection_secrets(conn: Any) -> set[str]:
+    """Every secret part of a channel's connection: the password, a token-bearing URL in host or password,
+    and extras that look like credentials (headers such as ``Authorization`` or ``X-Api-Key``)."""
+    found: set[str] = set()
+    password = getattr(conn, "password", None) or ""
+    if password:
+        found |= {password} | _url_secrets(password)
+    conn_type = (getattr(conn, "conn_type", None) or "").lower()
+    if conn_type in ("http", "https", "slackwebhook"):
+        found |= _url_secrets(getattr(conn, "host", None) or "")
+    try:
+        extras = conn.extra_dejson or {}
+    except Exception:
+        extras = {}
+    for key, value in extras.items():
+        if isinstance(value, str) and any(word in key.lower() for word in SECRET_EXTRA_WORDS):
+            found |= {value, *value.split()[1:]}  # "Bearer <token>": the token alone too
+    return {item for item in found if len(item) >= MIN_SECRET}
+
+
+def mask_connection(conn: Any) -> set[str]:
+    """Register the connection's secrets with Airflow's secrets masker (this process and, in a task, its
+    supervisor); returns them for the module's own redaction."""
+    secrets = connection_secrets(conn)
+    for secret in secrets:
+        mask_secret(secret)
+    return secrets
+
+
 def _connection(conn_id: str):
     try:
         return BaseHook.get_connection(conn_id)
@@ -128,13 +110,15 @@ def _connection(conn_id: str):
 
 
 def _configured(settings: Settings, channels: Iterable[str] = CHANNELS) -> dict[str, Any]:
-    """Of ``channels``, those whose connection exists (e-mail also needs recipients), with the connection."""
+    """Of ``channels``, those whose connection exists (e-mail also needs recipients), with the connection;
+    their secrets are masked from here on."""
     conn_ids = channel_conn_ids(settings)
     configured = {}
     for channel in channels:
         conn = _connection(conn_ids[channel])
         if conn is None:
             continue
+        mask_connection(conn)
         if channel == "email" and not settings.alert_emails:
             log.warning("the e-mail channel has no recipients (INS_ALERT_EMAILS)")
             continue
@@ -176,14 +160,16 @@ def send_alert(alert: Alert, settings: Settings, channels: Iterable[str] | None 
     try:
         alert = alert.redacted(api_secrets(settings))
     except Exception:  # never lose an alert to the redaction's own lookups
-        log.exception("API keys could not be looked up for redaction")
+        log.warning("API keys could not be looked up for redaction")
     sent = []
     for channel, conn in _configured(settings, wanted).items():
         try:
             SENDERS[channel](alert, settings, conn)
             sent.append(channel)
-        except Exception:
-            log.exception("alert via %s failed", channel)
+        except Exception as exc:
+            # No traceback: it would repeat the request's URL; the class and the (masked) message say enough.
+            error = redact(f"{type(exc).__name__}: {exc}", connection_secrets(conn))
+            log.error("alert via %s failed (connection %s): %s", channel, conn.conn_id, error)
     kind = alert.payload.get("event", "alert")
-    log.info("%s sent via %s", kind, ", ".join(sent) or "no channel (none configured)")
+    log.info("%s sent via %s", kind, ", ".join(sent) or "no channel (none configured or all failed)")
     return sent

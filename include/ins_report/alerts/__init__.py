@@ -1,0 +1,28 @@
+"""The admins' alerts: one notifier (``notifier.InsAlertNotifier``), the messages as pure functions of the
+run's job log (``failure``, ``digest``, ``gaps``, ``deadline``), the channels that carry them
+(``channels``) and the alert itself (``message``)."""
+
+from include.ins_report.alerts.channels import (
+    CHANNELS,
+    channel_conn_ids,
+    configured_channels,
+    connection_secrets,
+    mask_connection,
+    parse_channels,
+    send_alert,
+)
+from include.ins_report.alerts.message import Alert, payload_head, run_url, task_url
+
+__all__ = [
+    "CHANNELS",
+    "Alert",
+    "channel_conn_ids",
+    "configured_channels",
+    "connection_secrets",
+    "mask_connection",
+    "parse_channels",
+    "payload_head",
+    "run_url",
+    "send_alert",
+    "task_url",
+]

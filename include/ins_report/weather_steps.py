@@ -1,0 +1,165 @@
+"""The weather steps: plan the week's weather locations (farms to stations), wait for Sunday's values,
+fetch one location's week into TM_WEATHER."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.ins_report import clock
+from include.ins_report.farms import FarmSelection, WeatherLocation, classify_farms, pack_farm_nos
+from include.ins_report.joblog import PLAN, WEATHER, PlanMessage, WeatherMessage
+from include.ins_report.settings import Settings
+from include.ins_report.sources.errors import ApiError, TransientApiError
+from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation, not_yet_published
+from include.ins_report.thi import thi
+from include.ins_report.warehouse import Warehouse, now_text
+from include.ins_report.week import ReportWeek
+
+if TYPE_CHECKING:
+    from include.ins_report.steps import StepContext
+
+log = logging.getLogger(__name__)
+
+
+def select_farms(warehouse: Warehouse) -> FarmSelection:
+    return classify_farms(warehouse.read_farms())
+
+
+def plan_weather_locations(ctx: StepContext, publish: Callable[..., Any] | None = None) -> list[dict]:
+    """Active, usable farms grouped by their weather location; exclusions are logged with reasons.
+
+    With ``publish`` (the task instance's ``xcom_push``), each location's farm numbers are published as one
+    compact XCom of their own and the returned list, which the weather task is mapped over, holds only
+    each location's descriptor: its size does not grow with the farms. Without it, the farm numbers are
+    inline (``WeatherLocation.to_xcom``).
+    """
+    started = now_text()
+    warehouse = ctx.warehouse()
+    selection = select_farms(warehouse)
+    provider = AsosWeatherProvider(ctx.settings)
+    locations = provider.locations(selection.valid)
+    calls = len(locations) + 1  # one per location and week, plus the publication probe
+    if calls > ctx.settings.kma_daily_quota:
+        raise AirflowFailException(
+            f"the week needs {calls} KMA calls ({len(locations)} weather locations), more than the daily "
+            f"quota of {ctx.settings.kma_daily_quota} (INS_KMA_DAILY_QUOTA): raise the key's quota first"
+        )
+    for farm in selection.excluded:
+        log.warning("farm %s (%s) excluded: %s", farm.farm_no or "?", farm.name, farm.reason)
+    message = PlanMessage(
+        farms=len(selection.valid),
+        locations=len(locations),
+        inactive=selection.inactive,
+        excluded=tuple(f"{farm.farm_no or '?'} {farm.name}: {farm.reason}" for farm in selection.excluded),
+    )
+    ctx.log(warehouse, PLAN.name, started, len(selection.valid), message.text())
+    if publish is None:
+        return [location.to_xcom() for location in locations]
+    for location in locations:
+        publish(key=location.farms_xcom_key, value=pack_farm_nos(location.farm_nos))
+    return [location.descriptor() for location in locations]
+
+
+def publication_window_end(week: ReportWeek, settings: Settings) -> pendulum.DateTime:
+    """Until when the run waits for the week's last day to be published (the Monday after, KST)."""
+    return week.monday_after(settings.publication_wait_time)
+
+
+def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
+    """True once the week's Sunday is published for the probe station.
+
+    "Not yet" is an answer without that day (NO_DATA, or KMA's code 99 "전날 자료까지 제공됩니다"): False
+    until the waiting window ends, then the step fails saying what was waited for. A fault keeps its class
+    at any time: a transient one (5xx, quota code 22, timeout, malformed answer) is raised as it is, so
+    Airflow retries the task like any other; a permanent one (bad key, data error) fails at once.
+    """
+    provider = AsosWeatherProvider(ctx.settings)
+    probe = ctx.settings.publication_probe_station
+    try:
+        if provider.fetch_days(probe, ctx.week.end, ctx.week.end):
+            return True
+        reason = "no row yet"
+    except ApiError as exc:
+        if not not_yet_published(exc):
+            raise
+        reason = f"KMA answered {exc.code} {exc.message}"
+    moment = pendulum.instance(now) if now else clock.now()
+    deadline = publication_window_end(ctx.week, ctx.settings)
+    if moment >= deadline:
+        raise AirflowFailException(
+            f"ASOS daily values for {ctx.week.end} (station {probe}) were not published by "
+            f"{deadline.format('YYYY-MM-DD HH:mm')} KST ({reason}); clear this task once they are"
+        )
+    log.info(
+        "ASOS %s not published yet for station %s (%s); waiting until %s",
+        ctx.week.end,
+        probe,
+        reason,
+        deadline,
+    )
+    return False
+
+
+def weather_rows(
+    location: WeatherLocation, observations: list[DailyObservation], run_id: str, source: str
+) -> list[dict]:
+    collected_at = now_text()
+    return [
+        {
+            "farm_no": farm_no,
+            "weather_date": obs.day.isoformat(),
+            "point_id": location.point_id,
+            "avg_ta": obs.avg_ta,
+            "min_ta": obs.min_ta,
+            "max_ta": obs.max_ta,
+            "avg_rhm": obs.avg_rhm,
+            "sum_rn": obs.sum_rn,
+            "thi": thi(obs.max_ta, obs.avg_rhm),
+            "source": source,
+            "collected_at": collected_at,
+            "run_id": run_id,
+        }
+        for farm_no in location.farm_nos
+        for obs in observations
+    ]
+
+
+def collect_station_weather(
+    ctx: StepContext, location: WeatherLocation, now: dt.datetime | None = None
+) -> dict:
+    """One API call for the location's week; one TM_WEATHER row per farm per observed day."""
+    started = now_text()
+    provider = AsosWeatherProvider(ctx.settings)
+    observations = provider.fetch_week(location, ctx.week)
+    observed = {obs.day for obs in observations}
+    missing = [day.isoformat() for day in ctx.week.days if day not in observed]
+    deadline = publication_window_end(ctx.week, ctx.settings)
+    moment = pendulum.instance(now) if now else clock.now()
+    if ctx.week.end.isoformat() in missing and moment < deadline:
+        # Sunday missing inside the waiting window means "not published yet" (NO_DATA): Airflow retries
+        # the task later. Gaps earlier in the week, or after the window, are written as they are and the
+        # completeness gate decides.
+        raise TransientApiError(
+            "KMA ASOS",
+            "03",
+            f"{location.label}: {', '.join(missing)} not published yet; retrying until "
+            f"{deadline.format('YYYY-MM-DD HH:mm')} KST",
+        )
+    warehouse = ctx.warehouse()
+    written = warehouse.upsert_weather(weather_rows(location, observations, ctx.run_id, provider.source))
+    if missing:
+        log.warning("%s: no observation for %s", location.label, ", ".join(missing))
+    message = WeatherMessage(location.label, len(observations), written, tuple(missing))
+    ctx.log(warehouse, WEATHER.name, started, written, message.text())
+    return {
+        "point_id": location.point_id,
+        "farms": len(location.farm_nos),
+        "rows": written,
+        "missing": missing,
+    }

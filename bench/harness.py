@@ -37,7 +37,8 @@ from devtools.embedded import LOCAL_DIR, ROOT, connection_env, emulator_process
 from include.ins_report import clock
 from include.ins_report.farms import classify_farms
 from include.ins_report.settings import DAG_ID, Settings
-from include.ins_report.week import ReportWeek, latest_published_week
+from include.ins_report.sources import catalog
+from include.ins_report.week import ReportWeek
 from tests.support.airflow_stack import AirflowStack
 
 BENCH_DIR = ROOT / "bench"
@@ -65,7 +66,7 @@ class BenchOptions:
     def report_week(self) -> ReportWeek:
         if self.week:
             return ReportWeek(dt.date.fromisoformat(self.week))
-        return latest_published_week(clock.now(), Settings().publication_expected_time)
+        return catalog.latest_ready_week(clock.now(), Settings())
 
 
 @dataclass

@@ -4,7 +4,8 @@
 Builds the weekly insight (INS) report for every active pig farm. Replaces the Oracle scheduler job
 `JOB_INS_WEEKLY_REPORT`: every **Monday 02:00 KST** it reports the previous Monday-to-Sunday week.
 
-1. **collect_stats**: KOSIS statistics series into `TA_STATS_DATA` (upsert).
+1. **collect_stats**: one task per statistics source (`INS_SOURCES`): KOSIS series and EKAPE daily pig
+   carcass prices (after the week's last day is final, Monday 10:00 KST) into `TA_STATS_DATA` (upsert).
 2. **collect_weather** (in parallel): active farms of `TA_FARM` are mapped to their nearest ASOS station;
    after Sunday's values are published, one task per station fetches the week and writes one
    `TM_WEATHER` row per farm per day, with THI (upsert).
@@ -44,12 +45,13 @@ from datetime import timedelta
 from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
 from airflow.sdk import get_current_context as current_context
 
-from include.ins_report import airflow_context, schedule, steps
+from include.ins_report import airflow_context, assets, schedule, steps
 from include.ins_report.alerts.deadline import report_deadline
 from include.ins_report.alerts.notifier import InsAlertNotifier
 from include.ins_report.callbacks import record_task_failure, record_task_retry
-from include.ins_report.joblog import FINISH, GATE, KOSIS, PLAN, REPORT, START, WAIT, WEATHER
+from include.ins_report.joblog import FINISH, GATE, PLAN, REPORT, START, WAIT, WEATHER
 from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.sources import catalog
 
 SETTINGS = Settings.from_env()  # names and retry numbers only; no I/O at import time
 
@@ -60,10 +62,21 @@ def step_inputs():
     return context, airflow_context.step_context(context, SETTINGS)
 
 
+def collect_statistics(source: str) -> dict:
+    context, inputs = step_inputs()
+    result = steps.collect_statistics(inputs, catalog.BY_NAME[source])
+    airflow_context.announce(context, assets.of_source(catalog.BY_NAME[source]), inputs)
+    return result
+
+
+def statistics_final(source: str) -> bool:
+    return steps.statistics_final(step_inputs()[1], catalog.BY_NAME[source])
+
+
 with DAG(
     dag_id=DAG_ID,
     dag_display_name="INS weekly report",
-    description="Weekly insight report for pig farms: KOSIS + KMA weather, gate, SP_INS_WEEK_MAIN",
+    description="Weekly insight report for pig farms: KOSIS, EKAPE, KMA weather, gate, SP_INS_WEEK_MAIN",
     doc_md=__doc__,
     # Mondays 02:00 KST; the one-week interval makes data_interval = the week before the trigger.
     schedule=schedule.timetable(),
@@ -103,56 +116,78 @@ with DAG(
     def start_job() -> dict:
         return steps.start_job(step_inputs()[1])
 
+    statistics = catalog.statistics_sources(SETTINGS)
     with TaskGroup(
         "collect_stats",
-        group_display_name="Collect statistics (KOSIS)",
-        tooltip="KOSIS statistics into TA_STATS_DATA",
+        group_display_name=f"Collect statistics ({', '.join(source.label for source in statistics)})",
+        tooltip="Statistics sources into TA_STATS_DATA, one task each (INS_SOURCES)",
     ) as collect_stats:
+        for source in statistics:
+            collect = task(
+                collect_statistics,
+                task_id=source.collect_step.task_id.rsplit(".", 1)[-1],
+                task_display_name=source.collect_step.title,
+                pool=source.pool(SETTINGS),
+                outlets=[assets.of_source(source)],  # for downstream DAGs, with the week in the event
+            )(source.name)
+            if source.wait_step:
+                # A source whose week is final later (EKAPE: Monday 10:00 KST) waits without a worker slot.
+                wait = task.sensor(
+                    statistics_final,
+                    task_id=source.wait_step.task_id.rsplit(".", 1)[-1],
+                    task_display_name=source.wait_step.title,
+                    mode="reschedule",
+                    poke_interval=SETTINGS.publication_poke_seconds,
+                    timeout=timedelta(days=2).total_seconds(),
+                )(source.name)
+                chain(wait, collect)
 
-        @task(task_display_name=KOSIS.title, pool=SETTINGS.kosis_pool)
-        def collect_kosis_series() -> dict:
-            return steps.collect_kosis_series(step_inputs()[1])
+    collections = [collect_stats]
+    if catalog.weather_enabled(SETTINGS):
+        with TaskGroup(
+            "collect_weather",
+            group_display_name="Collect weather (KMA ASOS)",
+            tooltip="KMA ASOS daily weather into TM_WEATHER",
+        ) as collect_weather:
 
-        collect_kosis_series()
+            @task(task_display_name=PLAN.title)
+            def plan_weather_locations() -> list[dict]:
+                context, inputs = step_inputs()
+                # Each location's farm list goes to an XCom of its own; the mapped list stays small.
+                return steps.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
 
-    with TaskGroup(
-        "collect_weather",
-        group_display_name="Collect weather (KMA ASOS)",
-        tooltip="KMA ASOS daily weather into TM_WEATHER",
-    ) as collect_weather:
+            # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
+            @task.sensor(
+                task_display_name=WAIT.title,
+                mode="reschedule",
+                poke_interval=SETTINGS.publication_poke_seconds,
+                timeout=timedelta(days=2).total_seconds(),
+                pool=SETTINGS.kma_pool,
+            )
+            def wait_for_weather_publication() -> PokeReturnValue:
+                return PokeReturnValue(is_done=steps.weather_published(step_inputs()[1]))
 
-        @task(task_display_name=PLAN.title)
-        def plan_weather_locations() -> list[dict]:
-            context, inputs = step_inputs()
-            # Each location's farm list goes to an XCom of its own; the mapped list stays small.
-            return steps.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
+            @task(
+                task_display_name=WEATHER.title,
+                # Rendered from the mapped argument, so the label shows while the task runs, not only after.
+                map_index_template="{{ task.op_kwargs['location']['label'] }}",
+                # At most the KMA pool's slots at once, across runs and workers (include/ins_report/pools.py).
+                pool=SETTINGS.kma_pool,
+                max_active_tis_per_dagrun=SETTINGS.kma_pool_slots,
+                outlets=[assets.of_source(catalog.KMA_SOURCE)],
+            )
+            def collect_station_weather(location: dict) -> dict:
+                context, inputs = step_inputs()
+                planned = airflow_context.planned_location(context, location)
+                result = steps.collect_station_weather(inputs, planned)
+                weather = assets.of_source(catalog.KMA_SOURCE)
+                airflow_context.announce(context, weather, inputs, station=planned.point_id)
+                return result
 
-        # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
-        @task.sensor(
-            task_display_name=WAIT.title,
-            mode="reschedule",
-            poke_interval=SETTINGS.publication_poke_seconds,
-            timeout=timedelta(days=2).total_seconds(),
-            pool=SETTINGS.kma_pool,
-        )
-        def wait_for_weather_publication() -> PokeReturnValue:
-            return PokeReturnValue(is_done=steps.weather_published(step_inputs()[1]))
-
-        @task(
-            task_display_name=WEATHER.title,
-            # Rendered from the mapped argument, so the label shows while the task runs, not only after.
-            map_index_template="{{ task.op_kwargs['location']['label'] }}",
-            # At most the KMA pool's slots at once, across runs and workers (include/ins_report/pools.py).
-            pool=SETTINGS.kma_pool,
-            max_active_tis_per_dagrun=SETTINGS.kma_pool_slots,
-        )
-        def collect_station_weather(location: dict) -> dict:
-            context, inputs = step_inputs()
-            return steps.collect_station_weather(inputs, airflow_context.planned_location(context, location))
-
-        locations = plan_weather_locations()
-        fetched = collect_station_weather.expand(location=locations)
-        chain(locations, wait_for_weather_publication(), fetched)
+            locations = plan_weather_locations()
+            fetched = collect_station_weather.expand(location=locations)
+            chain(locations, wait_for_weather_publication(), fetched)
+        collections.append(collect_weather)
 
     # none_failed: with no weather location the mapped task is skipped and the gate itself decides.
     @task(task_id=GATE.task_id, task_display_name=GATE.title, trigger_rule=TriggerRule.NONE_FAILED)
@@ -166,12 +201,16 @@ with DAG(
         task_id=REPORT.task_id,
         task_display_name=REPORT.title,
         max_active_tis_per_dag=1,
+        outlets=[assets.REPORT],  # downstream DAGs scheduled on the report run after a built week
         execution_timeout=timedelta(seconds=SETTINGS.report_timeout_seconds + 600)
         if SETTINGS.report_timeout_seconds > 0
         else None,
     )
     def run_weekly_report() -> dict:
-        return steps.run_weekly_report(step_inputs()[1])
+        context, inputs = step_inputs()
+        result = steps.run_weekly_report(inputs)
+        airflow_context.announce(context, assets.REPORT, inputs)
+        return result
 
     @task(
         task_id=FINISH.task_id,
@@ -184,6 +223,4 @@ with DAG(
         context, inputs = step_inputs()
         return steps.finish_job(inputs, airflow_context.task_states(context))
 
-    chain(
-        start_job(), [collect_stats, collect_weather], check_collection(), run_weekly_report(), finish_job()
-    )
+    chain(start_job(), collections, check_collection(), run_weekly_report(), finish_job())

@@ -32,11 +32,11 @@ from devtools.embedded import (  # noqa: E402
 from include.ins_report import clock, joblog  # noqa: E402
 from include.ins_report.farms import classify_farms, weather_locations  # noqa: E402
 from include.ins_report.settings import DAG_ID, Settings  # noqa: E402
+from include.ins_report.sources import catalog  # noqa: E402
 from include.ins_report.stations import load_stations  # noqa: E402
 from include.ins_report.week import (  # noqa: E402
     InvalidWeekError,
     ReportWeek,
-    latest_published_week,
     parse_week_param,
     week_before,
 )
@@ -94,6 +94,19 @@ def summary(
     gate = next(((status, message) for step, status, _, message in steps if step == "CHECK_COLLECTION"), None)
     gate_counts = joblog.parse_gate_counts(gate[1] if gate else None) or {}
     finish = next((status for step, status, _, _ in reversed(steps) if step == "FINISH_JOB"), "NOT RECORDED")
+    statistics = []
+    for source in catalog.statistics_sources(Settings.from_env()):
+        rows = conn.execute(
+            "SELECT ITEM_ID, CATEGORY_ID, PERIOD, VALUE FROM TA_STATS_DATA WHERE SOURCE = ? AND RUN_ID = ?",
+            (source.source, run_id),
+        ).fetchall()
+        calls = api_stats.get(source.name, {}).get("requests", "?")
+        described = f"; {source.describe(rows)}" if source.describe else ""
+        statistics.append(f"{source.label} {calls} API calls, {len(rows)} rows{described}")
+    price = conn.execute(
+        "SELECT AVG(PIG_PRICE_AVG), COUNT(PIG_PRICE_AVG) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?",
+        (week_key,),
+    ).fetchone()
     hot = conn.execute(
         "SELECT FARM_NO, FARM_NM, MAX_THI, HEAT_STRESS_DAYS FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? "
         "ORDER BY MAX_THI DESC, FARM_NO LIMIT 3",
@@ -116,13 +129,14 @@ def summary(
     lines += [
         f"  weather         {len(locations)} ASOS locations, "
         f"{api_stats.get('kma', {}).get('requests', '?')} KMA API calls",
-        f"  statistics      {api_stats.get('kosis', {}).get('requests', '?')} KOSIS API calls",
+        *[f"  {'statistics' if i == 0 else '':<16}{line}" for i, line in enumerate(statistics)],
         f"  rows written    TM_WEATHER {weather_rows}, TA_STATS_DATA {stats_rows}, "
         f"TR_INS_WEEK_REPORT {report_rows}, TS_INS_JOB_LOG {job_rows}",
-        "  gate            "
-        + (f"{gate[0]}: {gate[1].partition('; by kind: ')[0]}" if gate else "not reached"),
+        "  gate            " + (f"{gate[0]}: {joblog.gate_headline(gate[1])}" if gate else "not reached"),
         "                  by kind: " + (" ".join(f"{kind}={n}" for kind, n in gate_counts.items()) or "-"),
         f"  report          {report_rows} farm rows for week {week_key}",
+        "                  national pig carcass price (EKAPE, 등외 excl.): "
+        + (f"{price[0]:,.1f} 원/kg in {price[1]} rows" if price and price[1] else "not in the report"),
     ]
     lines += [
         f"                  hottest: {no} {name} max THI {thi} ({days} heat-stress days)"
@@ -137,35 +151,38 @@ def summary(
 
 
 def choose_week(requested: str, settings: Settings, now: dt.datetime) -> tuple[ReportWeek, str]:
-    """The week to run and a sentence about its data. Without a request: the latest week the sources have
-    published at ``now`` (before Monday ~09:00 KST, the week before last). InvalidWeekError on a bad one."""
-    expected = settings.publication_expected_time
-    published = latest_published_week(now, expected)
-    if not requested:
-        newest = week_before(now)
-        if newest == published:
-            return published, f"week {published}: the latest published"
-        return published, (
-            f"week {published}: the latest published; {newest} waits for Sunday's ASOS values until "
-            f"~{expected:%H:%M} KST"
+    """The week to run and a sentence about its data. Without a request: the latest week every enabled
+    source has published at ``now`` (before Monday ~10:00 KST, the week before last). InvalidWeekError on a
+    bad one."""
+
+    def waits(week: ReportWeek) -> str:
+        return " and ".join(
+            f"{source.ready_what} until ~{moment:%H:%M} KST"
+            for source, moment in sorted(catalog.pending(week, settings, now), key=lambda item: item[1])
         )
+
+    if not requested:
+        week, newest = catalog.latest_ready_week(now, settings), week_before(now)
+        if newest == week:
+            return week, f"week {week}: the latest published"
+        return week, f"week {week}: the latest published; {newest} waits for {waits(newest)}"
     week = parse_week_param(requested, now=now)
-    if week <= published:
+    if not catalog.pending(week, settings, now):
         return week, f"week {week}: published"
-    expected_at = week.monday_after(expected)
     wait_until = week.monday_after(settings.publication_wait_time)
     return week, (
-        f"week {week}: Sunday {week.end}'s ASOS values are expected ~{expected_at:%Y-%m-%d %H:%M} KST; "
-        f"the run waits for them until {wait_until:%H:%M} KST, as the scheduled Monday run does"
+        f"week {week}: waits for {waits(week)}; the run waits for them until "
+        f"{wait_until:%Y-%m-%d %H:%M} KST, as the scheduled Monday run does"
     )
 
 
 def latest_wait_line(log_path: Path, since: int) -> tuple[str | None, int]:
-    """The newest "not published yet" line that Airflow's output gained since byte ``since``."""
+    """The newest "... waiting until ..." line (a source not published or final yet) that Airflow's
+    output gained since byte ``since``."""
     with log_path.open("rb") as log:
         log.seek(since)
         chunk = log.read()
-    lines = [line for line in chunk.decode("utf-8", "replace").splitlines() if "not published" in line]
+    lines = [line for line in chunk.decode("utf-8", "replace").splitlines() if "waiting until" in line]
     return (lines[-1].strip() if lines else None), since + len(chunk)
 
 

@@ -85,6 +85,13 @@ def planned_location(context: dict, location: dict) -> WeatherLocation:
     return WeatherLocation(str(location["point_id"]), str(location["name"]), farm_nos)
 
 
+def announce(context: dict, asset: Any, inputs: StepContext, **more: str) -> None:
+    """Give this task's event of ``asset`` (an outlet) the report week, for downstream DAGs."""
+    from include.ins_report.assets import event_extra
+
+    context["outlet_events"][asset].extra = event_extra(inputs.week, inputs.run_id, **more)
+
+
 def task_states(context: dict) -> dict[str, str]:
     """This run's task states by task id (``RuntimeTaskInstanceProtocol.get_task_states``); a mapped task's
     instances count under the task id, failed if any failed."""

@@ -24,7 +24,6 @@ proceeds. The ``CHECK_COLLECTION`` row of ``TS_INS_JOB_LOG`` carries the counts 
 from __future__ import annotations
 
 import logging
-import math
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -42,7 +41,7 @@ from include.ins_report.gate_result import (  # noqa: F401 (the gate's vocabular
 )
 from include.ins_report.joblog import GATE, WARNING, GateMessage
 from include.ins_report.plausible import WEATHER_PLAUSIBLE
-from include.ins_report.sources import kosis
+from include.ins_report.sources import catalog
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.warehouse import Warehouse, now_text
 
@@ -53,7 +52,6 @@ log = logging.getLogger(__name__)
 
 CORE_COLUMNS = ("AVG_TA", "MIN_TA", "MAX_TA", "AVG_RHM")
 GAPS_ACCEPTED = GateMessage.ACCEPTED  # the CHECK_COLLECTION WARNING row's message starts so
-WILDCARD = "ALL"  # a KOSIS item or classification level selecting every code
 
 
 class CollectionIncompleteError(AirflowFailException):
@@ -144,69 +142,21 @@ def check_weather(ctx: StepContext, warehouse: Warehouse, result: GateResult) ->
 # --- statistics --------------------------------------------------------------------------------------
 
 
-def _codes(text: str) -> tuple[str, ...] | None:
-    """A KOSIS selection (``T001+T002+``, ``ALL``) as its codes; None for every code."""
-    codes = tuple(code for code in text.strip().split("+") if code)
-    return None if not codes or WILDCARD in codes else codes
-
-
-def expected_cells(series: kosis.Series) -> list[tuple[str | None, tuple[str | None, ...]]]:
-    """The (item, category levels) cells the series configures; None where it selects every code."""
-    items = _codes(series.itm_id) or (None,)
-    levels = [_codes(level) or (None,) for level in series.obj_l]
-    combos: list[tuple[str | None, ...]] = [()]
-    for codes in levels:
-        combos = [(*combo, code) for combo in combos for code in codes]
-    return [(item, combo) for item in items for combo in combos]
-
-
-def _matches(cell: tuple[str | None, tuple[str | None, ...]], item_id: str, category_id: str) -> bool:
-    item, levels = cell
-    parts = category_id.split("/")
-    return (
-        (item is None or item == item_id)
-        and len(parts) == len(levels)
-        and all(level is None or level == part for level, part in zip(levels, parts, strict=True))
-    )
-
-
-def _cell_label(cell: tuple[str | None, tuple[str | None, ...]], period: str) -> str:
-    item, levels = cell
-    category = "/".join(level or WILDCARD for level in levels)
-    return f"{item or WILDCARD} {category} {period}"
-
-
-def _finite(value: Any) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def check_stats(ctx: StepContext, warehouse: Warehouse, result: GateResult) -> None:
-    """Every configured item and category of every series has a value for every period the report reads."""
-    for series in kosis.load_series(ctx.settings.kosis_series_file):
-        periods = kosis.periods_for_week(series, ctx.week)
-        rows = warehouse.gate_stats(kosis.SOURCE, series.series_id, series.prd_se, min(periods), max(periods))
-        where = f"{series.series_id} {series.name}"
-        for period in periods:
-            of_period = [row for row in rows if row[2] == period]
-            for cell in expected_cells(series):
-                found = [row for row in of_period if _matches(cell, row[0], row[1])]
-                result.stats_cells += 1
-                if not found:
-                    result.add(Issue("stats_missing", where, "", _cell_label(cell, period)))
-                    continue
-                empty = [f"{item} {category}" for item, category, _, value in found if not _finite(value)]
-                if empty:
-                    detail = (
-                        "no value"
-                        if len(found) == 1
-                        else f"no value in {len(empty)} of {len(found)} rows: {_listed(empty)}"
-                    )
-                    result.add(Issue("stats_null", where, "", _cell_label(cell, period), detail))
-                    continue
-                result.good_stats_cells += 1
+    """Every enabled statistics source has what it declares for the week (``catalog.Source.expectations``):
+    KOSIS every configured item and category for the periods the report reads, EKAPE every day's auction
+    record and, on auction days, the national price."""
+    for source in catalog.statistics_sources(ctx.settings):
+        for series in source.expectations(ctx.week, ctx.settings):
+            rows = warehouse.gate_stats(
+                source.source, series.series_id, series.period_type, min(series.periods), max(series.periods)
+            )
+            cells, good, problems = series.check(rows)
+            result.stats_cells += cells
+            result.good_stats_cells += good
+            where = f"{series.series_id} {series.name}"
+            for kind, label, detail in problems:
+                result.add(Issue(kind, where, "", label, detail))
 
 
 # --- the step ----------------------------------------------------------------------------------------
@@ -215,7 +165,8 @@ def check_stats(ctx: StepContext, warehouse: Warehouse, result: GateResult) -> N
 def measure(ctx: StepContext, warehouse: Warehouse) -> GateResult:
     """What the database holds for the week against what the week needs (reads the database only)."""
     result = GateResult()
-    check_weather(ctx, warehouse, result)
+    if catalog.weather_enabled(ctx.settings):
+        check_weather(ctx, warehouse, result)
     check_stats(ctx, warehouse, result)
     return result
 

@@ -46,6 +46,14 @@ def pool_definitions(settings: Settings) -> dict[str, dict]:
             ),
             "include_deferred": False,
         },
+        settings.ekape_pool: {
+            "slots": settings.ekape_pool_slots,
+            "description": (
+                f"EKAPE pig prices (data.go.kr): at most {settings.ekape_pool_slots} calls at once, "
+                f"{settings.ekape_calls_per_second:g} calls/s in all (INS weekly report)"
+            ),
+            "include_deferred": False,
+        },
     }
     for name, pool in pools.items():
         if pool["slots"] < 1:

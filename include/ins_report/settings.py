@@ -116,6 +116,12 @@ class Settings:
     ekape_pool_slots: int = 1
     ekape_calls_per_second: float = 5.0
     ekape_daily_quota: int = 1_000
+    # A trading day's prices may change until this time (KST) the next day; the week is collected after its
+    # Sunday's (Monday 10:00 KST by default), inside the weather's waiting window.
+    ekape_final_at: str = "10:00"
+
+    # The external sources the batch collects (include/ins_report/sources/catalog.py), comma-separated.
+    sources: list[str] = field(default_factory=lambda: ["kosis", "ekape", "kma"])
 
     # Values of day D are published around D+1 09:00 KST (publication_expected_at): `make run` reports the
     # latest week published by then. The Monday run waits for Sunday's ASOS values until
@@ -147,6 +153,10 @@ class Settings:
     @property
     def publication_expected_time(self) -> dt.time:
         return _clock_time("INS_PUBLICATION_EXPECTED_AT", self.publication_expected_at)
+
+    @property
+    def ekape_final_time(self) -> dt.time:
+        return _clock_time("INS_EKAPE_FINAL_AT", self.ekape_final_at)
 
     @property
     def publication_wait_time(self) -> dt.time:
@@ -186,6 +196,8 @@ class Settings:
             ekape_pool_slots=_env_int("INS_EKAPE_POOL_SLOTS", cls.ekape_pool_slots),
             ekape_calls_per_second=_env_float("INS_EKAPE_CALLS_PER_SECOND", cls.ekape_calls_per_second),
             ekape_daily_quota=_env_int("INS_EKAPE_DAILY_QUOTA", cls.ekape_daily_quota),
+            ekape_final_at=_env("INS_EKAPE_FINAL_AT", cls.ekape_final_at),
+            sources=_env_list("INS_SOURCES", "kosis,ekape,kma"),
             publication_expected_at=_env("INS_PUBLICATION_EXPECTED_AT", cls.publication_expected_at),
             publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
             publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),

@@ -12,26 +12,27 @@ message of its kind; failures and retries are appended by the task callbacks (``
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
+import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report import gate
+from include.ins_report import clock, gate
 from include.ins_report.joblog import (
     FAILED,
     FINISH,
-    KOSIS,
     REPORT,
     START,
     SUCCESS,
     FinishMessage,
-    KosisMessage,
     SeriesCount,
     StartMessage,
+    StatsMessage,
 )
 from include.ins_report.settings import Settings
-from include.ins_report.sources import kosis
+from include.ins_report.sources import catalog
 from include.ins_report.warehouse import Warehouse, now_text
 from include.ins_report.week import ReportWeek
 
@@ -87,43 +88,46 @@ def start_job(ctx: StepContext) -> dict:
 # --- statistics --------------------------------------------------------------------------------------
 
 
-def collect_kosis_series(ctx: StepContext) -> dict:
-    """Fetch every configured KOSIS series for the periods of the week and upsert TA_STATS_DATA."""
+def collect_statistics(ctx: StepContext, source: catalog.Source) -> dict:
+    """Fetch a statistics source's week (``catalog.Source.fetch``) and upsert TA_STATS_DATA."""
     started = now_text()
-    client = kosis.KosisClient(ctx.settings)
     warehouse = ctx.warehouse()
-    summary: dict[str, dict] = {}
-    for series in kosis.load_series(ctx.settings.kosis_series_file):
-        periods = kosis.periods_for_week(series, ctx.week)
-        rows = client.fetch(series, periods)
-        collected_at = now_text()
-        written = warehouse.upsert_stats(
-            [
-                {
-                    "source": kosis.SOURCE,
-                    "series_id": row.series_id,
-                    "item_id": row.item_id,
-                    "item_nm": row.item_nm,
-                    "category_id": row.category_id,
-                    "category_nm": row.category_nm,
-                    "period_type": row.period_type,
-                    "period": row.period,
-                    "value": row.value,
-                    "unit": row.unit,
-                    "collected_at": collected_at,
-                    "run_id": ctx.run_id,
-                }
-                for row in rows
-            ]
+    fetched = source.fetch(ctx.week, ctx.settings, ctx.run_id, now_text())
+    counts = []
+    for series in fetched:
+        written = warehouse.upsert_stats(series.rows)
+        counts.append(SeriesCount(series.name, series.periods, written))
+        log.info("%s %s periods %s: %d rows", source.label, series.name, list(series.periods), written)
+    total = sum(count.rows for count in counts)
+    ctx.log(warehouse, source.collect_step.name, started, total, StatsMessage(tuple(counts)).text())
+    return {
+        "rows": total,
+        "series": {count.name: {"periods": count.periods, "rows": count.rows} for count in counts},
+    }
+
+
+def collect_kosis_series(ctx: StepContext) -> dict:
+    """KOSIS: every configured series for the periods of the week (``collect_statistics``)."""
+    return collect_statistics(ctx, catalog.KOSIS_SOURCE)
+
+
+def statistics_final(ctx: StepContext, source: catalog.Source, now: dt.datetime | None = None) -> bool:
+    """True once the source's week is final (``Source.ready_at``); after the waiting window
+    (INS_PUBLICATION_WAIT_UNTIL on the Monday after the week) the step fails saying what it waited for."""
+    moment = pendulum.instance(now) if now else clock.now()
+    ready = source.ready_at(ctx.week, ctx.settings)
+    if ready is None or moment >= ready:
+        return True
+    window_end = ctx.week.monday_after(ctx.settings.publication_wait_time)
+    if moment >= window_end:
+        final = ready.format("YYYY-MM-DD HH:mm")
+        raise AirflowFailException(
+            f"{source.label} data of week {ctx.week} is final only at {final} KST, after the waiting "
+            f"window ({window_end.format('YYYY-MM-DD HH:mm')} KST)"
         )
-        summary[series.name] = {"series_id": series.series_id, "periods": periods, "rows": written}
-        log.info("KOSIS %s (%s) periods %s: %d rows", series.name, series.series_id, periods, written)
-    total = sum(item["rows"] for item in summary.values())
-    message = KosisMessage(
-        tuple(SeriesCount(name, tuple(item["periods"]), item["rows"]) for name, item in summary.items())
-    )
-    ctx.log(warehouse, KOSIS.name, started, total, message.text())
-    return {"rows": total, "series": summary}
+    until = ready.format("YYYY-MM-DD HH:mm")
+    log.info("%s week %s not final yet; waiting until %s KST", source.label, ctx.week, until)
+    return False
 
 
 # --- completeness gate -------------------------------------------------------------------------------
@@ -179,6 +183,7 @@ __all__ = [
     "check_collection",
     "collect_kosis_series",
     "collect_station_weather",
+    "collect_statistics",
     "finish_job",
     "plan_weather_locations",
     "publication_window_end",
@@ -186,6 +191,7 @@ __all__ = [
     "run_weekly_report",
     "select_farms",
     "start_job",
+    "statistics_final",
     "weather_published",
     "weather_rows",
 ]

@@ -21,7 +21,8 @@ from devtools.embedded import connection_env, emulator_process
 from include.ins_report import clock
 from include.ins_report.farms import classify_farms
 from include.ins_report.settings import Settings
-from include.ins_report.week import ReportWeek, latest_published_week
+from include.ins_report.sources import catalog
+from include.ins_report.week import ReportWeek
 from tests.support.airflow_stack import AirflowStack
 from tests.support.farm_db import week_content
 
@@ -150,7 +151,7 @@ def redis_url(services):
 @pytest.fixture(scope="session")
 def week() -> ReportWeek:
     """A week the emulators have published, whatever the hour the suite runs."""
-    return latest_published_week(clock.now(), Settings().publication_expected_time)
+    return catalog.latest_ready_week(clock.now(), Settings())
 
 
 @pytest.fixture(scope="session")

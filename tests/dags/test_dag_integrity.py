@@ -48,6 +48,8 @@ def test_structure(dag):
     assert ids == {
         "start_job",
         "collect_stats.collect_kosis_series",
+        "collect_stats.wait_for_ekape_final",
+        "collect_stats.collect_ekape_prices",
         "collect_weather.plan_weather_locations",
         "collect_weather.wait_for_weather_publication",
         "collect_weather.collect_station_weather",
@@ -67,8 +69,36 @@ def test_structure(dag):
     assert not any(t.task_id.startswith("collect_weather.") for t in stats.get_flat_relatives(upstream=True))
     assert dag.get_task("start_job").downstream_task_ids == {
         "collect_stats.collect_kosis_series",
+        "collect_stats.wait_for_ekape_final",
         "collect_weather.plan_weather_locations",
     }
+    # EKAPE is collected once its week is final, waiting in reschedule mode (no worker slot held).
+    assert dag.get_task("collect_stats.collect_ekape_prices").upstream_task_ids == {
+        "collect_stats.wait_for_ekape_final"
+    }
+    assert dag.get_task("collect_stats.wait_for_ekape_final").mode == "reschedule"
+    assert dag.get_task("collect_stats.collect_ekape_prices").pool == "ekape_api"
+
+
+def test_the_groups_are_built_from_the_enabled_sources(monkeypatch):
+    """INS_SOURCES decides the tasks: without EKAPE and the weather, only KOSIS is collected."""
+    monkeypatch.setenv("INS_SOURCES", "kosis")
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    ids = {task.task_id for task in bag.dags[DAG_ID].tasks}
+    assert ids == {
+        "start_job",
+        "collect_stats.collect_kosis_series",
+        "check_collection",
+        "run_weekly_report",
+        "finish_job",
+    }
+    monkeypatch.setenv("INS_SOURCES", "kosis,nowhere")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    (error,) = bag.import_errors.values()
+    assert "INS_SOURCES names unknown source(s) ['nowhere']; known: kosis, ekape, kma" in error
 
 
 def test_weather_is_mapped_per_location_with_labels(dag):

@@ -42,11 +42,13 @@ def test_api_tasks_run_in_their_apis_pool(dag):
             assert task.pool == settings.kma_pool == "kma_api", task.task_id
         elif task.task_id in KOSIS_TASKS:
             assert task.pool == settings.kosis_pool == "kosis_api", task.task_id
+        elif task.task_id == "collect_stats.collect_ekape_prices":
+            assert task.pool == settings.ekape_pool == "ekape_api", task.task_id
         else:
             assert task.pool == DEFAULT_POOL, task.task_id
     fetch = dag.get_task("collect_weather.collect_station_weather")
     assert fetch.max_active_tis_per_dagrun == settings.kma_pool_slots
-    assert set(pool_definitions(settings)) == {"kma_api", "kosis_api"}
+    assert set(pool_definitions(settings)) == {"kma_api", "kosis_api", "ekape_api"}
 
 
 def test_pool_names_and_sizes_are_configuration():
@@ -58,7 +60,7 @@ def test_pool_names_and_sizes_are_configuration():
     with mock.patch.dict("os.environ", env):
         pools = pool_definitions(Settings.from_env())
     # default_pool is Airflow's own: opting out creates nothing.
-    assert set(pools) == {"data_go_kr"}
+    assert set(pools) == {"data_go_kr", "ekape_api"}
     assert pools["data_go_kr"]["slots"] == 6
 
 

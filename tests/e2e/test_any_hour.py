@@ -17,7 +17,8 @@ import requests
 
 from include.ins_report import clock
 from include.ins_report.settings import Settings
-from include.ins_report.week import latest_published_week, week_before
+from include.ins_report.sources import catalog
+from include.ins_report.week import week_before
 from tests.conftest import ROOT
 from tests.support.faketime import faketime_env, latest_monday_at
 
@@ -25,7 +26,7 @@ from tests.support.faketime import faketime_env, latest_monday_at
 def test_make_run_at_monday_0300_kst_reports_the_latest_published_week(tmp_path):
     now = clock.now()
     monday_0300 = latest_monday_at(now, dt.time(3))
-    expected = latest_published_week(monday_0300, Settings().publication_expected_time)
+    expected = catalog.latest_ready_week(monday_0300, Settings())
     waiting = week_before(monday_0300)
     assert expected.start == waiting.start - dt.timedelta(days=7)  # the week before last, by construction
 
@@ -45,6 +46,7 @@ def test_make_run_at_monday_0300_kst_reports_the_latest_published_week(tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert f"week {expected}: the latest published; {waiting} waits for Sunday's ASOS values" in output
+    assert "EKAPE 14 API calls" in output
     summary = re.search(r"week\s+(\S+) \.\. (\S+) \(Mon-Sun, KST\)\s+outcome: (\w+)", output)
     assert summary, output
     assert summary.groups() == (str(expected.start), str(expected.end), "SUCCESS"), output
@@ -88,12 +90,12 @@ def test_make_run_of_a_week_still_waiting_says_what_it_waits_for_and_stops_clean
     output = "".join(lines) + rest
     monday_after = waiting.end + dt.timedelta(days=1)
     assert lines[0].startswith(
-        f"week {waiting}: Sunday {waiting.end}'s ASOS values are expected ~{monday_after} 09:00 KST; "
-        "the run waits for them until 12:00 KST"
+        f"week {waiting}: waits for Sunday's ASOS values until ~09:00 KST and EKAPE's final prices until "
+        f"~10:00 KST; the run waits for them until {monday_after} 12:00 KST"
     ), output
     said = next(line for line in lines if "waiting: ASOS" in line)
     assert f"{monday_0330:%Y-%m-%d %H:%M} KST: week {waiting} still running" in said
-    assert f"ASOS {waiting.end} not published yet for station 108" in said
+    assert ("not final yet; waiting until" in said) or (f"ASOS {waiting.end} not published yet" in said), said
     assert process.returncode == 130, output
     assert "the Airflow run and the emulators were stopped" in output
     # Nothing of the run is left behind: no emulator answers on its port any more.

@@ -171,7 +171,7 @@ def test_statistics_without_a_value_or_a_configured_cell_stop_the_run(stack):
     assert nonzero(error) == {"stats_missing": 1, "stats_null": 1}
     assert f"missing stats (1): {PIG} pig_farms_and_heads_by_sido: T002 ALL/00 {pig_period}" in error
     assert f"stats value NULL (1): {CPI} consumer_price_index_meat: T A01114 {cpi_period} no value" in error
-    assert "stats 2/4 cells (50.0%)" in error
+    assert "stats 9/11 cells (81.8%)" in error  # 4 KOSIS cells and 7 EKAPE days
 
 
 def test_rows_the_farm_rule_cannot_use_are_excluded_and_the_report_has_the_farms_of_the_week(

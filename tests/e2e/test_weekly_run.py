@@ -77,9 +77,12 @@ def test_weather_values_are_the_stations_observations(stack, first_run):
 
 def test_stats_periods_of_the_week(stack, first_run):
     _, _, content = first_run
-    periods = sorted({(row[1], row[6], row[7]) for row in content["stats"]})
+    periods = sorted({(row[1], row[6], row[7]) for row in content["stats"] if row[0] == "KOSIS"})
     # Periods overlapping the week, one publication period back (kosis_series.json lag_periods=1).
     assert periods == [("101/DT_1EO311", "Q", "202603"), ("101/DT_1J22003", "M", "202610")]
+    # EKAPE: every trading day of the week itself.
+    days = sorted({(row[1], row[6], row[7]) for row in content["stats"] if row[0] == "EKAPE"})
+    assert days == [("EKAPE/PIG_TANGBAK", "D", f"202611{day}") for day in range(16, 23)]
     national = [row for row in content["stats"] if row[1] == "101/DT_1EO311" and row[4] == "00/00"]
     assert {row[2] for row in national} == {"T001", "T002"}
     sido_heads = sum(row[8] for row in content["stats"] if row[2] == "T002" and row[4] != "00/00")

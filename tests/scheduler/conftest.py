@@ -3,8 +3,13 @@ the API emulators, a SQLite farm database and real alert receivers."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from include.ins_report.settings import DAG_ID
+from tests.conftest import ROOT
 from tests.support.deployment import airflow_deployment
 
 # A key with characters that change under URL encoding: the secrets test looks for every spelling.
@@ -20,9 +25,20 @@ OPERATIONS_SETTINGS = {
 }
 
 
+DOWNSTREAM_DAG = "ins_report_downstream"
+
+
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scheduler")
+    # The production DAG and a downstream team's DAG scheduled on the report's asset, in one DAGs folder.
+    dags = tmp / "dags"
+    dags.mkdir()
+    shutil.copy(ROOT / "dags" / "ins_weekly_report.py", dags)
+    shutil.copy(Path(__file__).with_name("dags") / f"{DOWNSTREAM_DAG}.py", dags)
+    settings = {**OPERATIONS_SETTINGS, "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
     with airflow_deployment(
-        tmp_path_factory.mktemp("scheduler"), OPERATIONS_SETTINGS, kma_key=KMA_KEY, kosis_key=KOSIS_KEY
+        tmp, settings, kma_key=KMA_KEY, kosis_key=KOSIS_KEY, dag_ids=(DAG_ID, DOWNSTREAM_DAG)
     ) as deployment:
+        deployment.airflow.unpause(DOWNSTREAM_DAG)
         yield deployment

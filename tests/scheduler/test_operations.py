@@ -6,6 +6,7 @@ The tests share one deployment and run in file order, like an operator's morning
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -19,7 +20,7 @@ import pytest
 
 from include.ins_report import clock
 from include.ins_report.week import ReportWeek, latest_scheduled_week
-from tests.scheduler.conftest import KMA_KEY, KOSIS_KEY
+from tests.scheduler.conftest import DOWNSTREAM_DAG, KMA_KEY, KOSIS_KEY
 from tests.support.waiting import wait_for
 
 FETCH_TASK = "collect_weather.collect_station_weather"
@@ -140,7 +141,11 @@ def test_clearing_one_mapped_location_rebuilds_exactly_one_clean_run(deployment,
 def test_clearing_the_whole_run_rebuilds_exactly_one_clean_run(deployment, scheduled_run):
     run_id, latest, before = scheduled_run
     cleared = deployment.airflow.clear(run_id, None)
-    assert len({t["task_id"] for t in cleared}) == 8
+    every_task = {t["task_id"] for t in deployment.airflow.get("dags/ins_weekly_report/tasks")["tasks"]}
+    assert {t["task_id"] for t in cleared} == every_task
+    assert (
+        len(every_task) == 10
+    )  # start, KOSIS, EKAPE wait + fetch, plan, wait, stations, gate, report, finish
     assert deployment.airflow.wait_for_run(run_id) == "success"
     assert deployment.week_content(latest) == before
     assert_clean_week(deployment, latest)
@@ -268,3 +273,36 @@ def test_a_task_killed_mid_write_leaves_no_partial_week(deployment, scheduled_ru
     finally:
         with sqlite3.connect(deployment.farm_db) as conn:
             conn.execute("DELETE FROM TA_FARM WHERE FARM_NO LIKE 'S%'")
+
+
+def test_a_downstream_dag_runs_after_each_built_week_and_not_after_a_failed_one(
+    deployment, scheduled_run, failed_run
+):
+    """The report's asset (include/ins_report/assets.py) schedules a downstream team's DAG with the week in
+    the event; a failed week emits no event."""
+    airflow = deployment.airflow
+    _, _, failed_week, _, _ = failed_run
+    built = {
+        row[0]
+        for row in deployment.sql(
+            "SELECT DISTINCT REPORT_WEEK FROM TS_INS_JOB_LOG WHERE STEP_NM = 'RUN_WEEKLY_REPORT' "
+            "AND STATUS = 'SUCCESS'"
+        )
+    }
+
+    def downstream_weeks() -> set[str]:
+        runs = airflow.runs(DOWNSTREAM_DAG)
+        if not runs or any(run["state"] not in ("success", "failed") for run in runs):
+            return set()
+        weeks = set()
+        for run in runs:
+            assert run["state"] == "success", run
+            base = f"dags/{DOWNSTREAM_DAG}/dagRuns/{run['dag_run_id']}/taskInstances/read_week"
+            value = airflow.get(f"{base}/xcomEntries/return_value")["value"]
+            weeks |= set(json.loads(value) if isinstance(value, str) else value)
+        return weeks
+
+    weeks = wait_for(downstream_weeks, timeout=120, what="the downstream DAG's runs")
+    assert scheduled_run.week.start.isoformat() in weeks
+    assert {dt.datetime.strptime(key, "%Y%m%d").date().isoformat() for key in built} == weeks
+    assert failed_week.start.isoformat() not in weeks

@@ -22,6 +22,7 @@ from devtools.embedded import (
     emulator_process,
     init_farm_db,
 )
+from include.ins_report.settings import DAG_ID
 from include.ins_report.week import ReportWeek, week_before
 from tests.support import farm_db as farm_db_reads
 from tests.support.airflow_stack import AirflowStack
@@ -114,13 +115,15 @@ def airflow_deployment(
     settings: dict[str, str],
     *,
     components: tuple[str, ...] | None = None,
+    dag_ids: tuple[str, ...] = (DAG_ID,),
     **services,
 ) -> Iterator[Deployment]:
     """``local_services`` plus a real Airflow stack (API server, scheduler, DAG processor, triggerer) whose
     scheduled runs find their week published (PUBLISHED_BEFORE_THE_SCHEDULE)."""
     services["emulator_args"] = (*PUBLISHED_BEFORE_THE_SCHEDULE, *services.get("emulator_args", ()))
     with local_services(tmp, **services) as deployment:
-        env = {**deployment.env, **settings}
-        with AirflowStack(tmp / "airflow", env, components) as airflow:
+        # Likewise EKAPE's week is final at Monday 00:00 here (its Sunday has no auction either way).
+        env = {**deployment.env, "INS_EKAPE_FINAL_AT": "00:00", **settings}
+        with AirflowStack(tmp / "airflow", env, components, dag_ids=dag_ids) as airflow:
             deployment.airflow = airflow
             yield deployment

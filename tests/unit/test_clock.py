@@ -9,6 +9,7 @@ import pytest
 
 from include.ins_report import clock
 from include.ins_report.settings import Settings
+from include.ins_report.sources import catalog
 from include.ins_report.week import (
     InvalidWeekError,
     ReportWeek,
@@ -74,16 +75,26 @@ def test_ins_now_without_an_offset_or_garbage_is_refused(monkeypatch, value):
         clock.now()
 
 
-def test_make_run_defaults_to_the_latest_published_week_and_says_why():
+def test_make_run_defaults_to_the_latest_week_every_source_published_and_says_why():
     choose_week = load_run_week().choose_week
     week, said = choose_week("", Settings(), kst(2026, 11, 30, 3, 30))
     assert week == WEEK_BEFORE
     assert said == (
-        "week 2026-11-16: the latest published; 2026-11-23 waits for Sunday's ASOS values until ~09:00 KST"
+        "week 2026-11-16: the latest published; 2026-11-23 waits for Sunday's ASOS values until ~09:00 KST "
+        "and EKAPE's final prices until ~10:00 KST"
     )
+    # Between KMA's publication and EKAPE's finalisation only EKAPE is waited for.
+    week, said = choose_week("", Settings(), kst(2026, 11, 30, 9, 30))
+    assert week == WEEK_BEFORE
+    assert said.endswith("2026-11-23 waits for EKAPE's final prices until ~10:00 KST")
     week, said = choose_week("", Settings(), kst(2026, 11, 30, 10))
     assert (week, said) == (LAST_WEEK, "week 2026-11-23: the latest published")
-    week, said = choose_week("", Settings(publication_expected_at="11:30"), kst(2026, 11, 30, 10))
+    # Without EKAPE, the weather decides; the times are settings.
+    only_weather = Settings(sources=["kosis", "kma"])
+    assert choose_week("", only_weather, kst(2026, 11, 30, 9, 30))[0] == LAST_WEEK
+    week, said = choose_week(
+        "", Settings(sources=["kma"], publication_expected_at="11:30"), kst(2026, 11, 30, 10)
+    )
     assert week == WEEK_BEFORE
     assert said.endswith("until ~11:30 KST")
 
@@ -93,11 +104,20 @@ def test_make_run_of_a_week_still_waiting_says_what_for_and_until_when():
     week, said = choose_week("2026-11-23", Settings(), kst(2026, 11, 30, 3, 30))
     assert week == LAST_WEEK
     assert said == (
-        "week 2026-11-23: Sunday 2026-11-29's ASOS values are expected ~2026-11-30 09:00 KST; "
-        "the run waits for them until 12:00 KST, as the scheduled Monday run does"
+        "week 2026-11-23: waits for Sunday's ASOS values until ~09:00 KST and EKAPE's final prices until "
+        "~10:00 KST; the run waits for them until 2026-11-30 12:00 KST, as the scheduled Monday run does"
     )
+    assert choose_week("2026-11-16", Settings(), kst(2026, 11, 30, 3, 30))[1] == "week 2026-11-16: published"
     with pytest.raises(InvalidWeekError, match="has not ended yet"):
         choose_week("2026-11-30", Settings(), kst(2026, 11, 30, 3, 30))
+
+
+@pytest.mark.parametrize("hour", range(0, 7 * 24, 5))
+def test_the_week_make_run_picks_is_ready_for_every_source(hour):
+    moment = kst(2026, 11, 30).add(hours=hour)
+    week = catalog.latest_ready_week(moment, Settings())
+    assert catalog.pending(week, Settings(), moment) == []
+    assert week == (WEEK_BEFORE if hour < 10 else LAST_WEEK)
 
 
 def test_a_bad_publication_time_is_a_clear_error():

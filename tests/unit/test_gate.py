@@ -14,7 +14,7 @@ from devtools.embedded import init_farm_db
 from include.ins_report import gate
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
 from include.ins_report.settings import Settings
-from include.ins_report.sources import kosis
+from include.ins_report.sources import catalog, ekape, kosis
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.steps import (
     CollectionIncompleteError,
@@ -49,9 +49,17 @@ def db(tmp_path, monkeypatch):
     return path
 
 
+# KOSIS and the weather; EKAPE's rules have their own tests below.
+KOSIS_AND_WEATHER = ["kosis", "kma"]
+
+
+def policy(**coverage) -> Settings:
+    return Settings(sources=KOSIS_AND_WEATHER, **coverage)
+
+
 @pytest.fixture
 def ctx(db):
-    return StepContext(run_id="gate-test", week=WEEK, settings=Settings())
+    return StepContext(run_id="gate-test", week=WEEK, settings=Settings(sources=KOSIS_AND_WEATHER))
 
 
 def plan() -> dict[str, tuple[str, str]]:
@@ -286,13 +294,13 @@ def test_a_zero_is_a_value(ctx, db):
 
 def test_expected_cells_of_a_series():
     series = kosis.Series("s", "101", "T", "T001+T002+", ("ALL", "00+11"), "Q")
-    assert gate.expected_cells(series) == [
+    assert catalog.kosis_cells(series) == [
         ("T001", (None, "00")),
         ("T001", (None, "11")),
         ("T002", (None, "00")),
         ("T002", (None, "11")),
     ]
-    assert gate.expected_cells(kosis.Series("s", "101", "T", "ALL", ("A+",), "M")) == [(None, ("A",))]
+    assert catalog.kosis_cells(kosis.Series("s", "101", "T", "ALL", ("A+",), "M")) == [(None, ("A",))]
 
 
 def test_weather_problems_of_one_row():
@@ -322,7 +330,7 @@ def test_gaps_of_every_kind_within_the_coverage_policy_are_accepted_and_logged(c
     sql(db, "UPDATE TM_WEATHER SET AVG_RHM = 120 WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-16'")
     sql(db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-16'")
     sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
-    lenient = Settings(min_weather_coverage=0.98, min_stats_coverage=0.75)
+    lenient = policy(min_weather_coverage=0.98, min_stats_coverage=0.75)
     outcome = check_collection(dataclasses.replace(ctx, settings=lenient))
     assert outcome["good_farm_days"] == farms * 7 - 5
     assert outcome["kinds"] == {
@@ -363,28 +371,28 @@ def test_every_kind_counts_against_the_coverage_policy(ctx, db, update, kind):
     sql(db, f"UPDATE TM_WEATHER {update} WHERE FARM_NO IN ('F0001', 'F0002')")  # 14 farm-days
     just_enough = (farms * 7 - 14) / (farms * 7)
     assert (
-        check_collection(dataclasses.replace(ctx, settings=Settings(min_weather_coverage=just_enough)))[
+        check_collection(dataclasses.replace(ctx, settings=policy(min_weather_coverage=just_enough)))[
             "kinds"
         ][kind]
         == 14
     )
-    message = failure(dataclasses.replace(ctx, settings=Settings(min_weather_coverage=just_enough + 0.001)))
+    message = failure(dataclasses.replace(ctx, settings=policy(min_weather_coverage=just_enough + 0.001)))
     assert counts(message) == {kind: 14}
 
 
 def test_stats_coverage_applies_to_null_values(ctx, db):
     fill(ctx)
     sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
-    assert check_collection(dataclasses.replace(ctx, settings=Settings(min_stats_coverage=0.75)))["gaps"] == 1
+    assert check_collection(dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.75)))["gaps"] == 1
     assert "stats 3/4 cells (75.0%)" in failure(
-        dataclasses.replace(ctx, settings=Settings(min_stats_coverage=0.8))
+        dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.8))
     )
 
 
 def test_gaps_below_the_coverage_policy_fail(ctx, db):
     fill(ctx)
     sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
-    strict_enough = dataclasses.replace(ctx, settings=Settings(min_weather_coverage=0.99))
+    strict_enough = dataclasses.replace(ctx, settings=policy(min_weather_coverage=0.99))
     with pytest.raises(CollectionIncompleteError, match="missing weather \\(7\\)"):
         check_collection(strict_enough)
 
@@ -467,7 +475,7 @@ def test_reconciliation_can_be_switched_off_for_another_report_table(ctx, db, mo
 def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, db):
     farms = fill(ctx)
     sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
-    lenient = dataclasses.replace(ctx, settings=Settings(min_weather_coverage=0.95))
+    lenient = dataclasses.replace(ctx, settings=policy(min_weather_coverage=0.95))
     check_collection(lenient)
     assert run_weekly_report(lenient)["report_rows"] == farms - 1
     assert "F0001" not in report_rows(db)
@@ -511,3 +519,72 @@ def steps_run_weekly_report(ctx):
     from include.ins_report.steps import run_weekly_report
 
     return run_weekly_report(ctx)
+
+
+# --- EKAPE: every day recorded, auction days priced --------------------------------------------------
+
+
+def ekape_week(held: dict[str, bool]) -> list[dict]:
+    """The rows the EKAPE client writes for the week: AUCTION_HELD for every day, the national headline
+    price and heads on auction days (include/ins_report/sources/ekape.py)."""
+    rows = []
+    for day in WEEK.days:
+        period = day.strftime("%Y%m%d")
+        auction = held.get(period, day.weekday() != 6)  # Sundays closed
+        values = [(ekape.ITEM_AUCTION_HELD, ekape.CATEGORY_AUCTION, 1.0 if auction else 0.0)]
+        if auction:
+            values += [
+                (ekape.ITEM_PRICE, ekape.CATEGORY_HEADLINE, 5900.0),
+                (ekape.ITEM_HEADS, ekape.CATEGORY_HEADLINE, 12000.0),
+            ]
+        rows += [
+            {
+                "source": ekape.SOURCE,
+                "series_id": ekape.SERIES_ID,
+                "item_id": item,
+                "item_nm": "",
+                "category_id": category,
+                "category_nm": "",
+                "period_type": ekape.PERIOD_TYPE,
+                "period": period,
+                "value": value,
+                "unit": "",
+                "collected_at": "2026-11-23 10:05:00",
+                "run_id": "gate-test",
+            }
+            for item, category, value in values
+        ]
+    return rows
+
+
+@pytest.fixture
+def with_ekape(ctx):
+    return dataclasses.replace(ctx, settings=Settings(sources=["kosis", "ekape", "kma"]))
+
+
+def test_ekape_week_with_a_closed_day_is_complete(with_ekape, db):
+    fill(with_ekape)
+    Warehouse("farm_db").upsert_stats(ekape_week({"20261119": False}))  # a holiday: no auction, recorded
+    result = check_collection(with_ekape)
+    assert result["gaps"] == 0
+    (row,) = [r for r in job_log(db) if r[0] == "CHECK_COLLECTION"]
+    assert "stats 11/11 cells" in row[3]
+
+
+def test_ekape_days_missing_or_unpriced_fail_naming_the_day(with_ekape, db):
+    fill(with_ekape)
+    rows = ekape_week({})
+    rows = [r for r in rows if r["period"] != "20261117"]  # Tuesday: nothing collected
+    rows = [r for r in rows if not (r["period"] == "20261118" and r["item_id"] == ekape.ITEM_PRICE)]
+    Warehouse("farm_db").upsert_stats(rows)
+    sql(db, "UPDATE TA_STATS_DATA SET VALUE = NULL WHERE PERIOD = '20261120' AND ITEM_ID = 'HEADS'")
+    message = failure(with_ekape)
+    assert counts(message) == {"stats_missing": 2, "stats_null": 1}
+    assert "EKAPE/PIG_TANGBAK pig_carcass_prices: AUCTION_HELD 20261117 no row for the day" in message
+    assert f"PRICE {ekape.CATEGORY_HEADLINE} 20261118 auction day without its national price" in message
+    assert f"PRICE {ekape.CATEGORY_HEADLINE} 20261120 no value" in message
+
+
+def test_without_ekape_enabled_its_rows_are_not_required(ctx, db):
+    fill(ctx)
+    assert check_collection(ctx)["gaps"] == 0

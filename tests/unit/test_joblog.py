@@ -10,11 +10,11 @@ from include.ins_report.joblog import (
     FailureDetail,
     FinishMessage,
     GateMessage,
-    KosisMessage,
     PlanMessage,
     ReportMessage,
     SeriesCount,
     StartMessage,
+    StatsMessage,
     WeatherMessage,
 )
 
@@ -22,10 +22,10 @@ ALL_KINDS = dict.fromkeys(joblog.GATE_KINDS, 0)
 
 MESSAGES = [
     StartMessage("2026-11-16..2026-11-22"),
-    KosisMessage(
+    StatsMessage(
         (SeriesCount("pig_price", ("202611",), 12), SeriesCount("feed_index", ("2026Q3", "2026Q4"), 8))
     ),
-    KosisMessage(()),
+    StatsMessage(()),
     PlanMessage(44, 34, 3),
     PlanMessage(44, 34, 0, ("F0009 무주농장: latitude 91.0 out of range", "? 빈 이름: no farm number")),
     WeatherMessage("203 이천 (3 farms)", 7, 21),
@@ -62,7 +62,7 @@ def test_the_failure_row_round_trips_through_plain_data():
 
 @pytest.mark.parametrize(
     "kind",
-    [StartMessage, KosisMessage, PlanMessage, WeatherMessage, GateMessage, ReportMessage, FinishMessage],
+    [StartMessage, StatsMessage, PlanMessage, WeatherMessage, GateMessage, ReportMessage, FinishMessage],
 )
 def test_a_message_of_another_kind_is_not_parsed(kind):
     others = [m.text() for m in MESSAGES if not isinstance(m, kind)]

@@ -30,7 +30,7 @@ from include.ins_report import steps
 from include.ins_report.oracle_errors import describe_error
 from include.ins_report.report_step import ReportCallNotRetried
 from include.ins_report.settings import JOB_NAME, Settings
-from include.ins_report.sources import kosis
+from include.ins_report.sources import ekape, kosis
 from include.ins_report.sqlfiles import load_sql, split_statements
 from include.ins_report.warehouse import BATCH_SIZE, Warehouse
 from include.ins_report.week import KST, ReportWeek, resolve_report_week
@@ -552,6 +552,20 @@ def test_check_collection_on_oracle(oracle):
     stats = {
         "101/DT_1EO311": [(item, "00/00", "202603", 1.0) for item in ("T001", "T002")],
         "101/DT_1J22003": [("T", category, "202610", 1.0) for category in ("A01114", "A01113")],
+        # EKAPE: Monday to Saturday with auctions (Oracle answers NUMBER as int), Sunday none.
+        ekape.SERIES_ID: [
+            row
+            for day in week.days
+            for row in (
+                [(ekape.ITEM_AUCTION_HELD, ekape.CATEGORY_AUCTION, day.strftime("%Y%m%d"), 0)]
+                if day.weekday() == 6
+                else [
+                    (ekape.ITEM_AUCTION_HELD, ekape.CATEGORY_AUCTION, day.strftime("%Y%m%d"), 1),
+                    (ekape.ITEM_PRICE, ekape.CATEGORY_HEADLINE, day.strftime("%Y%m%d"), 5912.4),
+                    (ekape.ITEM_HEADS, ekape.CATEGORY_HEADLINE, day.strftime("%Y%m%d"), 14210),
+                ]
+            )
+        ],
     }
 
     def respond(sql: str, params: Any) -> list[tuple]:
@@ -566,7 +580,7 @@ def test_check_collection_on_oracle(oracle):
     oracle.responder = respond
     result = steps.check_collection(steps.StepContext(run_id="r", week=week, settings=settings))
     assert (result["farms"], result["weather_rows"], result["good_farm_days"]) == (2, 14, 14)
-    assert (result["stats_cells"], result["good_stats_cells"]) == (4, 4)
+    assert (result["stats_cells"], result["good_stats_cells"]) == (11, 11)
     reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]
     assert (
         load_sql("oracle", "gate_weather"),
@@ -582,5 +596,13 @@ def test_check_collection_on_oracle(oracle):
             "last_period": max(kosis.periods_for_week(series, week)),
         }
         for series in series_list
+    ] + [
+        {
+            "source": ekape.SOURCE,
+            "series_id": ekape.SERIES_ID,
+            "period_type": "D",
+            "first_period": "20261116",
+            "last_period": "20261122",
+        }
     ]
     assert oracle.statements()[-1][0] == "executemany"  # CHECK_COLLECTION's row in the job log

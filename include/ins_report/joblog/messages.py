@@ -37,8 +37,9 @@ class SeriesCount:
 
 
 @dataclass(frozen=True)
-class KosisMessage:
-    """COLLECT_KOSIS_SERIES: ``pork_price ['202611']: 12 rows; ...``, one part per configured series."""
+class StatsMessage:
+    """A statistics collection (COLLECT_KOSIS_SERIES, COLLECT_EKAPE_PRICES): ``pork_price ['202611']: 12
+    rows; ...``, one part per series."""
 
     series: tuple[SeriesCount, ...]
     _PART = re.compile(r"(?P<name>\S+) \[(?P<periods>[^\]]*)\]: (?P<rows>\d+) rows")
@@ -47,7 +48,7 @@ class KosisMessage:
         return "; ".join(f"{s.name} {list(s.periods)}: {s.rows} rows" for s in self.series)
 
     @classmethod
-    def parse(cls, message: str | None) -> KosisMessage | None:
+    def parse(cls, message: str | None) -> StatsMessage | None:
         parts = [cls._PART.fullmatch(part) for part in (message or "").split("; ")] if message else []
         if not all(parts):
             return None

@@ -24,7 +24,7 @@ class Step:
     next_action: str = "See the task's log, " + _CLEAR + "."  # what to do when it fails (alerts)
 
 
-START, KOSIS, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
+START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
     Step(
         "START_JOB",
         "start_job",
@@ -39,6 +39,21 @@ START, KOSIS, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
         "TA_STATS_DATA",
         "KOSIS statistics: fix what the error says (an unregistered key: the kosis_api connection's "
         "password; KOSIS down: wait), " + _CLEAR + ".",
+    ),
+    Step(
+        "WAIT_FOR_EKAPE_FINAL",
+        "collect_stats.wait_for_ekape_final",
+        "Wait for EKAPE's prices to be final",
+        next_action="EKAPE's prices of the week's last day were not final within the waiting window: "
+        "when they are (10:00 KST the next day, INS_EKAPE_FINAL_AT), " + _CLEAR + ".",
+    ),
+    Step(
+        "COLLECT_EKAPE_PRICES",
+        "collect_stats.collect_ekape_prices",
+        "Fetch EKAPE pig prices into TA_STATS_DATA",
+        "TA_STATS_DATA",
+        "EKAPE pig carcass prices: fix what the error says (an unregistered key: the ekape_api connection's "
+        "password; the daily quota: wait for tomorrow; EKAPE down: wait), " + _CLEAR + ".",
     ),
     Step(
         "PLAN_WEATHER_LOCATIONS",
@@ -80,7 +95,9 @@ START, KOSIS, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
     ),
     Step("FINISH_JOB", "finish_job", "Finish: record the outcome"),
 )
-STEPS = {step.name: step for step in (START, KOSIS, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH)}
+STEPS = {
+    step.name: step for step in (START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH)
+}
 BY_TASK = {step.task_id: step for step in STEPS.values()}
 MAPPED_STEP, FINISH_STEP = WEATHER.name, FINISH.name
 

@@ -100,22 +100,22 @@ FINAL_AT = dt.time(10, 0)
 # --- finalisation and quota ------------------------------------------------------------------------------
 
 
-def final_at(day: dt.date) -> pendulum.DateTime:
-    """When ``day``'s prices stop changing: 10:00 KST the next day."""
+def final_at(day: dt.date, at: dt.time = FINAL_AT) -> pendulum.DateTime:
+    """When ``day``'s prices stop changing: ``at`` (10:00, INS_EKAPE_FINAL_AT) KST the next day."""
     after = day + dt.timedelta(days=1)
-    return pendulum.datetime(after.year, after.month, after.day, FINAL_AT.hour, FINAL_AT.minute, tz=KST)
+    return pendulum.datetime(after.year, after.month, after.day, at.hour, at.minute, tz=KST)
 
 
-def is_final(day: dt.date, now: dt.datetime) -> bool:
+def is_final(day: dt.date, now: dt.datetime, at: dt.time = FINAL_AT) -> bool:
     """True once ``day``'s auction prices can no longer change (``now`` must be timezone-aware)."""
     if now.tzinfo is None:
         raise ValueError("is_final needs a timezone-aware now")
-    return now >= final_at(day)
+    return now >= final_at(day, at)
 
 
-def week_final_at(week: ReportWeek) -> pendulum.DateTime:
+def week_final_at(week: ReportWeek, at: dt.time = FINAL_AT) -> pendulum.DateTime:
     """When the whole week is final: its Sunday's ``final_at`` (Monday 10:00 KST)."""
-    return final_at(week.end)
+    return final_at(week.end, at)
 
 
 def not_final(exc: ApiError) -> bool:
@@ -188,14 +188,15 @@ class EkapeClient:
 
     def _refuse_unfinal(self, days: list[dt.date], now: dt.datetime | None) -> None:
         moment = now if now is not None else clock.now()
-        early = [day for day in days if not is_final(day, moment)]
+        at = self.settings.ekape_final_time
+        early = [day for day in days if not is_final(day, moment, at)]
         if early:
             last = max(early)
             raise TransientApiError(
                 API,
                 "not_final",
                 f"prices of {', '.join(day.isoformat() for day in sorted(early))} may still change until "
-                f"{final_at(last).format('YYYY-MM-DD HH:mm')} KST; retry after that",
+                f"{final_at(last, at).format('YYYY-MM-DD HH:mm')} KST; retry after that",
             )
 
     def _call(self, key: str, day: dt.date, sex_code: str) -> list[GradeRow]:

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from include.ins_report.localdev import connection_env, emulator_process, init_farm_db
 from tests.conftest import ROOT
-from tests.support.airflow_stack import PASSWORD, USER, AirflowStack
+from tests.support import deployment as support
+from tests.support.airflow_stack import PASSWORD, USER
 
 CHROMIUM = os.environ.get("INS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -30,6 +29,18 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 TIMEZONE = "Asia/Seoul"  # the operators' browsers; Airflow 3.3's UI shows times in the browser's zone
+OPERATOR_LOCALE = "ko-KR"  # the operators' browsers speak Korean: the guide's screenshots are taken so
+GUIDE_VIEWPORT = {"width": 1280, "height": 800}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """test_ui.py first: it reads the Grid (and takes docs/screenshots/grid.png) of the one scheduled run,
+    before the operator flows add their runs to the same deployment."""
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if Path(item.path).parent == here]
+    ordered = sorted((items[i] for i in slots), key=lambda item: Path(item.path).name != "test_ui.py")
+    for slot, item in zip(slots, ordered, strict=True):
+        items[slot] = item
 
 
 def chromium_executable() -> str:
@@ -44,69 +55,107 @@ def chromium_executable() -> str:
     return found
 
 
+BROWSER_SETTINGS = {
+    "INS_TASK_RETRIES": "0",
+    "INS_HTTP_ATTEMPTS": "2",  # a station answering 5xx fails in seconds, not minutes
+    "INS_HTTP_BACKOFF_SECONDS": "0.1",
+    "INS_PUBLICATION_POKE_SECONDS": "5",
+}
+
+
 @dataclass
-class Deployment:
-    airflow: AirflowStack
-    run_id: str
+class Deployment(support.Deployment):
+    run_id: str = ""  # the scheduled run the fixture waited for
 
 
 @pytest.fixture(scope="package")
 def deployment(tmp_path_factory) -> Iterator[Deployment]:
-    """The stack with one scheduled run (the latest week, as unpausing on a Monday would start) done."""
+    """The stack (``airflow_deployment``) with one scheduled run (the latest week, as unpausing on a Monday
+    would start) done. Its week is published before the schedule, so the run finishes at any hour, Monday
+    02:00-09:00 KST included. Failure alerts go to the deployment's webhook receiver."""
     chromium_executable()  # fail fast, before the stack starts
-    tmp = tmp_path_factory.mktemp("browser")
-    farm_db = tmp / "farm.db"
-    init_farm_db(farm_db)
-    with emulator_process(tmp) as port:
-        env = {**connection_env(farm_db, port), "INS_TASK_RETRIES": "0"}
-        with AirflowStack(tmp / "airflow", env) as airflow:
-            airflow.unpause()
-            deadline = time.monotonic() + 120
-            while not (runs := airflow.runs()):
-                assert time.monotonic() < deadline, "no scheduled run after unpausing"
-                time.sleep(1)
-            run_id = runs[0]["dag_run_id"]
-            assert airflow.wait_for_run(run_id, timeout=400) == "success"
-            yield Deployment(airflow, run_id)
+    with support.airflow_deployment(
+        tmp_path_factory.mktemp("browser"), BROWSER_SETTINGS, kind=Deployment
+    ) as deployment:
+        deployment.run_id, _ = deployment.start_scheduled_run()
+        assert deployment.airflow.wait_for_run(deployment.run_id, timeout=400) == "success"
+        yield deployment
 
 
 @pytest.fixture(scope="package")
-def browser_context(deployment, tmp_path_factory):
-    """A logged-in Chromium profile (fresh user data dir) in the operators' time zone."""
+def playwright_driver():
+    """One Playwright driver for the package: every browser context below is started from it."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed: pip install -r requirements-dev.txt", pytrace=False)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    profile: Path = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=chromium_executable(),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            timezone_id=TIMEZONE,
-            locale="en-US",
-            viewport={"width": 1600, "height": 1000},
-        )
-        context.set_default_timeout(30_000)
-        page = context.new_page()
-        url = deployment.airflow.url
-        page.goto(f"{url}/")
-        page.get_by_label("Username").fill(USER)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{url}/")
-        page.close()
-        try:
-            yield context
-        finally:
-            context.close()
+        yield playwright
+
+
+def logged_in_context(playwright, deployment, profile: Path, *, locale: str, viewport: dict[str, int]):
+    """A Chromium profile (fresh user data dir) in the operators' time zone, signed in to the UI. The
+    login form is found by its fields' names, whatever the language."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium_executable(),
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        timezone_id=TIMEZONE,
+        locale=locale,
+        viewport=viewport,
+    )
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    url = deployment.airflow.url
+    page.goto(f"{url}/")
+    page.locator("input[name=username]").fill(USER)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(f"{url}/")
+    page.close()
+    return context
+
+
+@pytest.fixture(scope="package")
+def browser_context(playwright_driver, deployment, tmp_path_factory):
+    """A logged-in Chromium profile in English, in the operators' time zone."""
+    profile: Path = tmp_path_factory.mktemp("chromium-profile")
+    context = logged_in_context(
+        playwright_driver, deployment, profile, locale="en-US", viewport={"width": 1600, "height": 1000}
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="package")
+def operator_context(playwright_driver, deployment, tmp_path_factory):
+    """A logged-in Chromium profile as the operators have it: Korean (ko-KR), Asia/Seoul, 1280x800."""
+    profile: Path = tmp_path_factory.mktemp("chromium-profile-ko")
+    context = logged_in_context(
+        playwright_driver, deployment, profile, locale=OPERATOR_LOCALE, viewport=GUIDE_VIEWPORT
+    )
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.fixture
 def page(browser_context, request):
     page = browser_context.new_page()
+    yield page
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"))
+    page.close()
+
+
+@pytest.fixture
+def operator_page(operator_context, request):
+    """A page of the Korean operator's browser; its last state is kept in tests/artifacts/browser/."""
+    page = operator_context.new_page()
     yield page
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"))
     page.close()

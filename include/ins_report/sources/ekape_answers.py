@@ -6,13 +6,19 @@ are in ``sources/ekape.py``."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from include.ins_report.plausible import Range
-from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError, answer_body
+from include.ins_report.sources.errors import (
+    GATEWAY_QUOTA,
+    ApiDataError,
+    PermanentApiError,
+    TransientApiError,
+    answer_body,
+    gateway_error,
+)
 from include.ins_report.sources.numbers import parse_decimal
 
 API = "EKAPE"
@@ -45,7 +51,6 @@ _PROVIDER_PERMANENT = {
     "11": "a mandatory request parameter is missing",
     **_GATEWAY_PERMANENT,
 }
-_QUOTA_CODES = {"22": "the daily request quota is used up", "23": "too many requests per second"}
 
 
 # --- parsing -----------------------------------------------------------------------------------------------
@@ -65,20 +70,6 @@ class GradeRow:
     end_ymd: str
     amount: float | None
     count: float | None
-
-
-def _gateway_error(status: int, text: str) -> TransientApiError | PermanentApiError:
-    code_match = re.search(r"returnReasonCode\W+(\d+)", text)
-    code = code_match.group(1) if code_match else "gateway"
-    # errMsg and returnAuthMsg swap roles between the classic and newer forms: the name is the upper-case one.
-    messages = re.findall(r"<(?:errMsg|returnAuthMsg)>([^<]*)<", text)
-    messages += re.findall(r'"(?:errMsg|returnAuthMsg)"\s*:\s*"([^"]*)"', text)
-    name = next((m.strip() for m in messages if re.fullmatch(r"[A-Z][A-Z0-9_]+", m.strip())), "gateway error")
-    if code in _GATEWAY_PERMANENT:
-        return PermanentApiError(API, code, f"{name}: {_GATEWAY_PERMANENT[code]}")
-    if code in _QUOTA_CODES:
-        return TransientApiError(API, code, f"{name}: {_QUOTA_CODES[code]}; retry later")
-    return TransientApiError(API, code, f"{name} (HTTP {status})")
 
 
 def _text(node: ET.Element, tag: str) -> str:
@@ -120,7 +111,7 @@ def _grade_row(item: ET.Element) -> GradeRow:
 def parse_pig_grade_response(status: int, text: str) -> list[GradeRow]:
     """Classify and parse one answer of pigGrade: its grade rows, or the classified error."""
     if "OpenAPI_ServiceResponse" in text:
-        raise _gateway_error(status, text)
+        raise gateway_error(API, status, text, _GATEWAY_PERMANENT)
     stripped = answer_body(API, status, text, key_hint="check the ekape_api connection's key")
     try:
         root = ET.fromstring(stripped)
@@ -135,8 +126,8 @@ def parse_pig_grade_response(status: int, text: str) -> list[GradeRow]:
         raise TransientApiError(API, code, f"no data yet ({message or 'NODATA_ERROR'})")
     if code in _PROVIDER_PERMANENT:
         raise PermanentApiError(API, code, f"{_PROVIDER_PERMANENT[code]}: {message}")
-    if code in _QUOTA_CODES:
-        raise TransientApiError(API, code, f"{_QUOTA_CODES[code]}; retry later")
+    if code in GATEWAY_QUOTA:
+        raise TransientApiError(API, code, f"{GATEWAY_QUOTA[code]}; retry later")
     if code != "00":
         raise TransientApiError(API, code or "format", message or "no result code")
     body = root.find("body")

@@ -9,6 +9,8 @@ Messages never contain request URLs or keys.
 
 from __future__ import annotations
 
+import re
+
 from airflow.sdk.exceptions import AirflowFailException
 
 
@@ -56,3 +58,27 @@ def answer_body(api: str, status: int, text: str, *, key_hint: str) -> str:
     if not stripped:
         raise TransientApiError(api, "empty", "empty answer")
     return stripped
+
+
+# data.go.kr's gateway: quota errors are transient, whatever the API behind it.
+GATEWAY_QUOTA = {"22": "the daily request quota is used up", "23": "too many requests per second"}
+
+
+def gateway_error(
+    api: str, status: int, text: str, permanent: dict[str, str]
+) -> TransientApiError | PermanentApiError:
+    """A data.go.kr gateway answer (``OpenAPI_ServiceResponse``, XML or JSON, often with HTTP 200) as the
+    error it is: ``permanent`` maps the reason codes that no retry fixes to what to do; quota codes are
+    transient; anything else is transient too."""
+    code_match = re.search(r"returnReasonCode\W+(\d+)", text)
+    code = code_match.group(1) if code_match else "gateway"
+    # errMsg and returnAuthMsg swap roles between the classic and newer forms: the name is the one that is
+    # an upper-case token such as SERVICE_KEY_IS_NOT_REGISTERED_ERROR.
+    messages = re.findall(r"<(?:errMsg|returnAuthMsg)>([^<]*)<", text)
+    messages += re.findall(r'"(?:errMsg|returnAuthMsg)"\s*:\s*"([^"]*)"', text)
+    name = next((m.strip() for m in messages if re.fullmatch(r"[A-Z][A-Z0-9_]+", m.strip())), "gateway error")
+    if code in permanent:
+        return PermanentApiError(api, code, f"{name}: {permanent[code]}")
+    if code in GATEWAY_QUOTA:
+        return TransientApiError(api, code, f"{name}: {GATEWAY_QUOTA[code]}; retry later")
+    return TransientApiError(api, code, f"{name} (HTTP {status})")

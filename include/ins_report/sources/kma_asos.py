@@ -24,6 +24,7 @@ from include.ins_report.sources.errors import (
     PermanentApiError,
     TransientApiError,
     answer_body,
+    gateway_error,
 )
 from include.ins_report.sources.http import api_key, http_get, slot_interval
 from include.ins_report.sources.numbers import parse_decimal
@@ -149,21 +150,6 @@ def _items(body: dict) -> list[dict]:
     return []
 
 
-def _gateway_error(status: int, text: str) -> TransientApiError | PermanentApiError:
-    code_match = re.search(r"returnReasonCode\W+(\d+)", text)
-    code = code_match.group(1) if code_match else "gateway"
-    # errMsg and returnAuthMsg swap roles between the classic and newer forms: the name is the one that is
-    # an upper-case token such as SERVICE_KEY_IS_NOT_REGISTERED_ERROR.
-    messages = re.findall(r"<(?:errMsg|returnAuthMsg)>([^<]*)<", text)
-    messages += re.findall(r'"(?:errMsg|returnAuthMsg)"\s*:\s*"([^"]*)"', text)
-    name = next((m.strip() for m in messages if re.fullmatch(r"[A-Z][A-Z0-9_]+", m.strip())), "gateway error")
-    if code in _GATEWAY_PERMANENT:
-        return PermanentApiError(API, code, f"{name}: {_GATEWAY_PERMANENT[code]}")
-    if code == "22":
-        return TransientApiError(API, code, f"{name}: the daily request quota is used up; retry later")
-    return TransientApiError(API, code, f"{name} (HTTP {status})")
-
-
 def _xml_envelope(text: str) -> dict:
     """The provider envelope sent as XML (when dataType was not honoured), as the JSON shape."""
     try:
@@ -182,7 +168,7 @@ def _xml_envelope(text: str) -> dict:
 def parse_asos_response(status: int, text: str) -> AsosPage:
     """Classify and parse one answer of getWthrDataList."""
     if "OpenAPI_ServiceResponse" in text:
-        raise _gateway_error(status, text)
+        raise gateway_error(API, status, text, _GATEWAY_PERMANENT)
     stripped = answer_body(API, status, text, key_hint="check the kma_api connection's key")
     if stripped.startswith("<"):
         document = _xml_envelope(stripped)

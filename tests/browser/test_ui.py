@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pendulum
 import pytest
 
+from include.ins_report.joblog import STEPS
 from tests.browser.conftest import ARTIFACTS, TIMEZONE
 from tests.conftest import ROOT
 
@@ -20,18 +21,21 @@ pytestmark = pytest.mark.scheduler
 
 DAG = "ins_weekly_report"
 STATIONS = "collect_weather.collect_station_weather"
-# The Grid's rows with every group expanded: (task or group id, the name the operator reads).
+# The Grid's rows with every group expanded: (task or group id, the name the operator reads), from the job
+# log's step registry (the DAG's titles) and the enabled sources (the statistics group's name).
 ROWS = [
     ("start_job", "Start: record the run"),
-    ("collect_stats", "Collect statistics (KOSIS)"),
-    ("collect_stats.collect_kosis_series", "Fetch KOSIS series into TA_STATS_DATA"),
+    ("collect_stats", "Collect statistics (KOSIS, EKAPE)"),
+    ("collect_stats.collect_kosis_series", STEPS["COLLECT_KOSIS_SERIES"].title),
+    ("collect_stats.wait_for_ekape_final", STEPS["WAIT_FOR_EKAPE_FINAL"].title),
+    ("collect_stats.collect_ekape_prices", STEPS["COLLECT_EKAPE_PRICES"].title),
     ("collect_weather", "Collect weather (KMA ASOS)"),
-    ("collect_weather.plan_weather_locations", "Plan weather locations (farms to stations)"),
-    ("collect_weather.wait_for_weather_publication", "Wait for Sunday's weather to be published"),
-    (STATIONS, "Fetch station week into TM_WEATHER"),
-    ("check_collection", "Check the week's data is complete"),
-    ("run_weekly_report", "Run SP_INS_WEEK_MAIN for the week"),
-    ("finish_job", "Finish: record the outcome"),
+    ("collect_weather.plan_weather_locations", STEPS["PLAN_WEATHER_LOCATIONS"].title),
+    ("collect_weather.wait_for_weather_publication", STEPS["WAIT_FOR_WEATHER_PUBLICATION"].title),
+    (STATIONS, STEPS["COLLECT_STATION_WEATHER"].title),
+    ("check_collection", STEPS["CHECK_COLLECTION"].title),
+    ("run_weekly_report", STEPS["RUN_WEEKLY_REPORT"].title),
+    ("finish_job", STEPS["FINISH_JOB"].title),
 ]
 EXPAND = "button[aria-label='Expand all task groups'], button[aria-label='taskGroups.expandAll']"
 

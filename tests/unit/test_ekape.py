@@ -17,6 +17,7 @@ from include.ins_report.sources import ekape_answers as answers
 from include.ins_report.sources.ekape import EkapeClient, GradeRow, parse_pig_grade_response
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.week import ReportWeek
+from tests.unit.test_parsers import GATEWAY_KEY_CLASSIC, GATEWAY_KEY_NEW
 
 KST = pendulum.timezone("Asia/Seoul")
 WEEK = ReportWeek(dt.date(2026, 11, 16))  # Sunday 2026-11-22 closed
@@ -63,21 +64,8 @@ REFERENCE_SUCCESS = """<response>
   </items><numOfRows>10</numOfRows><pageNo>1</pageNo><totalCount>1</totalCount></body>
 </response>"""
 
-KEY_CLASSIC = """<OpenAPI_ServiceResponse>
-	<cmmMsgHeader>
-		<errMsg>SERVICE ERROR</errMsg>
-		<returnAuthMsg>SERVICE_KEY_IS_NOT_REGISTERED_ERROR</returnAuthMsg>
-		<returnReasonCode>30</returnReasonCode>
-	</cmmMsgHeader>
-</OpenAPI_ServiceResponse>"""
-KEY_NEW = """<?xml version="1.0" encoding="UTF-8"?>
-<OpenAPI_ServiceResponse>
-<cmmMsgHeader>
-  <errMsg>SERVICE_KEY_IS_NOT_REGISTERED_ERROR</errMsg>
-  <returnAuthMsg>등록되지 않은 서비스키</returnAuthMsg>
-  <returnReasonCode>30</returnReasonCode>
-</cmmMsgHeader>
-</OpenAPI_ServiceResponse>"""
+# data.go.kr's gateway answers are the same for every API behind it (captured for KMA).
+KEY_CLASSIC, KEY_NEW = GATEWAY_KEY_CLASSIC, GATEWAY_KEY_NEW
 QUOTA = KEY_CLASSIC.replace(
     "SERVICE_KEY_IS_NOT_REGISTERED_ERROR", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"
 ).replace(">30<", ">22<")

@@ -281,11 +281,11 @@ def test_control_api_configures_ekape(emulator):
     assert bad.status_code == 400
 
 
-def test_cli_and_embedded_connection():
+def test_cli_and_embedded_connection(tmp_path):
     args = _parse_args(["--ekape-key", "k", "--ekape-daily-quota", "-1"])
     assert (args.ekape_key, args.ekape_daily_quota) == ("k", None)
     assert _parse_args([]).ekape_daily_quota == 1000
-    env = connection_env(__import__("pathlib").Path("/tmp/farm.db"), 8123)
+    env = connection_env(tmp_path / "farm.db", 8123)
     conn = json.loads(env["AIRFLOW_CONN_EKAPE_API"])
     assert (conn["conn_type"], conn["host"], conn["port"], conn["password"]) == (
         "http", "127.0.0.1", 8123, DEV_EKAPE_KEY

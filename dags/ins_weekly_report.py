@@ -48,7 +48,7 @@ from airflow.sdk import get_current_context as current_context
 from include.ins_report import airflow_context, assets, schedule, steps
 from include.ins_report.alerts.deadline import report_deadline
 from include.ins_report.alerts.notifier import InsAlertNotifier
-from include.ins_report.callbacks import record_task_failure, record_task_retry
+from include.ins_report.callbacks import task_defaults
 from include.ins_report.joblog import FINISH, GATE, PLAN, REPORT, START, WAIT, WEATHER
 from include.ins_report.settings import DAG_ID, Settings
 from include.ins_report.sources import catalog
@@ -94,16 +94,7 @@ with DAG(
             description="Monday of the week to report (YYYY-MM-DD). Empty: the week before the run.",
         )
     },
-    default_args={
-        "owner": "ins-data-platform",
-        "retries": SETTINGS.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(hours=1),
-        "execution_timeout": timedelta(hours=1),
-        "on_failure_callback": record_task_failure,
-        "on_retry_callback": record_task_retry,
-    },
+    default_args=task_defaults(SETTINGS),  # retries, timeout, job-log callbacks
     # The admins' alerts, one notifier (include/ins_report/alerts/notifier.py), run by the dag-processor:
     on_failure_callback=InsAlertNotifier("failure"),  # one alert per failed run
     on_success_callback=InsAlertNotifier("success"),  # accepted gaps; the digest (INS_DIGEST_CHANNELS)

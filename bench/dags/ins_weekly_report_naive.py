@@ -18,10 +18,21 @@ from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, cha
 from airflow.sdk import get_current_context as current_context
 
 from bench import naive
-from include.ins_report import steps
+from include.ins_report import airflow_context, steps
+from include.ins_report.callbacks import task_defaults
 from include.ins_report.settings import TIMEZONE, Settings
+from include.ins_report.sources import catalog
 
 SETTINGS = Settings.from_env()
+
+
+def step_inputs():
+    return airflow_context.step_context(current_context(), SETTINGS)
+
+
+def collect_statistics(source: str) -> dict:
+    return steps.collect_statistics(step_inputs(), catalog.BY_NAME[source])
+
 
 with DAG(
     dag_id=naive.NAIVE_DAG_ID,
@@ -34,33 +45,27 @@ with DAG(
     max_active_runs=1,
     tags=["ins", "bench"],
     params={"week": Param(None, type=["null", "string"], format="date", title="Report week")},
-    default_args={
-        "owner": "ins-data-platform",
-        "retries": SETTINGS.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(hours=1),
-        "execution_timeout": timedelta(hours=1),
-    },
+    default_args=task_defaults(SETTINGS),  # the product's own
 ):
 
     @task(task_display_name="Start: record the run")
     def start_job() -> dict:
-        return steps.start_job(steps.step_context(current_context()))
+        return steps.start_job(step_inputs())
 
+    # The statistics sources as the product collects them (the bench's week is final for every source).
     with TaskGroup("collect_stats") as collect_stats:
-
-        @task(task_display_name="Fetch KOSIS series into TA_STATS_DATA")
-        def collect_kosis_series() -> dict:
-            return steps.collect_kosis_series(steps.step_context(current_context()))
-
-        collect_kosis_series()
+        for source in catalog.statistics_sources(SETTINGS):
+            task(
+                collect_statistics,
+                task_id=source.collect_step.task_id.rsplit(".", 1)[-1],
+                task_display_name=source.collect_step.title,
+            )(source.name)
 
     with TaskGroup("collect_weather") as collect_weather:
 
         @task(task_display_name="Plan farms (one task each)")
         def plan_farms() -> list[dict]:
-            return naive.plan_farms(steps.step_context(current_context()))
+            return naive.plan_farms(step_inputs())
 
         @task.sensor(
             task_display_name="Wait for Sunday's weather to be published",
@@ -69,24 +74,24 @@ with DAG(
             timeout=timedelta(days=2).total_seconds(),
         )
         def wait_for_weather_publication() -> PokeReturnValue:
-            return PokeReturnValue(is_done=steps.weather_published(steps.step_context(current_context())))
+            return PokeReturnValue(is_done=steps.weather_published(step_inputs()))
 
         @task(
             task_display_name="Fetch one farm's week into TM_WEATHER",
             map_index_template="{{ task.op_kwargs['farm']['farm_no'] }}",
         )
         def collect_farm_weather(farm: dict) -> dict:
-            return naive.collect_farm_weather(steps.step_context(current_context()), farm)
+            return naive.collect_farm_weather(step_inputs(), farm)
 
         farms = plan_farms()
         chain(farms, wait_for_weather_publication(), collect_farm_weather.expand(farm=farms))
 
     @task(task_display_name="Check the week's data is complete", trigger_rule=TriggerRule.NONE_FAILED)
     def check_collection() -> dict:
-        return steps.check_collection(steps.step_context(current_context()))
+        return steps.check_collection(step_inputs())
 
     @task(task_display_name="Run SP_INS_WEEK_MAIN for the week", max_active_tis_per_dag=1)
     def run_weekly_report() -> dict:
-        return steps.run_weekly_report(steps.step_context(current_context()))
+        return steps.run_weekly_report(step_inputs())
 
     chain(start_job(), [collect_stats, collect_weather], check_collection(), run_weekly_report())

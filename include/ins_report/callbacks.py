@@ -8,6 +8,7 @@ task and its error and says the job log could not be written. The admins' alerts
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pendulum
@@ -81,3 +82,18 @@ def record_task_failure(context: dict) -> None:
 def record_task_retry(context: dict) -> None:
     """Task on_retry_callback: a RETRY row only; the admins hear of it only if the run fails."""
     _record(context, RETRY)
+
+
+def task_defaults(settings: Settings) -> dict:
+    """Every task's retries, timeout and job-log callbacks, for the DAG's ``default_args`` (the product's DAG
+    and the benchmark's baseline read the same ones)."""
+    return {
+        "owner": "ins-data-platform",
+        "retries": settings.task_retries,
+        "retry_delay": dt.timedelta(seconds=settings.retry_delay_seconds),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(hours=1),
+        "execution_timeout": dt.timedelta(hours=1),
+        "on_failure_callback": record_task_failure,
+        "on_retry_callback": record_task_retry,
+    }

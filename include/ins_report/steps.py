@@ -106,11 +106,6 @@ def collect_statistics(ctx: StepContext, source: catalog.Source) -> dict:
     }
 
 
-def collect_kosis_series(ctx: StepContext) -> dict:
-    """KOSIS: every configured series for the periods of the week (``collect_statistics``)."""
-    return collect_statistics(ctx, catalog.KOSIS_SOURCE)
-
-
 def statistics_final(ctx: StepContext, source: catalog.Source, now: dt.datetime | None = None) -> bool:
     """True once the source's week is final (``Source.ready_at``); after the waiting window
     (INS_PUBLICATION_WAIT_UNTIL on the Monday after the week) the step fails saying what it waited for."""
@@ -167,21 +162,12 @@ from include.ins_report.weather_steps import (  # noqa: E402
     weather_rows,
 )
 
-
-def step_context(context: dict) -> StepContext:
-    """For DAGs that still call ``steps.step_context``: ``airflow_context.step_context``."""
-    from include.ins_report.airflow_context import step_context as from_airflow
-
-    return from_airflow(context)
-
-
 __all__ = [
     "CollectionIncompleteError",
     "ReportMismatchError",
     "ReportNotBuiltError",
     "StepContext",
     "check_collection",
-    "collect_kosis_series",
     "collect_station_weather",
     "collect_statistics",
     "finish_job",

@@ -168,3 +168,16 @@ def test_week_param_is_declared(dag):
     param = dag.params.get_param("week")
     assert param.value is None
     assert param.schema["format"] == "date"
+
+
+def test_the_benchmark_baseline_runs_the_products_statistics_with_the_products_defaults(dag):
+    """The bench compares designs of the weather collection; the rest must not drift from the product."""
+    bench = DagBag(dag_folder=str(ROOT / "bench" / "dags"))
+    assert bench.import_errors == {}
+    (naive,) = bench.dags.values()
+    stats = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("collect_stats.collect_"))
+    assert sorted(t.task_id for t in naive.tasks if t.task_id.startswith("collect_stats.")) == stats
+    for name in ("owner", "retries", "retry_delay", "execution_timeout", "on_failure_callback"):
+        assert getattr(naive.get_task("check_collection"), name) == getattr(
+            dag.get_task("check_collection"), name
+        ), name

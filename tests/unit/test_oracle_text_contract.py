@@ -17,7 +17,7 @@ import pytest
 from include.ins_report import steps
 from include.ins_report.farms import WeatherLocation
 from include.ins_report.settings import Settings
-from include.ins_report.sources import kma_asos, kosis
+from include.ins_report.sources import catalog, kma_asos, kosis
 from include.ins_report.sources.errors import ApiDataError
 from include.ins_report.sqlfiles import load_sql
 from include.ins_report.week import KST, ReportWeek
@@ -104,7 +104,7 @@ def test_long_kosis_names_are_clipped_by_bytes_before_the_driver(db, kosis_serve
             C1_NM="가" * 250,
         )
     )
-    steps.collect_kosis_series(ctx())
+    steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     (row,) = upserts(db, "upsert_stats")
     assert text_binds_fit([row], "TA_STATS_DATA") == []
     assert row["item_nm"].startswith("돼지고기 소비자물가지수")
@@ -114,7 +114,7 @@ def test_long_kosis_names_are_clipped_by_bytes_before_the_driver(db, kosis_serve
 
 def test_a_series_without_classification_gets_a_non_empty_category_id(db, kosis_serves):
     kosis_serves(kosis_answer())  # no C1..C8
-    steps.collect_kosis_series(ctx())
+    steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     (row,) = upserts(db, "upsert_stats")
     assert row["category_id"] == kosis.NO_CATEGORY  # '' would be NULL in Oracle's NOT NULL key column
     assert row["category_id"].strip()
@@ -124,7 +124,7 @@ def test_a_series_without_classification_gets_a_non_empty_category_id(db, kosis_
 def test_an_overlong_kosis_key_fails_before_any_write(db, kosis_serves):
     kosis_serves(kosis_answer(C1="A" * 201))
     with pytest.raises(ApiDataError, match=r"CATEGORY_ID is 201 bytes"):
-        steps.collect_kosis_series(ctx())
+        steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     assert "executemany" not in db.kinds()
 
 
@@ -132,7 +132,7 @@ def test_an_overlong_kosis_key_fails_before_any_write(db, kosis_serves):
 def test_a_kosis_nan_never_reaches_the_driver(db, kosis_serves, value):
     kosis_serves(kosis_answer(DT="@").replace('"@"', value))
     with pytest.raises(ApiDataError, match="DT"):
-        steps.collect_kosis_series(ctx())
+        steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     assert "executemany" not in db.kinds()  # python-oracledb would raise DPY-4004 on a NaN bind
 
 

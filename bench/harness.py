@@ -8,7 +8,7 @@ emulator's counters are reset. What is measured, per run:
 - wall time of the run (its start to its end) and of the collection phase (first collect task start to last
   collect task end), from the metadata database;
 - API calls: KMA requests by kind (a 7-day station fetch or a 1-day publication probe), quota errors
-  answered, the peak number of calls served at once, KOSIS requests (emulator counters);
+  answered, the peak number of calls served at once, KOSIS and EKAPE requests (emulator counters);
 - farm database statements and rows written, and the peak resident memory of every task process (recorded
   by the bench plugin at the end of each task, bench/plugins/bench_metrics.py);
 - the largest XCom and the largest rendered task fields, and the number of task instances;
@@ -89,6 +89,7 @@ class RunResult:
     kma_quota_errors: int = 0
     kma_peak_concurrency: int = 0
     kosis_calls: int = 0
+    ekape_calls: int = 0
     db_statements: int = 0
     db_rows_written: int = 0
     peak_task_rss_mb: float = 0.0
@@ -216,6 +217,7 @@ class Bench:
         result.kma_quota_errors = kma.get("rate_limited", 0)
         result.kma_peak_concurrency = kma.get("max_in_flight", 0)
         result.kosis_calls = stats["kosis"]["requests"]
+        result.ekape_calls = stats["ekape"]["requests"]
         self._measure_metadata(result)
         self._measure_tasks(result)
         self._measure_farm_db(result)

@@ -21,6 +21,7 @@ COLUMNS = (
     ("kma_quota_errors", "quota errors"),
     ("kma_peak_concurrency", "peak API concurrency"),
     ("kosis_calls", "KOSIS calls"),
+    ("ekape_calls", "EKAPE calls"),
     ("db_statements", "DB statements"),
     ("db_rows_written", "rows written"),
     ("peak_task_rss_mb", "peak task RSS MB"),

@@ -45,7 +45,7 @@ def run(variant: str, farms: int, wall: float, **overrides) -> dict:
         "variant": variant, "farm_rows": farms, "usable_farms": farms, "stations": 90, "task_instances": 97,
         "wall_s": wall, "collection_s": wall - 5, "kma_fetch_calls": 90, "kma_probe_calls": 1,
         "kma_calls": 91, "kma_quota_errors": 0, "kma_peak_concurrency": 4, "kosis_calls": 2,
-        "db_statements": 400, "db_rows_written": farms * 7, "peak_task_rss_mb": 200.0,
+        "ekape_calls": 14, "db_statements": 400, "db_rows_written": farms * 7, "peak_task_rss_mb": 200.0,
         "peak_task": "check_collection", "largest_xcom_bytes": 9000, "tries": 97, "complete": True,
         "state": "success", "notes": [],
     }  # fmt: skip

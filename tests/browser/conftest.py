@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from include.ins_report.week import ReportWeek
 from tests.conftest import ROOT
 from tests.support import deployment as support
 from tests.support.airflow_stack import PASSWORD, USER
@@ -66,6 +67,7 @@ BROWSER_SETTINGS = {
 @dataclass
 class Deployment(support.Deployment):
     run_id: str = ""  # the scheduled run the fixture waited for
+    week: ReportWeek | None = None  # its report week (the latest)
 
 
 @pytest.fixture(scope="package")
@@ -77,7 +79,7 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
     with support.airflow_deployment(
         tmp_path_factory.mktemp("browser"), BROWSER_SETTINGS, kind=Deployment
     ) as deployment:
-        deployment.run_id, _ = deployment.start_scheduled_run()
+        deployment.run_id, deployment.week = deployment.start_scheduled_run()
         assert deployment.airflow.wait_for_run(deployment.run_id, timeout=400) == "success"
         yield deployment
 

@@ -12,14 +12,16 @@ before flow 2 repairs it). Selectors are data-testids, form-field names, roles a
 compared are the product's own (labels, log lines, the DAG's docs) and the state names from the UI's own
 catalogue (tests/browser/ui.py).
 The steps under test are clicks; the REST API only sets the scene (a failing run) and reads the outcome.
-Weeks are fixed past weeks, so the tests pass at any hour. The guide's pictures land in
-tests/artifacts/browser/guide/ (INS_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots/guide/)."""
+Weeks are counted back from the scheduled run's, so the tests pass at any hour and date. The guide's
+pictures land in tests/artifacts/browser/guide/ (INS_UPDATE_SCREENSHOTS=1 refreshes
+docs/screenshots/guide/)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import pendulum
 import pytest
@@ -28,6 +30,7 @@ from include.ins_report.week import ReportWeek
 from tests.browser.ui import (
     STATIONS,
     assert_week_reported,
+    choose_radio,
     dialog,
     expand_groups,
     fill_datetime,
@@ -45,13 +48,29 @@ from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.browser]
 
-TRIGGERED_WEEK = ReportWeek(dt.date(2026, 11, 9))  # flow 1
-NOT_A_MONDAY = "2026-11-11"  # a Wednesday; its Monday is 2026-11-09
-OUTAGE_WEEK = ReportWeek(dt.date(2026, 11, 16))  # flows 2 and 4
 OUTAGE_STATION = "203"
 OUTAGE_LABEL = "203 이천 (3 farms)"
-MISSED_WEEKS = (ReportWeek(dt.date(2026, 10, 19)), ReportWeek(dt.date(2026, 10, 26)))  # flow 3
 RUN_TIMEOUT = 400
+
+
+class FlowWeeks(NamedTuple):
+    triggered: ReportWeek  # flow 1
+    not_a_monday: str  # flow 1: the Wednesday of the triggered week
+    outage: ReportWeek  # flows 2 and 4
+    missed: tuple[ReportWeek, ReportWeek]  # flow 3
+
+
+@pytest.fixture(scope="module")
+def weeks(deployment) -> FlowWeeks:
+    """Weeks before the deployment's scheduled one (the latest, from its run's data interval): published
+    whenever the suite runs, and none of them run yet."""
+
+    def before(n: int) -> ReportWeek:
+        return ReportWeek(deployment.week.start - dt.timedelta(weeks=n))
+
+    triggered = before(2)
+    wednesday = (triggered.start + dt.timedelta(days=2)).isoformat()
+    return FlowWeeks(triggered, wednesday, before(1), (before(5), before(4)))
 
 
 def trigger_from_dialog(page, base: str, week: str, screenshot: str | None = None) -> None:
@@ -73,20 +92,19 @@ def trigger_from_dialog(page, base: str, week: str, screenshot: str | None = Non
 # --- 1. Trigger a given week ------------------------------------------------------------------------------
 
 
-def test_trigger_a_given_week_from_the_dialog(deployment, operator_page):
+def test_trigger_a_given_week_from_the_dialog(deployment, operator_page, weeks):
     page, airflow, base = operator_page, deployment.airflow, deployment.airflow.url
+    bad_day, monday = weeks.not_a_monday, weeks.triggered.start.isoformat()
 
     # A date that is not a Monday: the form takes any date; the run fails at once, naming the Monday.
-    trigger_from_dialog(page, base, NOT_A_MONDAY)
-    (bad,) = wait_for(
-        lambda: runs_with_week(airflow, NOT_A_MONDAY), timeout=60, what="the run of the bad week"
-    )
+    trigger_from_dialog(page, base, bad_day)
+    (bad,) = wait_for(lambda: runs_with_week(airflow, bad_day), timeout=60, what="the run of the bad week")
     assert airflow.wait_for_run(bad["dag_run_id"], timeout=120) == "failed"
     log = deployment.job_log(bad["dag_run_id"])
     (start,) = [row for row in log if row[0] == "START_JOB"]
     assert start[1] == "FAILED"
-    assert f"week={NOT_A_MONDAY} is a Wednesday" in start[4], start
-    assert "week=2026-11-09" in start[4], start
+    assert f"week={bad_day} is a Wednesday" in start[4], start
+    assert f"week={monday}" in start[4], start
     assert not [row for row in log if row[0] in ("RUN_WEEKLY_REPORT", "COLLECT_STATION_WEATHER")]
     # ... and the operator reads why in the failed task's log.
     open_run(page, base, bad["dag_run_id"])
@@ -94,22 +112,20 @@ def test_trigger_a_given_week_from_the_dialog(deployment, operator_page):
     page.goto(f"{run_url(base, bad['dag_run_id'])}/tasks/start_job")
     text = log_text(page)
     assert "AirflowFailException" in text
-    assert (
-        f"week={NOT_A_MONDAY} is a Wednesday; pass the Monday that starts the week, e.g. week=2026-11-09"
-        in (" ".join(text.split()))
+    assert f"week={bad_day} is a Wednesday; pass the Monday that starts the week, e.g. week={monday}" in (
+        " ".join(text.split())
     )
     page.get_by_test_id("virtualized-list").get_by_text(
-        "e.g. week=2026-11-09"
+        f"e.g. week={monday}"
     ).first.scroll_into_view_if_needed()
     shoot(page, "1-trigger-not-a-monday-log")
 
     # The Monday: the run reports that week.
-    monday = TRIGGERED_WEEK.start.isoformat()
     trigger_from_dialog(page, base, monday, screenshot="1-trigger-dialog-week")
     (run,) = wait_for(lambda: runs_with_week(airflow, monday), timeout=60, what="the triggered run")
     assert run["run_type"] == "manual"
     assert airflow.wait_for_run(run["dag_run_id"], timeout=RUN_TIMEOUT) == "success"
-    assert_week_reported(deployment, run["dag_run_id"], TRIGGERED_WEEK)
+    assert_week_reported(deployment, run["dag_run_id"], weeks.triggered)
     open_run(page, base, run["dag_run_id"])
     expand_groups(page)
     page.get_by_test_id("header-card").get_by_text(state_text(page, "success"), exact=True).wait_for()
@@ -132,8 +148,8 @@ def test_the_docs_show_the_triage_notes(deployment, operator_page):
 
 
 @pytest.fixture(scope="module")
-def station_outage(deployment):
-    """One station's API answers 500 to every call: the run of OUTAGE_WEEK fails and alerts (the webhook)."""
+def station_outage(deployment, weeks):
+    """One station's API answers 500 to every call: the outage week's run fails and alerts (the webhook)."""
     deployment.emulator("DELETE", "faults")
     deployment.emulator(
         "POST",
@@ -141,7 +157,7 @@ def station_outage(deployment):
         {"api": "kma", "scenario": "http_500", "count": None, "match": {"stnIds": OUTAGE_STATION}},
     )
     hooks = len(deployment.webhook.requests)
-    run_id = deployment.airflow.trigger(conf={"week": OUTAGE_WEEK.start.isoformat()})
+    run_id = deployment.airflow.trigger(conf={"week": weeks.outage.start.isoformat()})
     try:
         state = deployment.airflow.wait_for_run(run_id, timeout=RUN_TIMEOUT)
         alerts = wait_for(
@@ -159,14 +175,14 @@ def station_outage(deployment):
         deployment.emulator("DELETE", "faults")
 
 
-def test_the_alert_link_opens_the_failed_run(deployment, station_outage, operator_page):
+def test_the_alert_link_opens_the_failed_run(deployment, station_outage, operator_page, weeks):
     page, alert = operator_page, station_outage.alert
     assert station_outage.state == "failed"
     log = deployment.job_log(station_outage.run_id)
     failed = [row for row in log if row[1] == "FAILED" and row[0] == "COLLECT_STATION_WEATHER"]
     assert [row[4].split(" [farms")[0] for row in failed] == [OUTAGE_LABEL], failed
     assert not [row for row in log if row[0] == "RUN_WEEKLY_REPORT"], "the procedure must not run"
-    assert deployment.week_content(OUTAGE_WEEK)["report"] == []
+    assert deployment.week_content(weeks.outage)["report"] == []
 
     # The run link: the run's page, failed.
     page.goto(alert["url"])
@@ -188,7 +204,7 @@ def test_the_alert_link_opens_the_failed_run(deployment, station_outage, operato
 # --- 2. A failed station, found and fixed in the UI -------------------------------------------------------
 
 
-def test_a_failed_station_found_and_cleared_in_the_grid(deployment, station_outage, operator_page):
+def test_a_failed_station_found_and_cleared_in_the_grid(deployment, station_outage, operator_page, weeks):
     page, airflow, base, run_id = (
         operator_page,
         deployment.airflow,
@@ -289,38 +305,38 @@ def test_a_failed_station_found_and_cleared_in_the_grid(deployment, station_outa
         ("FINISH_JOB", "SUCCESS"),
     ], new_rows
     assert new_rows[0][4].startswith(OUTAGE_LABEL)
-    assert_week_reported(deployment, run_id, OUTAGE_WEEK)
-    repaired = deployment.week_content(OUTAGE_WEEK)
+    assert_week_reported(deployment, run_id, weeks.outage)
+    repaired = deployment.week_content(weeks.outage)
     open_run(page, base, run_id)
     expand_groups(page)
     page.get_by_test_id("header-card").get_by_text(state_text(page, "success"), exact=True).wait_for()
     shoot(page, "2-run-repaired")
 
     # A clean run of the same week (REST: the reference, not the step under test) changes nothing.
-    clean = airflow.trigger(conf={"week": OUTAGE_WEEK.start.isoformat()})
+    clean = airflow.trigger(conf={"week": weeks.outage.start.isoformat()})
     assert airflow.wait_for_run(clean, timeout=RUN_TIMEOUT) == "success"
-    assert_week_reported(deployment, clean, OUTAGE_WEEK)
-    assert deployment.week_content(OUTAGE_WEEK) == repaired
+    assert_week_reported(deployment, clean, weeks.outage)
+    assert deployment.week_content(weeks.outage) == repaired
 
 
 # --- 3. Backfill missed weeks -------------------------------------------------------------------------------
 
 
-def test_backfill_two_missed_weeks_from_the_form(deployment, operator_page):
+def test_backfill_two_missed_weeks_from_the_form(deployment, operator_page, weeks):
     page, airflow, base = operator_page, deployment.airflow, deployment.airflow.url
-    first, second = (week.trigger_time for week in MISSED_WEEKS)  # Mondays 02:00 KST after each week
+    first, second = (week.trigger_time for week in weeks.missed)  # Mondays 02:00 KST after each week
     backfills_before = {b["id"] for b in airflow.get("backfills", dag_id="ins_weekly_report")["backfills"]}
 
     open_dag(page, base)
     page.get_by_test_id("trigger-dag-button").click()
     form = dialog(page)
-    form.locator("input[type=radio][value=backfill]").check(force=True)
+    choose_radio(form, "backfill")
     pickers = form.get_by_test_id("datetime-input")
     pickers.nth(1).wait_for()
     # The browser's time zone (Asia/Seoul): the bounds are the trigger times themselves, both inclusive.
     fill_datetime(page, pickers.nth(0), first.strftime("%Y/%m/%d"), first.strftime("%H:%M"))
     fill_datetime(page, pickers.nth(1), second.strftime("%Y/%m/%d"), second.strftime("%H:%M"))
-    form.locator("input[type=radio][value=none]").check(force=True)  # missing runs only
+    choose_radio(form, "none")  # missing runs only
     form.locator("input[name=max_active_runs]").fill("1")
     page.wait_for_timeout(1500)  # the form's dry run counts the runs
     shoot(page, "3-backfill-form")
@@ -345,7 +361,7 @@ def test_backfill_two_missed_weeks_from_the_form(deployment, operator_page):
     runs.sort(key=lambda run: run["run_after"])
     for run in runs:
         assert airflow.wait_for_run(run["dag_run_id"], timeout=RUN_TIMEOUT) == "success"
-    for run, week in zip(runs, MISSED_WEEKS, strict=True):
+    for run, week in zip(runs, weeks.missed, strict=True):
         assert pendulum.parse(run["run_after"]) == week.trigger_time
         assert_week_reported(deployment, run["dag_run_id"], week)
     # One run at a time, so the procedure never overlaps (KST wall-clock text sorts as time).

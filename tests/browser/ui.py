@@ -114,6 +114,15 @@ def dialog(page):
     return found
 
 
+def choose_radio(scope, value: str) -> None:
+    """Click the radio option of ``value`` as a user does: on its label (the input itself is visually hidden,
+    so clicking it can land outside the viewport)."""
+    option = scope.locator(f"label:has(input[type=radio][value={value}])")
+    option.scroll_into_view_if_needed()
+    option.click()
+    assert scope.locator(f"input[type=radio][value={value}]").is_checked(), value
+
+
 def fill_datetime(page, field, day: str, hhmm: str) -> None:
     """Airflow's date-time picker (``datetime-input``): a popover with a date field (YYYY/MM/DD) and a time
     field (HH:mm), in the browser's time zone."""

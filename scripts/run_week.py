@@ -42,6 +42,7 @@ from include.ins_report.week import (  # noqa: E402
 )
 
 PROGRESS_SECONDS = float(os.environ.get("INS_PROGRESS_SECONDS") or 30)  # how often a long run speaks
+STOP_GRACE_SECONDS = 20  # after Ctrl-C or SIGTERM, how long Airflow may take to stop before it is killed
 
 
 def shown(path: Path) -> str:
@@ -200,7 +201,11 @@ def run_airflow_with_progress(args: list[str], env: dict[str, str], log_path: Pa
                 pass
             except BaseException:  # Ctrl-C or SIGTERM: the run stops with us
                 process.terminate()
-                process.wait(timeout=60)
+                try:
+                    process.wait(timeout=STOP_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:  # a task still winding down: the run is abandoned anyway
+                    process.kill()
+                    process.wait()
                 raise
             line, offset = latest_wait_line(log_path, offset)
             waiting = line or waiting

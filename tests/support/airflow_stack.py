@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,16 +50,17 @@ class AirflowStack:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     def airflow(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        """The Airflow CLI against this stack; with ``check``, a failure raises with what the CLI said."""
         airflow_bin = str(Path(sys.executable).with_name("airflow"))
-        return subprocess.run(
-            [airflow_bin, *args],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=timeout,
+        result = subprocess.run(
+            [airflow_bin, *args], env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
         )
+        if check and result.returncode:
+            raise AssertionError(
+                f"airflow {' '.join(args)} exited {result.returncode}:\n{result.stdout[-3000:]}\n"
+                f"{result.stderr[-3000:]}"
+            )
+        return result
 
     def start(self) -> AirflowStack:
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
@@ -133,19 +135,27 @@ class AirflowStack:
         )  # fmt: skip
 
     def stop_component(self, name: str, sig: int = signal.SIGTERM) -> None:
-        process = self.processes.pop(name)
-        if process.poll() is None:
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        self._stop_all([name], sig)
 
     def stop(self) -> None:
-        for name in list(self.processes):
-            with contextlib.suppress(ProcessLookupError):
-                self.stop_component(name)
+        self._stop_all(list(self.processes))
+
+    def _stop_all(self, names: list[str], sig: int = signal.SIGTERM, grace: float = 30) -> None:
+        """Signal every named component at once, then give them ``grace`` seconds together (a stack stops in
+        the time of its slowest component, not the sum); whatever is left is killed."""
+        processes = [self.processes.pop(name) for name in names]
+        for process in processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, sig)
+        deadline = time.monotonic() + grace
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
 
     def __enter__(self) -> AirflowStack:
         try:

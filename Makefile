@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WEEK   ?=
+# The test tiers' Airflow stacks mostly wait (schedulers, sensors, deadlines): two run at a time (pytest-xdist).
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: help venv system-deps run airflow test test-fast test-tier test-monday bench lint format clean
 
@@ -49,7 +52,7 @@ format: venv
 	$(BIN)/ruff format .
 
 test: lint system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 test-fast: lint
 	$(BIN)/python -m pytest -m "dags or unit" -q
@@ -57,7 +60,7 @@ test-fast: lint
 # The suite with every process's clock at the latest Monday 03:30 KST (Sunday's weather not published yet),
 # by libfaketime; the Celery tier (its PostgreSQL keeps the real clock) and Chromium cannot run under it.
 test-monday: venv
-	env $$($(BIN)/python scripts/faketime_env.py 03:30) $(BIN)/python -m pytest -m "not celery and not browser"
+	env $$($(BIN)/python scripts/faketime_env.py 03:30) $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not celery and not browser"
 
 test-tier: venv $(if $(filter browser,$(TIER)),system-deps)
 	$(BIN)/python -m pytest -m "$(TIER)"

@@ -6,12 +6,15 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from devtools.embedded import LOCAL_DIR, airflow_env  # noqa: E402  (no airflow import inside)
 
-TEST_AIRFLOW_HOME = LOCAL_DIR / "test-airflow"
+# One Airflow home (metadata database) per pytest-xdist worker: `make test` runs two at a time.
+TEST_AIRFLOW_HOME = LOCAL_DIR / f"test-airflow-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 os.environ.update(airflow_env(TEST_AIRFLOW_HOME))
 
 # Tiers by folder, so one can be run alone (`pytest -m scheduler`) and `make test-fast` picks the quick ones.
@@ -26,11 +29,40 @@ TIERS = {
 }
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    import pytest
+# `make test` runs on two pytest-xdist workers (`-n 2 --dist loadscope`, StackScheduling below): a
+# module's tests stay together and in file order on one worker, so its module-scoped deployment starts once;
+# the browser package, whose two modules share one package-scoped stack, is one unit. The units that hold an
+# Airflow stack are collected first, longest first, so that the two workers end together.
+SHARED_STACK_PACKAGES = ("tests/browser",)
+STACKS_FIRST = ("browser", "scheduler/test_operations.py", "scheduler/test_deadline.py", "celery", "e2e")
 
+
+def _rank(relative: str) -> int:
+    ranks = (n for n, prefix in enumerate(STACKS_FIRST) if relative.startswith(prefix))
+    return next(ranks, len(STACKS_FIRST))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
         tier = TIERS.get(parts[0]) if len(parts) > 1 else None
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
+    items.sort(key=lambda item: _rank(Path(str(item.path)).relative_to(ROOT / "tests").as_posix()))  # stable
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Load-scope scheduling (a unit of work is a module), with the browser package as one unit. Written
+    here because pytest-xdist's own ``loadgroup`` does not group on pytest 9 (it rewrites ``item._nodeid``,
+    which pytest 9 no longer reads)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StackScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            package = next((p for p in SHARED_STACK_PACKAGES if nodeid.startswith(p + "/")), None)
+            return package or super()._split_scope(nodeid)
+
+    config.option.loadscopereorder = False  # keep the collection order above
+    return StackScheduling(config, log)

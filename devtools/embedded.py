@@ -28,6 +28,10 @@ SAMPLE_FARMS = PACKAGE_DIR / "data" / "sample_farms.csv"
 DEV_KMA_KEY = "dev-kma-key"
 DEV_KOSIS_KEY = "dev-kosis-key"
 DEV_EKAPE_KEY = "dev-ekape-key"
+# The SQLite metadata database's connection arguments (AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS): a CLI
+# command next to a busy scheduler (a backfill, a clear) waits up to 60 s for the write lock instead of
+# failing with "database is locked" after sqlite3's default 5 s, as it did on a loaded 2-core machine.
+SQLITE_CONNECT_ARGS = {"timeout": 60}
 
 
 def airflow_env(airflow_home: Path, api_port: int = 8080) -> dict[str, str]:
@@ -44,6 +48,7 @@ def airflow_env(airflow_home: Path, api_port: int = 8080) -> dict[str, str]:
         "AIRFLOW__CORE__PARALLELISM": "8",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "devtools.embedded.SQLITE_CONNECT_ARGS",
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",

@@ -41,6 +41,8 @@ class AirflowStack:
         self.home = home
         self.port = free_port()
         self.env = {**os.environ, **airflow_env(home, api_port=self.port), **env}
+        if not self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+            self.env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", None)  # sqlite3's busy timeout only
         self.url = f"http://127.0.0.1:{self.port}"
         self.components = components or ("api-server", "scheduler", "dag-processor", "triggerer")
         self.dag_ids = dag_ids  # waited for at start-up

@@ -113,15 +113,14 @@ def statistics_final(ctx: StepContext, source: catalog.Source, now: dt.datetime 
     ready = source.ready_at(ctx.week, ctx.settings)
     if ready is None or moment >= ready:
         return True
-    window_end = ctx.week.monday_after(ctx.settings.publication_wait_time)
+    final = ready.format("YYYY-MM-DD HH:mm")
+    window_end = publication_window_end(ctx.week, ctx.settings)  # the same window as the weather's wait
     if moment >= window_end:
-        final = ready.format("YYYY-MM-DD HH:mm")
         raise AirflowFailException(
             f"{source.label} data of week {ctx.week} is final only at {final} KST, after the waiting "
             f"window ({window_end.format('YYYY-MM-DD HH:mm')} KST)"
         )
-    until = ready.format("YYYY-MM-DD HH:mm")
-    log.info("%s week %s not final yet; waiting until %s KST", source.label, ctx.week, until)
+    log.info("%s week %s not final yet; waiting until %s KST", source.label, ctx.week, final)
     return False
 
 

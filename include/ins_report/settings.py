@@ -64,6 +64,11 @@ def _env_switch(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be on or off, got {raw!r}")
 
 
+# Every source of include/ins_report/sources/catalog.py, enabled by default (INS_SOURCES); the catalog's
+# test checks the two lists name the same sources.
+DEFAULT_SOURCES = ("kosis", "ekape", "kma")
+
+
 def _env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in _env(name, default).split(",") if item.strip()]
 
@@ -121,7 +126,7 @@ class Settings:
     ekape_final_at: str = "10:00"
 
     # The external sources the batch collects (include/ins_report/sources/catalog.py), comma-separated.
-    sources: list[str] = field(default_factory=lambda: ["kosis", "ekape", "kma"])
+    sources: list[str] = field(default_factory=lambda: list(DEFAULT_SOURCES))
 
     # Values of day D are published around D+1 09:00 KST (publication_expected_at): `make run` reports the
     # latest week published by then. The Monday run waits for Sunday's ASOS values until
@@ -197,7 +202,7 @@ class Settings:
             ekape_calls_per_second=_env_float("INS_EKAPE_CALLS_PER_SECOND", cls.ekape_calls_per_second),
             ekape_daily_quota=_env_int("INS_EKAPE_DAILY_QUOTA", cls.ekape_daily_quota),
             ekape_final_at=_env("INS_EKAPE_FINAL_AT", cls.ekape_final_at),
-            sources=_env_list("INS_SOURCES", "kosis,ekape,kma"),
+            sources=_env_list("INS_SOURCES", ",".join(DEFAULT_SOURCES)),
             publication_expected_at=_env("INS_PUBLICATION_EXPECTED_AT", cls.publication_expected_at),
             publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
             publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),

@@ -80,6 +80,14 @@ def test_structure(dag):
     assert dag.get_task("collect_stats.collect_ekape_prices").pool == "ekape_api"
 
 
+def test_every_source_of_the_catalog_is_enabled_by_default():
+    from include.ins_report.settings import DEFAULT_SOURCES
+    from include.ins_report.sources import catalog
+
+    assert tuple(source.name for source in catalog.SOURCES) == DEFAULT_SOURCES
+    assert Settings().sources == Settings.from_env().sources == list(DEFAULT_SOURCES)
+
+
 def test_the_groups_are_built_from_the_enabled_sources(monkeypatch):
     """INS_SOURCES decides the tasks: without EKAPE and the weather, only KOSIS is collected."""
     monkeypatch.setenv("INS_SOURCES", "kosis")

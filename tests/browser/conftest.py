@@ -146,18 +146,20 @@ def operator_context(playwright_driver, deployment, tmp_path_factory):
         context.close()
 
 
-@pytest.fixture
-def page(browser_context, request):
-    page = browser_context.new_page()
+def kept_page(context, request):
+    """A new page of ``context``; its last state is kept in tests/artifacts/browser/ after the test."""
+    page = context.new_page()
     yield page
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"))
     page.close()
+
+
+@pytest.fixture
+def page(browser_context, request):
+    yield from kept_page(browser_context, request)
 
 
 @pytest.fixture
 def operator_page(operator_context, request):
-    """A page of the Korean operator's browser; its last state is kept in tests/artifacts/browser/."""
-    page = operator_context.new_page()
-    yield page
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"))
-    page.close()
+    """A page of the Korean operator's browser."""
+    yield from kept_page(operator_context, request)

@@ -62,7 +62,12 @@ def run_url(base: str, run_id: str) -> str:
 
 
 def wait_translated(page) -> None:
-    """The UI loads its catalogues lazily: wait until the navigation shows words, not i18n keys."""
+    """The UI loads its catalogues lazily: wait until the page speaks the browser's language (it can show
+    English first, which ``ui_text`` would then read) and the navigation shows words, not i18n keys."""
+    page.wait_for_function(
+        "() => (document.documentElement.lang || 'en').split('-')[0] === navigator.language.split('-')[0]",
+        timeout=60_000,
+    )
     page.get_by_test_id("nav-home-link").wait_for()
     expect(page.get_by_test_id("nav-sidebar")).not_to_contain_text(
         re.compile(r"\bnav\.[a-z]"), timeout=60_000

@@ -41,8 +41,10 @@ def _catalogue(language: str, namespace: str) -> dict:
 
 
 def ui_text(page, key: str, namespace: str = "common") -> str:
-    """The text the UI shows for ``key`` in the page's language (from the UI's own catalogues)."""
-    language = page.evaluate("document.documentElement.lang") or "en"
+    """The text the UI shows for ``key`` in the browser's language (from the UI's own catalogues). The
+    browser's language, not ``<html lang>``: that attribute was seen out of step with the words shown (a
+    flow waited for "Success" on a Korean page; a wait for it to match the browser's language timed out)."""
+    language = page.evaluate("navigator.language") or "en"
     value = _catalogue(language.split("-")[0], namespace)
     for part in key.split("."):
         value = value[part]
@@ -62,12 +64,7 @@ def run_url(base: str, run_id: str) -> str:
 
 
 def wait_translated(page) -> None:
-    """The UI loads its catalogues lazily: wait until the page speaks the browser's language (it can show
-    English first, which ``ui_text`` would then read) and the navigation shows words, not i18n keys."""
-    page.wait_for_function(
-        "() => (document.documentElement.lang || 'en').split('-')[0] === navigator.language.split('-')[0]",
-        timeout=60_000,
-    )
+    """The UI loads its catalogues lazily: wait until the navigation shows words, not i18n keys."""
     page.get_by_test_id("nav-home-link").wait_for()
     expect(page.get_by_test_id("nav-sidebar")).not_to_contain_text(
         re.compile(r"\bnav\.[a-z]"), timeout=60_000

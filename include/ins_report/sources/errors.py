@@ -26,6 +26,16 @@ class TransientApiError(ApiError):
     """Worth retrying later."""
 
 
+class NotYetPublishedError(TransientApiError):
+    """The source has not published what the week needs yet (a publication lag, not a gap): the task waits
+    and asks again at ``retry_at`` (inside the publication window) without spending a retry. After the
+    window the step raises a permanent error naming what never appeared."""
+
+    def __init__(self, api: str, code: str, message: str, *, retry_at) -> None:
+        super().__init__(api, code, message)
+        self.retry_at = retry_at
+
+
 class PermanentApiError(ApiError, AirflowFailException):
     """Retrying cannot help: configuration or request must be fixed (Airflow fails the task at once)."""
 

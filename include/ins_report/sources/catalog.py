@@ -43,11 +43,13 @@ class SeriesCheck:
 
 @dataclass(frozen=True)
 class SeriesRows:
-    """One series' rows of a collection, for TA_STATS_DATA (``Warehouse.upsert_stats`` dicts)."""
+    """One series' rows of a collection, for TA_STATS_DATA (``Warehouse.upsert_stats`` dicts), and what
+    the job log should warn about (odd but not wrong: a weekday without auction)."""
 
     name: str
     periods: tuple[str, ...]
     rows: list[dict]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Source:
     table: str
     collect_step: Step
     wait_step: Step | None  # a source whose week is final later than the run starts waits for it
+    conn_id: Callable[[Settings], str]  # the HTTP connection; its password is the API key (redacted)
     pool: Callable[[Settings], str]
     daily_quota: Callable[[Settings], int]
     calls_for_week: Callable[[ReportWeek, Settings], int | None]  # None: depends on the farms
@@ -193,6 +196,7 @@ KOSIS_SOURCE = Source(
     table="TA_STATS_DATA",
     collect_step=KOSIS,
     wait_step=None,
+    conn_id=lambda settings: settings.kosis_conn_id,
     pool=lambda settings: settings.kosis_pool,
     daily_quota=lambda settings: 0,  # KOSIS keys have no published daily quota
     calls_for_week=lambda week, settings: len(kosis.load_series(settings.kosis_series_file)),
@@ -276,6 +280,7 @@ EKAPE_SOURCE = Source(
     table="TA_STATS_DATA",
     collect_step=EKAPE,
     wait_step=EKAPE_WAIT,
+    conn_id=lambda settings: settings.ekape_conn_id,
     pool=lambda settings: settings.ekape_pool,
     daily_quota=lambda settings: settings.ekape_daily_quota,
     calls_for_week=lambda week, settings: ekape.calls_for_week(week),
@@ -296,6 +301,7 @@ KMA_SOURCE = Source(
     table="TM_WEATHER",
     collect_step=WEATHER,
     wait_step=WAIT,
+    conn_id=lambda settings: settings.kma_conn_id,
     pool=lambda settings: settings.kma_pool,
     daily_quota=lambda settings: settings.kma_daily_quota,
     calls_for_week=lambda week, settings: None,  # one per station of the week's farms (the plan checks it)

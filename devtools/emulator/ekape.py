@@ -11,8 +11,9 @@ Behaviour modelled (shared/reference/external-apis.md section 3):
 
 - the portal gateway's ``OpenAPI_ServiceResponse`` XML with HTTP 200 for a wrong key (30) and for the daily
   quota (22; ``daily_quota`` accepted calls per emulator day, counted on the emulator clock);
-- closed days (Sundays, Korean public holidays, and days after today): ``resultCode 00`` with grade rows
-  that carry no amounts;
+- closed days (Sundays, Korean public holidays from the ``holidays`` package, and days after today):
+  ``resultCode 00`` with grade rows that carry no amounts (the fault ``zero_amounts`` answers a day with
+  every amount and head count ``0`` instead, as some closed days are answered);
 - next-day finalisation: before 10:00 KST the next day a day's values are provisional (fewer heads, other
   prices), after it final;
 - ``skinYn`` and ``egradeExceptYn`` mean what the configured mapping says (``tangbak_skin_yn``: the value
@@ -24,10 +25,13 @@ Behaviour modelled (shared/reference/external-apis.md section 3):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
+
+import holidays
 
 from devtools.emulator.common import HTML_TYPE, KST, TEXT_TYPE, XML_TYPE, Answer, stable_rng
 from devtools.emulator.faults import FaultRule
@@ -59,25 +63,27 @@ MARKETS = {
     "CWest": (("c_0714", 0.07, -5), ("c_0809", 0.06, 15), ("c_1401", 0.05, -15)),
 }
 JEJU = ("c_1101", 0.05, 650)  # Jeju pork trades well above the mainland
+# Every amount and count field of a row (markets, regional subtotals, Jeju, national excl. Jeju, national).
+PREFIXES = (
+    *(prefix for markets in MARKETS.values() for prefix, _, _ in markets),
+    *(subtotal for subtotal in MARKETS if subtotal != "CCentral"),
+    JEJU[0],
+    "c_1101eTot",
+    "CTot",
+)
+ZERO_FIELDS = {f"{prefix}{kind}": "0" for prefix in PREFIXES for kind in ("Amt", "Cnt")}
 NATIONAL_HEADS = 7_000  # heads auctioned on a normal weekday, all sexes, mainland
 
-# Sundays are always closed; these public holidays too (fixed dates every year, lunar ones for 2025-2026).
-FIXED_HOLIDAYS = {(1, 1), (3, 1), (5, 5), (6, 6), (8, 15), (10, 3), (10, 9), (12, 25)}
-HOLIDAYS = frozenset(
-    dt.date.fromisoformat(day)
-    for day in (
-        # 2025: 설날, 대체공휴일, 부처님오신날/어린이날 대체, 대통령선거, 추석, 대체공휴일
-        "2025-01-27", "2025-01-28", "2025-01-29", "2025-01-30", "2025-03-03", "2025-05-06", "2025-06-03",
-        "2025-10-05", "2025-10-06", "2025-10-07", "2025-10-08",
-        # 2026: 설날, 삼일절 대체, 부처님오신날 + 대체, 지방선거, 광복절 대체, 추석, 개천절 대체
-        "2026-02-16", "2026-02-17", "2026-02-18", "2026-03-02", "2026-05-24", "2026-05-25", "2026-06-03",
-        "2026-08-17", "2026-09-24", "2026-09-25", "2026-09-26", "2026-10-05",
-    )
-)  # fmt: skip
+
+# Closed days: Sundays and the Korean public holidays (the maintained `holidays` package: 설날, 추석,
+# substitute and election days). Saturdays trade, with fewer markets and heads.
+@functools.lru_cache(maxsize=32)
+def _public_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("KR", years=year)
 
 
 def is_closed(day: dt.date) -> bool:
-    return day.weekday() == 6 or (day.month, day.day) in FIXED_HOLIDAYS or day in HOLIDAYS
+    return day.weekday() == 6 or day in _public_holidays(day.year)
 
 
 def is_final(day: dt.date, now: dt.datetime) -> bool:
@@ -292,6 +298,8 @@ def _normal(params: Mapping[str, str], ctx: EkapeContext, rule: FaultRule | None
     if rule is not None and rule.scenario == "closed":
         amounts = ("Amt", "Cnt")
         items = [{k: v for k, v in item.items() if not k.endswith(amounts)} for item in items]
+    if rule is not None and rule.scenario == "zero_amounts":
+        items = [{**item, **ZERO_FIELDS} for item in items]
     if rule is not None and rule.scenario == "bad_values":
         fields = rule.options.get("fields") or ["c_1101eTotAmt"]
         value = rule.options.get("value", "NaN")
@@ -329,4 +337,4 @@ def handle(params: Mapping[str, str], ctx: EkapeContext, rule: FaultRule | None 
         answer = _normal(params, ctx)
         answer.delay_s = rule.seconds
         return answer
-    return _normal(params, ctx, rule)  # closed, bad_values: the normal answer, bent
+    return _normal(params, ctx, rule)  # closed, zero_amounts, bad_values: the normal answer, bent

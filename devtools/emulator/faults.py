@@ -61,6 +61,7 @@ EKAPE_SCENARIOS = frozenset(
         "malformed_xml",
         "nodata",  # resultCode 03 without a body
         "closed",  # the normal answer as on a closed day: grade rows without amounts
+        "zero_amounts",  # a closed day answered with zeros: every amount and head count of every row "0"
         "bad_values",  # `fields` (default c_1101eTotAmt) of every row set to `value` (default "NaN")
         "timeout",
         "reset_connection",

@@ -106,11 +106,23 @@ def test_values_are_deterministic_by_date_and_seasonal(emulator):
     assert all(5400 <= price <= 6900 for price in summer + winter)
 
 
-@pytest.mark.parametrize("day", ["20261122", "20260101", "20260217", "20260925", "20261005", "20261225"])
+# A Sunday, then Korean public holidays as the `holidays` package knows them: New Year, 설날, 노동절 (a
+# public holiday from 2026), 지방선거, 제헌절 (again from 2026), 추석 (a Saturday too), 개천절 (a Saturday)
+# and its substitute, Christmas.
+CLOSED_DAYS = ["20261122", "20260101", "20260217", "20260501", "20260603", "20260717", "20260925", "20260926",
+               "20261003", "20261005", "20261225"]  # fmt: skip
+
+
+@pytest.mark.parametrize("day", CLOSED_DAYS)
 def test_closed_days_answer_rows_without_amounts(emulator, day):
     rows = items(pig(emulator, day=day))
     assert len(rows) == 6
     assert not [key for row in rows.values() for key in row if key.endswith(("Amt", "Cnt"))]
+
+
+def test_the_days_around_the_holidays_are_open(emulator):
+    for day in ("20260430", "20260504", "20260716", "20260923", "20260928", "20261002", "20261006"):
+        assert cell(items(pig(emulator, day=day))["등외제외"], "c_1101eTot") is not None, day
 
 
 def test_saturday_is_open_with_fewer_heads(emulator):
@@ -206,6 +218,23 @@ def _fault_checks() -> dict:
     def no_amounts(r):
         return not [k for row in items(r).values() for k in row if k.endswith(("Amt", "Cnt"))]
 
+    def zero_amounts(r):
+        rows = items(r)
+        amounts = {
+            key: value for row in rows.values() for key, value in row.items() if key.endswith(("Amt", "Cnt"))
+        }
+        every_field = {
+            f"{prefix}{kind}"
+            for prefix in (*MARKETS, "c_1101", "c_1101eTot", "CTot")
+            for kind in ("Amt", "Cnt")
+        }
+        fields_per_row = [{key for key in row if key.endswith(("Amt", "Cnt"))} for row in rows.values()]
+        return (
+            len(rows) == 6
+            and set(amounts.values()) == {"0"}
+            and all(fields >= every_field for fields in fields_per_row)
+        )
+
     return {
         "key_xml_200": gateway_is(GATEWAY_KEY),
         "quota_xml_200": gateway_is(GATEWAY_QUOTA),
@@ -216,6 +245,7 @@ def _fault_checks() -> dict:
         "malformed_xml": malformed,
         "nodata": result_code("03"),
         "closed": no_amounts,
+        "zero_amounts": zero_amounts,
         "bad_values": lambda r: {row["c_1101eTotAmt"] for row in items(r).values()} == {"NaN"},
     }
 

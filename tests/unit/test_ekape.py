@@ -153,6 +153,32 @@ def test_bad_values_are_data_errors_naming_the_field(amounts, problem):
         parse_pig_grade_response(200, envelope(item(**amounts)))
 
 
+def test_a_row_of_zero_amount_and_zero_heads_is_a_row_without_trades():
+    [zero, empty] = parse_pig_grade_response(
+        200,
+        envelope(
+            item(c_1101eTotAmt="0", c_1101eTotCnt="0"), item(grade="1", c_1101eTotAmt="0", c_1101eTotCnt="")
+        ),
+    )
+    assert (zero.amount, zero.count) == (None, None)
+    assert (empty.amount, empty.count) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "problem"),
+    [
+        ({"c_1101eTotAmt": "0", "c_1101eTotCnt": "12"}, "c_1101eTotAmt 0 is outside the possible 500..30000"),
+        ({"c_1101eTotAmt": "0.0", "c_1101eTotCnt": "1,200"}, "c_1101eTotAmt 0 is outside the possible"),
+        ({"c_1101eTotAmt": "6000", "c_1101eTotCnt": "0"}, "a price needs heads"),
+        ({"c_1101eTotAmt": "-5", "c_1101eTotCnt": "0"}, "a price needs heads"),
+    ],
+)
+def test_a_zero_price_with_heads_is_a_data_error_naming_the_field_and_day(amounts, problem):
+    with pytest.raises(ApiDataError, match=problem) as caught:
+        parse_pig_grade_response(200, envelope(item(day="20261118", **amounts)))
+    assert caught.value.where == "20261118 025001 grade 1+"
+
+
 def test_more_rows_than_one_page_is_a_data_error():
     with pytest.raises(ApiDataError, match="totalCount 150"):
         parse_pig_grade_response(200, envelope(item(c_1101eTotAmt="6000", c_1101eTotCnt="5"), total=150))
@@ -214,6 +240,28 @@ def test_a_closed_day_is_recorded_as_no_auction_without_prices():
             "unit": "", "collected_at": "2025-06-16 02:00:00", "run_id": "r1",
         }
     ]  # fmt: skip
+
+
+def zero_answer(sex: str, day: str) -> str:
+    """A closed day answered with zeros: every grade row's amount and heads ``0``."""
+    zeros = {"c_1101eTotAmt": "0", "c_1101eTotCnt": "0", "CTotAmt": "0", "CTotCnt": "0"}
+    return envelope(
+        *(item(sex, grade, day, **zeros) for grade in ("1+", "1", "2", "등외", "등외제외", "합계"))
+    )
+
+
+def test_a_day_answered_with_zeros_is_no_auction_like_an_empty_one():
+    holiday = dt.date(2026, 9, 25)  # 추석, a Friday
+    answered = {
+        sex: parse_pig_grade_response(200, zero_answer(sex, "20260925")) for sex in ("025001", "025003")
+    }
+    day = answers.aggregate_day(holiday, answered)
+    assert not day.held
+    assert day.headline == answers.Price(None, 0)
+    assert all(price == answers.Price(None, 0) for price in day.grades.values())
+    written = ekape.stats_rows([day], run_id="r1", collected_at="x")
+    assert [(row["item_id"], row["value"]) for row in written] == [("AUCTION_HELD", 0.0)]
+    assert ekape.calendar_warnings([day]) == ()  # a holiday without auction is normal
 
 
 def test_auction_day_rows_never_hold_a_zero_price():
@@ -365,6 +413,7 @@ def test_a_week_through_the_emulator(api):
 def test_a_holiday_is_no_auction(api):
     days = EkapeClient(SETTINGS).fetch_days([dt.date(2026, 9, 25), dt.date(2026, 9, 29)], AFTER_WEEK)
     assert [day.held for day in days] == [False, True]  # 추석, then the Tuesday after
+    assert ekape.calendar_warnings(days) == ()
 
 
 def test_a_closed_answer_on_a_weekday_is_recorded_as_no_auction(api):
@@ -372,6 +421,35 @@ def test_a_closed_answer_on_a_weekday_is_recorded_as_no_auction(api):
     days = fetch()
     assert [day.held for day in days] == [True, True, False, True, True, True, False]
     assert days[2].headline == answers.Price(None, 0)
+
+
+def test_an_ordinary_week_has_no_calendar_warnings(api):
+    assert ekape.calendar_warnings(fetch()) == ()  # Saturday traded, Sunday closed: both normal
+
+
+def test_a_weekday_answered_with_zeros_is_no_auction_and_a_warning(api):
+    api.add_fault("ekape", "zero_amounts", count=None, match={"startYmd": "20261118"})
+    days = fetch()
+    assert [day.held for day in days] == [True, True, False, True, True, True, False]
+    assert ekape.calendar_warnings(days) == ("2026-11-18 (Wed): no auction on a working day",)
+    written = ekape.stats_rows(days, run_id="r", collected_at="x")
+    assert [row["value"] for row in written if row["period"] == "20261118"] == [0.0]  # AUCTION_HELD only
+
+
+def test_a_holiday_answered_with_zeros_is_no_auction_without_a_warning(api):
+    api.add_fault("ekape", "zero_amounts", count=None, match={"startYmd": "20260925"})
+    days = EkapeClient(SETTINGS).fetch_days([dt.date(2026, 9, 25), dt.date(2026, 9, 29)], AFTER_WEEK)
+    assert [day.held for day in days] == [False, True]
+    assert api.stats()["ekape"]["by_fault"] == {"zero_amounts": 2}
+    assert ekape.calendar_warnings(days) == ()
+
+
+def test_a_zero_price_with_heads_from_the_emulator_fails_naming_the_field_and_day(api):
+    api.add_fault(
+        "ekape", "bad_values", count=None, match={"startYmd": "20261119"}, fields=["c_1101eTotAmt"], value="0"
+    )
+    with pytest.raises(ApiDataError, match=r"20261119 025001 grade 1\+: c_1101eTotAmt 0 is outside"):
+        fetch()
 
 
 def test_a_week_not_final_yet_is_refused_before_any_call(api):

@@ -251,7 +251,8 @@ def _ekape_expectations(week: ReportWeek, settings: Settings) -> list[SeriesChec
 def _ekape_fetch(week: ReportWeek, settings: Settings, run_id: str, collected_at: str) -> list[SeriesRows]:
     days = ekape.EkapeClient(settings).fetch_week(week)
     rows = ekape.stats_rows(days, run_id=run_id, collected_at=collected_at)
-    return [SeriesRows("pig_carcass_prices", tuple(ekape.periods_for_week(week)), rows)]
+    periods = tuple(ekape.periods_for_week(week))
+    return [SeriesRows("pig_carcass_prices", periods, rows, warnings=ekape.calendar_warnings(days))]
 
 
 def _ekape_describe(rows: list[tuple]) -> str:

@@ -13,8 +13,9 @@ code is echoed back instead of an error): a mismatch is a data error, never stor
 Rows in TA_STATS_DATA (SOURCE ``EKAPE``, SERIES_ID ``SERIES_ID``, PERIOD_TYPE ``D``, PERIOD ``YYYYMMDD``):
 
 - ``AUCTION_HELD`` / ``ALL/NAT_EXJ``: 1 when the day had auctions (any head in the national figure
-  excluding Jeju), 0 when it had none (Sundays, holidays: the API answers rows without amounts). Every day
-  of the week gets this row: "no auction" is recorded, never left as missing data.
+  excluding Jeju), 0 when it had none (Sundays, holidays: the API answers rows without amounts, or with
+  amounts and heads ``0``). Every day of the week gets this row: "no auction" is recorded, never left as
+  missing data.
 - On auction days only: ``PRICE`` (원/kg) and ``HEADS`` (두) for the categories ``<grade>/NAT_EXJ``, grade
   ``EXCL_OUT`` (등외제외, the headline "전국 탕박 등외제외 제주제외" price), ``1+``, ``1``, ``2``, ``OUT``
   (등외). Each price is the head-weighted average of the 암 and 거세 calls:
@@ -23,6 +24,10 @@ Rows in TA_STATS_DATA (SOURCE ``EKAPE``, SERIES_ID ``SERIES_ID``, PERIOD_TYPE ``
 
 The headline comes from the answer's ``등외제외`` row; an answer without that row gets it from the grade rows
 ``1+``, ``1`` and ``2`` (the same head-weighted mean).
+
+Calendar: a working day (Monday to Friday, not a Korean public holiday) without auction, or an auction on a
+public holiday or a Sunday, is odd but not wrong: ``calendar_warnings`` says so in one sentence per day, for
+the job log (``sources/ekape_calendar.py`` has the rule; Saturdays may or may not trade).
 
 Finalisation: a day's prices may still change until 10:00 KST the next day (``is_final``). The client
 refuses to fetch a day that is not final: ``fetch_day``/``fetch_week`` raise ``TransientApiError`` with code
@@ -45,6 +50,7 @@ import pendulum
 from include.ins_report import clock
 from include.ins_report.clock import KST
 from include.ins_report.settings import Settings
+from include.ins_report.sources import ekape_calendar
 from include.ins_report.sources.ekape_answers import (
     API,
     GRADES,
@@ -146,6 +152,13 @@ def check_quota(calls: int, settings: Settings) -> None:
 def periods_for_week(week: ReportWeek) -> list[str]:
     """The PERIOD values a complete week has (every day: at least its AUCTION_HELD row)."""
     return [day.strftime("%Y%m%d") for day in week.days]
+
+
+def calendar_warnings(days: Iterable[AuctionDay]) -> tuple[str, ...]:
+    """One sentence per day against the auction calendar, in day order: ``2026-11-18 (Wed): no auction on a
+    working day``, ``2026-10-03 (Sat, 개천절): auction on a public holiday``; () for an ordinary week."""
+    found = (ekape_calendar.warning(day.day, day.held) for day in sorted(days, key=lambda day: day.day))
+    return tuple(text for text in found if text)
 
 
 def stats_rows(days: Iterable[AuctionDay], *, run_id: str, collected_at: str) -> list[dict]:

@@ -60,7 +60,9 @@ _PROVIDER_PERMANENT = {
 class GradeRow:
     """One item of a pigGrade answer: the national (excluding Jeju) price and heads of one grade row.
 
-    ``amount``/``count`` are None when the row carries no amounts (no trades of that grade, or no auction).
+    ``amount``/``count`` are None when the row carries no amounts (no trades of that grade, or no auction):
+    empty fields, or an amount and heads of ``0`` (how some closed days are answered). A price of 0 with
+    heads is a data error.
     """
 
     grade_name: str
@@ -83,14 +85,22 @@ def _grade_row(item: ET.Element) -> GradeRow:
     where = f"{fields.get('startYmd') or '?'} {sex or '?'} grade {grade or '?'}"
     if not grade:
         raise ApiDataError(API, where, "row without a gradeNm")
-    amount = parse_decimal(
-        fields.get(AMOUNT_FIELD), api=API, field=AMOUNT_FIELD, where=where, grouping=True, valid=PRICE_RANGE
-    )
     count = parse_decimal(
         fields.get(COUNT_FIELD), api=API, field=COUNT_FIELD, where=where, grouping=True, valid=HEAD_RANGE
     )
     if count is not None and count != int(count):
         raise ApiDataError(API, where, f"{COUNT_FIELD} {count:g} is not a head count")
+    # With heads the price must be possible; without heads only its absence is checked (below).
+    amount = parse_decimal(
+        fields.get(AMOUNT_FIELD),
+        api=API,
+        field=AMOUNT_FIELD,
+        where=where,
+        grouping=True,
+        valid=PRICE_RANGE if count else None,
+    )
+    if amount == 0 and not count:
+        amount = None  # a closed day answered with zeros ("0" 원/kg, "0" heads): no trades, as empty
     if (amount is None) != (count is None or count == 0):
         raise ApiDataError(
             API,

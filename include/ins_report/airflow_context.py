@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pendulum
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowRescheduleException
 
 from include.ins_report.farms import WeatherLocation, farms_xcom_key, unpack_farm_nos
 from include.ins_report.joblog import PLAN, FailureDetail, step_for_task
 from include.ins_report.oracle_errors import describe_error
 from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.sources.errors import NotYetPublishedError
 from include.ins_report.steps import StepContext
 from include.ins_report.week import InvalidWeekError, ReportWeek, resolve_report_week
 
@@ -83,6 +86,19 @@ def planned_location(context: dict, location: dict) -> WeatherLocation:
             "clear plan_weather_locations with Downstream ticked"
         )
     return WeatherLocation(str(location["point_id"]), str(location["name"]), farm_nos)
+
+
+@contextmanager
+def rescheduled_until_published() -> Iterator[None]:
+    """A source's "not published yet" inside the waiting window becomes a reschedule: the task frees its
+    worker slot and runs again at the error's ``retry_at``, without spending one of its retries."""
+    try:
+        yield
+    except NotYetPublishedError as exc:
+        log.info("%s; rescheduled", exc)
+        raise AirflowRescheduleException(
+            reschedule_date=pendulum.instance(exc.retry_at).in_timezone("UTC")
+        ) from None
 
 
 def announce(context: dict, asset: Any, inputs: StepContext, **more: str) -> None:

@@ -1,7 +1,8 @@
 """The completeness gate: the week's data in the database, checked for content, before the report is built.
 
-It reads the database only (never task states) and checks every farm-day of the week's farms and every cell
-of the configured statistics series. What fails is grouped by kind (``KINDS``):
+It reads the database only (never task states) and checks exactly the week's manifest
+(include/ins_report/manifest.py): every farm-day of the planned farms and every statistics cell the report
+reads, at its period. What fails is grouped by kind (``KINDS``):
 
 - ``missing_day``: a farm of the week has no ``TM_WEATHER`` row for a day;
 - ``stale_station``: the row's ``POINT_ID`` is not the station the plan chooses for the farm this week (a
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report.farms import classify_farms
 from include.ins_report.gate_result import (  # noqa: F401 (the gate's vocabulary, importable from here)
     KINDS,
     MAX_LISTED,
@@ -40,9 +40,9 @@ from include.ins_report.gate_result import (  # noqa: F401 (the gate's vocabular
     _listed,
 )
 from include.ins_report.joblog import GATE, WARNING, GateMessage
+from include.ins_report.manifest import by_series
 from include.ins_report.plausible import WEATHER_PLAUSIBLE
 from include.ins_report.sources import catalog
-from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.warehouse import Warehouse, now_text
 
 if TYPE_CHECKING:
@@ -56,6 +56,11 @@ GAPS_ACCEPTED = GateMessage.ACCEPTED  # the CHECK_COLLECTION WARNING row's messa
 
 class CollectionIncompleteError(AirflowFailException):
     """The week's data is not complete in the database; retrying the gate cannot change that."""
+
+
+class ManifestMissingError(AirflowFailException):
+    """The week's manifest is not in the farm database (a step cleared without the start or the plan that
+    writes it): the week must be planned again."""
 
 
 def _number(value: Any) -> float | None:
@@ -102,14 +107,11 @@ def weather_problems(
 
 
 def check_weather(ctx: StepContext, warehouse: Warehouse, result: GateResult) -> None:
-    """Every farm-day of the week's farms: present, from the planned station, complete and plausible."""
-    farms = classify_farms(warehouse.read_farms()).valid
+    """Every farm-day of the week's planned farms (the manifest's TS_INS_WEEK_FARM): present, from the
+    station the plan chose, complete and plausible."""
+    farms = warehouse.manifest_farms(ctx.week_key)
     result.farms = len(farms)
-    provider = AsosWeatherProvider(ctx.settings)
-    planned: dict[str, tuple[str, str]] = {}  # farm -> (station id, "id name")
-    for location in provider.locations(farms):
-        for farm_no in location.farm_nos:
-            planned[farm_no] = (location.point_id, f"{location.point_id} {location.name}")
+    planned = {farm.farm_no: (farm.point_id, farm.station_label) for farm in farms}
     days = [day.isoformat() for day in ctx.week.days]
     position = {day: index for index, day in enumerate(days)}
     # One small number per farm (a bit per day), rows read as a stream: memory grows with the farms, not
@@ -121,7 +123,7 @@ def check_weather(ctx: StepContext, warehouse: Warehouse, result: GateResult) ->
     ):
         farm_no, day = str(farm_no), str(day)
         if farm_no not in planned or day not in position:
-            continue  # not a farm of the week (its rows are not reported either)
+            continue  # not a farm of the week's plan (its rows are not reported either)
         bit = 1 << position[day]
         present[farm_no] = present.get(farm_no, 0) | bit
         point, label = planned[farm_no]
@@ -134,7 +136,7 @@ def check_weather(ctx: StepContext, warehouse: Warehouse, result: GateResult) ->
         mask = present.get(farm.farm_no, 0)
         for index, day in enumerate(days):
             if not mask >> index & 1:
-                result.add(Issue("missing_day", planned[farm.farm_no][1], farm.farm_no, day))
+                result.add(Issue("missing_day", farm.station_label, farm.farm_no, day))
     result.weather_rows = sum(mask.bit_count() for mask in present.values())
     result.good_farm_days = sum(mask.bit_count() for mask in good.values())
 
@@ -143,18 +145,25 @@ def check_weather(ctx: StepContext, warehouse: Warehouse, result: GateResult) ->
 
 
 def check_stats(ctx: StepContext, warehouse: Warehouse, result: GateResult) -> None:
-    """Every enabled statistics source has what it declares for the week (``catalog.Source.expectations``):
-    KOSIS every configured item and category for the periods the report reads, EKAPE every day's auction
-    record and, on auction days, the national price."""
+    """Every cell of the week's manifest (TS_INS_WEEK_INPUT), checked by its source
+    (``catalog.Source.check``): KOSIS each cell the report reads at its one period, EKAPE every day's
+    auction record and, on auction days, the national price. Nothing else of a table is checked."""
+    inputs = by_series(warehouse.manifest_inputs(ctx.week_key))
     for source in catalog.statistics_sources(ctx.settings):
-        for series in source.expectations(ctx.week, ctx.settings):
+        of_source = [series for series in inputs if series.source == source.source]
+        if not of_source:
+            raise ManifestMissingError(
+                f"the week's manifest (TS_INS_WEEK_INPUT, week {ctx.week_key}) has no {source.label} cells: "
+                "clear the whole run, start_job included, so the week is planned again"
+            )
+        for series in of_source:
             rows = warehouse.gate_stats(
                 source.source, series.series_id, series.period_type, min(series.periods), max(series.periods)
             )
-            cells, good, problems = series.check(rows)
+            cells, good, problems = source.check(series, rows)
             result.stats_cells += cells
             result.good_stats_cells += good
-            where = f"{series.series_id} {series.name}"
+            where = f"{series.series_id} {series.series_name}"
             for kind, label, detail in problems:
                 result.add(Issue(kind, where, "", label, detail))
 
@@ -189,8 +198,11 @@ def check_collection(ctx: StepContext) -> dict:
     started = now_text()
     warehouse = ctx.warehouse()
     result = measure(ctx, warehouse)
-    if result.farms == 0:
-        raise CollectionIncompleteError("no usable active farm in TA_FARM: nothing to report")
+    if result.farms == 0 and catalog.weather_enabled(ctx.settings):
+        raise CollectionIncompleteError(
+            "no farm in the week's plan (TS_INS_WEEK_FARM): no usable active farm in TA_FARM, or the plan "
+            "did not run; fix TA_FARM, then clear plan_weather_locations with Downstream ticked"
+        )
     settings = ctx.settings
     if result.complete:
         message = GateMessage(result.coverage(), result.counts)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report.cutover import check_legacy_job
-from include.ins_report.joblog import REPORT, ReportMessage
+from include.ins_report.gate import ManifestMissingError
+from include.ins_report.joblog import GATE, REPORT, SUCCESS, WARNING, ReportMessage, RunLog
 from include.ins_report.joblog.messages import listed as _listed
+from include.ins_report.manifest import periods_used
+from include.ins_report.sources import catalog
 from include.ins_report.warehouse import Warehouse, now_text
 from include.ins_report.weather_steps import select_farms
 from include.ins_report.week import ReportWeek
@@ -40,39 +44,73 @@ class ReportMismatchError(AirflowFailException):
     """The report's rows for the week are not the week's farms: the procedure ran, its output is wrong."""
 
 
-def reconcile_report(warehouse: Warehouse, week: ReportWeek, week_text: str) -> tuple[int, str]:
-    """TR_INS_WEEK_REPORT's farms for the week against the week's farms (the farm rule): the row count and
-    a note, or ReportMismatchError naming the farms missing or extra.
+@dataclass(frozen=True)
+class Reconciliation:
+    """The report's rows against the week's plan: the count, what the job-log row says, and the farms that
+    make it a WARNING (farms of TA_FARM now that the week's plan does not have)."""
 
-    A farm of the week with no TM_WEATHER row at all for the week is expected to be missing: only the
-    coverage policy can have let the report proceed without it (its farm-days are the gate's accepted gaps).
+    rows: int
+    note: str
+    not_in_plan: tuple[str, ...] = ()
+
+
+def reconcile_report(
+    warehouse: Warehouse, week: ReportWeek, week_key: str, week_text: str, gaps_accepted: bool
+) -> Reconciliation:
+    """TR_INS_WEEK_REPORT's farms for the week against the week's plan (the manifest's TS_INS_WEEK_FARM,
+    the farms the gate checked), or ReportMismatchError naming the farms missing or extra.
+
+    A planned farm without a single TM_WEATHER row from its planned station is expected to be missing only
+    when the gate accepted gaps (``gaps_accepted``: its CHECK_COLLECTION row is a WARNING). Farms that are
+    farms of the week in TA_FARM now but were not planned (added or re-activated after the plan) are named,
+    never silently absent: they are the reconciliation's WARNING.
     """
-    expected = {farm.farm_no for farm in select_farms(warehouse).valid}
+    planned = {farm.farm_no: farm.point_id for farm in warehouse.manifest_farms(week_key)}
     reported = Counter(warehouse.report_farms(week_text))
-    with_weather = set(warehouse.weather_day_masks([day.isoformat() for day in week.days]))
-    missing = sorted((expected - set(reported)) & with_weather)
-    accepted = sorted(expected - set(reported) - with_weather)
-    extra = sorted(set(reported) - expected)
+    days = [day.isoformat() for day in week.days]
+    with_weather = {
+        str(farm_no)
+        for farm_no, _day, point_id, *_values in warehouse.gate_weather(days[0], days[-1])
+        if planned.get(str(farm_no)) == str(point_id)
+    }
+    missing = set(planned) - set(reported)
+    unexplained = sorted(missing & with_weather)
+    without_weather = sorted(missing - with_weather)
+    extra = sorted(set(reported) - set(planned))
     repeated = sorted(farm for farm, count in reported.items() if count > 1)
     rows = sum(reported.values())
-    if missing or extra or repeated:
-        problems = []
-        if missing:
-            problems.append(f"{len(missing)} farms of the week missing: {_listed(missing)}")
-        if extra:
-            problems.append(f"{len(extra)} extra farms (not farms of the week): {_listed(extra)}")
-        if repeated:
-            problems.append(f"farms on more than one row: {_listed(repeated)}")
+    problems = []
+    if unexplained:
+        problems.append(f"{len(unexplained)} planned farms missing: {_listed(unexplained)}")
+    if without_weather and not gaps_accepted:
+        problems.append(
+            f"{len(without_weather)} planned farms without weather although the gate found the week complete "
+            f"(the data changed after the gate; clear check_collection): {_listed(without_weather)}"
+        )
+    if extra:
+        problems.append(f"{len(extra)} extra farms (not in the week's plan): {_listed(extra)}")
+    if repeated:
+        problems.append(f"farms on more than one row: {_listed(repeated)}")
+    if problems:
         raise ReportMismatchError(
-            f"TR_INS_WEEK_REPORT for {week_text} does not match the farms of the week: {rows} rows for "
-            f"{len(expected)} farms (TA_FARM by the farm rule); {'; '.join(problems)}. The report procedure "
-            "selects or keys farms differently from the batch (README, 'Where the data lands'); "
+            f"TR_INS_WEEK_REPORT for {week_text} does not match the week's plan: {rows} rows for "
+            f"{len(planned)} planned farms (TS_INS_WEEK_FARM); {'; '.join(problems)}. The report procedure "
+            "must read the farms of the week's manifest (docs/design.md, 'One manifest per week'); "
             "INS_RECONCILE_REPORT=off only if the report table is not the reference TR_INS_WEEK_REPORT"
         )
-    note = f"{rows} report rows = the farms of the week"
-    if accepted:
-        note += f", less {len(accepted)} without any weather (accepted gaps): {_listed(accepted)}"
-    return rows, note
+    note = f"{rows} report rows = the farms of the week's plan"
+    if without_weather:
+        note += (
+            f", less {len(without_weather)} without any weather (accepted gaps): {_listed(without_weather)}"
+        )
+    current = {farm.farm_no for farm in select_farms(warehouse).valid}
+    not_in_plan = tuple(sorted(current - set(planned)))
+    if not_in_plan:
+        note += (
+            f"; {len(not_in_plan)} farms not in this week's plan (in TA_FARM since the plan; clear the whole "
+            f"run to include them): {_listed(list(not_in_plan))}"
+        )
+    return Reconciliation(rows, note, not_in_plan)
 
 
 def run_weekly_report(ctx: StepContext) -> dict:
@@ -85,6 +123,11 @@ def run_weekly_report(ctx: StepContext) -> dict:
     warehouse = ctx.warehouse()
     # Oracle: stops here (INS_LEGACY_JOB_GUARD=fail) or warns while JOB_INS_WEEKLY_REPORT is still enabled.
     legacy_warning = check_legacy_job(warehouse, settings.legacy_job_guard, settings.legacy_job_name)
+    if catalog.weather_enabled(settings) and not warehouse.manifest_farms(ctx.week_key):
+        raise ManifestMissingError(
+            f"the week's plan (TS_INS_WEEK_FARM, week {ctx.week_key}) is empty: the procedure would build an "
+            "empty report; clear the whole run so the week is planned again"
+        )
     call = f"{settings.report_procedure}('{settings.report_proc_type}', '{week_text}')"
     log.info("calling %s (database call timeout %s s)", call, settings.report_timeout_seconds or "none")
     try:
@@ -95,15 +138,26 @@ def run_weekly_report(ctx: StepContext) -> dict:
         if not warehouse.report_call_sent:
             raise  # the database was not reached: nothing runs there, Airflow's retries apply
         raise ReportCallNotRetried(NOT_RETRIED) from exc
-    note = ""
+    note, status = "", SUCCESS
     if settings.reconcile_report:
-        rows, note = reconcile_report(warehouse, ctx.week, week_text)
+        gate_row = RunLog.from_dicts(warehouse.job_log(ctx.run_id)).latest(GATE.name)
+        result = reconcile_report(
+            warehouse,
+            ctx.week,
+            ctx.week_key,
+            week_text,
+            gaps_accepted=bool(gate_row and gate_row.status == WARNING),
+        )
+        rows, note = result.rows, result.note
+        if result.not_in_plan:
+            status = WARNING
     else:
         try:
             rows = warehouse.report_row_count(week_text)
         except Exception as exc:  # the customer's report table may differ from the reference one
             log.warning("report rows not counted: %s", exc)
             rows = None
-    message = ReportMessage(call, note, legacy_warning or "")
-    ctx.log(warehouse, REPORT.name, started, rows, message.text())
-    return {"call": call, "report_rows": rows}
+    used = periods_used(warehouse.manifest_inputs(ctx.week_key))
+    message = ReportMessage(call, note, legacy_warning or "", used)
+    ctx.log(warehouse, REPORT.name, started, rows, message.text(), status=status)
+    return {"call": call, "report_rows": rows, "periods": {name: list(p) for name, p in used.items()}}

@@ -20,19 +20,23 @@ import pendulum
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report import clock, gate
+from include.ins_report.gate import ManifestMissingError
 from include.ins_report.joblog import (
     FAILED,
     FINISH,
     REPORT,
     START,
     SUCCESS,
+    WARNING,
     FinishMessage,
     SeriesCount,
     StartMessage,
     StatsMessage,
 )
+from include.ins_report.manifest import by_series, periods_used
 from include.ins_report.settings import Settings
 from include.ins_report.sources import catalog
+from include.ins_report.waiting import not_published, publication_window_end
 from include.ins_report.warehouse import Warehouse, now_text
 from include.ins_report.week import ReportWeek
 
@@ -80,29 +84,81 @@ class StepContext:
 
 
 def start_job(ctx: StepContext) -> dict:
+    """Record the run and write the statistics part of the week's manifest: every cell the report reads, at
+    the one period of the week (include/ins_report/manifest.py). Computed once per run: the collections
+    fetch it, the gate checks it, the procedure reads it."""
     started = now_text()
-    ctx.log(ctx.warehouse(), START.name, started, None, StartMessage(ctx.week.label()).text())
-    return {"week_start": ctx.week.start.isoformat(), "week_end": ctx.week.end.isoformat()}
+    warehouse = ctx.warehouse()
+    cells = [
+        cell
+        for source in catalog.statistics_sources(ctx.settings)
+        for cell in source.inputs(ctx.week, ctx.settings)
+    ]
+    warehouse.replace_manifest_inputs(ctx.week_key, ctx.run_id, cells)
+    ctx.log(warehouse, START.name, started, None, StartMessage(ctx.week.label()).text())
+    return {
+        "week_start": ctx.week.start.isoformat(),
+        "week_end": ctx.week.end.isoformat(),
+        "periods": {name: list(periods) for name, periods in periods_used(cells).items()},
+    }
 
 
 # --- statistics --------------------------------------------------------------------------------------
 
 
+def _unread_gaps(fetched: catalog.SeriesRows, read: set[tuple[str, str, str, str]]) -> list[str]:
+    """Stored cells of a fetched table the report does not read, without a value: worth a warning only."""
+    return [
+        f"{fetched.name} {row['item_id']} {row['category_id']} {row['period']}: no value, not read"
+        for row in fetched.rows
+        if row["value"] is None
+        and (row["series_id"], row["item_id"], row["category_id"], row["period"]) not in read
+    ]
+
+
 def collect_statistics(ctx: StepContext, source: catalog.Source) -> dict:
-    """Fetch a statistics source's week (``catalog.Source.fetch``) and upsert TA_STATS_DATA."""
+    """Fetch a statistics source's manifest cells (``catalog.Source.fetch``) and upsert TA_STATS_DATA.
+
+    A period of the manifest the answer has no row for at all is not published yet (KOSIS err 30): waited
+    for within the publication window, then a failure naming the series and the period. Odd but usable
+    answers (a value missing in a cell the report does not read, a weekday without auction) make the row a
+    WARNING that lists them."""
     started = now_text()
     warehouse = ctx.warehouse()
-    fetched = source.fetch(ctx.week, ctx.settings, ctx.run_id, now_text())
-    counts = []
+    wanted = [
+        series
+        for series in by_series(warehouse.manifest_inputs(ctx.week_key))
+        if series.source == source.source
+    ]
+    if not wanted:
+        raise ManifestMissingError(
+            f"the week's manifest has no {source.label} cells (TS_INS_WEEK_INPUT, week {ctx.week_key}): "
+            "clear the whole run, start_job included, so the week is planned again"
+        )
+    fetched = source.fetch(ctx.week, ctx.settings, wanted, ctx.run_id, now_text())
+    for series, got in zip(wanted, fetched, strict=True):
+        have = {row["period"] for row in got.rows}
+        missing = [period for period in series.periods if period not in have]
+        if missing:
+            what = f"{source.label} {series.series_id} {series.series_name} period {', '.join(missing)}"
+            not_published(source.label, "not_published", what, ctx.week, ctx.settings)
+    counts, warnings = [], []
+    read = {(cell.series_id, *cell.key) for series in wanted for cell in series.cells}
     for series in fetched:
         written = warehouse.upsert_stats(series.rows)
         counts.append(SeriesCount(series.name, series.periods, written))
+        warnings += [*series.warnings, *_unread_gaps(series, read)]
         log.info("%s %s periods %s: %d rows", source.label, series.name, list(series.periods), written)
+    for warning in warnings:
+        log.warning("%s: %s", source.label, warning)
     total = sum(count.rows for count in counts)
-    ctx.log(warehouse, source.collect_step.name, started, total, StatsMessage(tuple(counts)).text())
+    message = StatsMessage(tuple(counts), tuple(warnings)).text()
+    status = WARNING if warnings else SUCCESS
+    ctx.log(warehouse, source.collect_step.name, started, total, message, status=status)
     return {
         "rows": total,
         "series": {count.name: {"periods": count.periods, "rows": count.rows} for count in counts},
+        "warnings": warnings,
     }
 
 
@@ -155,7 +211,6 @@ from include.ins_report.report_step import ReportMismatchError, reconcile_report
 from include.ins_report.weather_steps import (  # noqa: E402
     collect_station_weather,
     plan_weather_locations,
-    publication_window_end,
     select_farms,
     weather_published,
     weather_rows,
@@ -171,7 +226,6 @@ __all__ = [
     "collect_statistics",
     "finish_job",
     "plan_weather_locations",
-    "publication_window_end",
     "reconcile_report",
     "run_weekly_report",
     "select_farms",

@@ -14,12 +14,12 @@ from airflow.sdk.exceptions import AirflowFailException
 from include.ins_report import clock
 from include.ins_report.farms import FarmSelection, WeatherLocation, classify_farms, pack_farm_nos
 from include.ins_report.joblog import PLAN, WEATHER, PlanMessage, WeatherMessage
-from include.ins_report.settings import Settings
-from include.ins_report.sources.errors import ApiError, TransientApiError
+from include.ins_report.manifest import PlannedFarm
+from include.ins_report.sources.errors import ApiError
 from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation, not_yet_published
 from include.ins_report.thi import thi
+from include.ins_report.waiting import not_published, publication_window_end
 from include.ins_report.warehouse import Warehouse, now_text
-from include.ins_report.week import ReportWeek
 
 if TYPE_CHECKING:
     from include.ins_report.steps import StepContext
@@ -58,17 +58,20 @@ def plan_weather_locations(ctx: StepContext, publish: Callable[..., Any] | None 
         inactive=selection.inactive,
         excluded=tuple(f"{farm.farm_no or '?'} {farm.name}: {farm.reason}" for farm in selection.excluded),
     )
+    names = {farm.farm_no: farm.name for farm in selection.valid}
+    planned = [
+        PlannedFarm(farm_no, names[farm_no], location.point_id, location.name)
+        for location in locations
+        for farm_no in location.farm_nos
+    ]
+    # The farm part of the week's manifest: the gate, the procedure and the reconciliation read these farms.
+    warehouse.replace_manifest_farms(ctx.week_key, ctx.run_id, planned)
     ctx.log(warehouse, PLAN.name, started, len(selection.valid), message.text())
     if publish is None:
         return [location.to_xcom() for location in locations]
     for location in locations:
         publish(key=location.farms_xcom_key, value=pack_farm_nos(location.farm_nos))
     return [location.descriptor() for location in locations]
-
-
-def publication_window_end(week: ReportWeek, settings: Settings) -> pendulum.DateTime:
-    """Until when the run waits for the week's last day to be published (the Monday after, KST)."""
-    return week.monday_after(settings.publication_wait_time)
 
 
 def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
@@ -142,14 +145,12 @@ def collect_station_weather(
     deadline = publication_window_end(ctx.week, ctx.settings)
     moment = pendulum.instance(now) if now else clock.now()
     if ctx.week.end.isoformat() in missing and moment < deadline:
-        # Sunday missing inside the waiting window means "not published yet" (NO_DATA): Airflow retries
-        # the task later. Gaps earlier in the week, or after the window, are written as they are and the
+        # Sunday missing inside the waiting window means "not published yet" for this station (it can be
+        # later than the probe station's): the task asks again later, until the window ends, without
+        # spending a retry. Gaps earlier in the week, or after the window, are written as they are and the
         # completeness gate decides.
-        raise TransientApiError(
-            "KMA ASOS",
-            "03",
-            f"{location.label}: {', '.join(missing)} not published yet; retrying until "
-            f"{deadline.format('YYYY-MM-DD HH:mm')} KST",
+        not_published(
+            "KMA ASOS", "03", f"{location.label}: {', '.join(missing)}", ctx.week, ctx.settings, moment
         )
     warehouse = ctx.warehouse()
     written = warehouse.upsert_weather(weather_rows(location, observations, ctx.run_id, provider.source))

@@ -15,14 +15,14 @@ from include.ins_report import gate
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
 from include.ins_report.settings import Settings
 from include.ins_report.sources import catalog, ekape, kosis
-from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.steps import (
     CollectionIncompleteError,
     ReportMismatchError,
     StepContext,
     check_collection,
+    plan_weather_locations,
     run_weekly_report,
-    select_farms,
+    start_job,
 )
 from include.ins_report.warehouse import Warehouse
 from include.ins_report.week import ReportWeek
@@ -30,7 +30,8 @@ from include.ins_report.week import ReportWeek
 WEEK = ReportWeek(dt.date(2026, 11, 16))
 PIG = "101/DT_1EO311"
 CPI = "101/DT_1J22003"
-# The cells kosis_series.json configures, as KOSIS answers them for the week's periods (lag 1).
+# The tables kosis_series.json fetches, as KOSIS answers them for the week's periods (the report reads
+# T002 00/00 of the first and T A01114 of the second; the rest is stored only).
 STATS_ROWS = [
     (PIG, "Q", "202603", item, category)
     for item in ("T001", "T002")
@@ -62,20 +63,26 @@ def ctx(db):
     return StepContext(run_id="gate-test", week=WEEK, settings=Settings(sources=KOSIS_AND_WEATHER))
 
 
-def plan() -> dict[str, tuple[str, str]]:
-    """farm -> (planned station, "id name"), as the plan step maps them."""
-    farms = select_farms(Warehouse("farm_db")).valid
+def planned() -> dict[str, tuple[str, str]]:
+    """The week's planned farms: farm -> (planned station, "id name")."""
     return {
-        farm_no: (location.point_id, f"{location.point_id} {location.name}")
-        for location in AsosWeatherProvider(Settings()).locations(farms)
-        for farm_no in location.farm_nos
+        farm.farm_no: (farm.point_id, farm.station_label)
+        for farm in Warehouse("farm_db").manifest_farms(WEEK.start.strftime("%Y%m%d"))
     }
 
 
+def plan(ctx) -> dict[str, tuple[str, str]]:
+    """The week's manifest as its run writes it (the start and plan steps)."""
+    start_job(ctx)
+    plan_weather_locations(ctx)
+    return planned()
+
+
 def fill(ctx) -> int:
-    """A complete, plausible week for every farm of the week from its planned station; every stats cell."""
+    """The week planned, then a complete, plausible week for every planned farm from its planned station;
+    every stats cell of the fetched tables."""
     warehouse = Warehouse("farm_db")
-    stations = plan()
+    stations = plan(ctx)
     warehouse.upsert_weather(
         [
             {
@@ -147,8 +154,8 @@ def test_complete_week_passes(ctx, db):
         "farms": farms,
         "weather_rows": farms * 7,
         "good_farm_days": farms * 7,
-        "stats_cells": 4,  # pig: T001, T002 x ALL/00; CPI: T x A01114, A01113 (one period each)
-        "good_stats_cells": 4,
+        "stats_cells": 2,  # the cells the report reads: pig T002 00/00, CPI T A01114 (one period each)
+        "good_stats_cells": 2,
         "gaps": 0,
         "kinds": dict.fromkeys(GATE_KINDS, 0),
     }
@@ -162,7 +169,7 @@ def test_missing_days_are_named_with_station_and_farm(ctx, db):
     fill(ctx)
     sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001' AND WEATHER_DATE <= '2026-11-17'")
     message = failure(ctx)
-    station = plan()["F0001"][1]
+    station = planned()["F0001"][1]
     assert f"missing weather (2): {station} [farms F0001]: 2026-11-16, 2026-11-17" in message
     assert counts(message) == {"missing_day": 2}
     assert "minimum coverage: weather 100%" in message
@@ -170,7 +177,7 @@ def test_missing_days_are_named_with_station_and_farm(ctx, db):
 
 def test_farms_of_one_station_are_listed_together_only_when_their_problems_match(ctx, db):
     fill(ctx)
-    stations = plan()
+    stations = planned()
     shared = next(
         point for point, _ in stations.values() if sum(1 for p, _ in stations.values() if p == point) >= 3
     )
@@ -192,7 +199,7 @@ def test_null_core_values_fail_as_their_own_kind(ctx, db):
     message = failure(ctx)
     assert counts(message) == {"core_null": 8}
     assert (
-        f"core values NULL (8): {plan()['F0002'][1]} [farms F0002]: 2026-11-16 AVG_TA NULL MAX_TA NULL"
+        f"core values NULL (8): {planned()['F0002'][1]} [farms F0002]: 2026-11-16 AVG_TA NULL MAX_TA NULL"
         in message
     )
     assert "[farms F0003]: 2026-11-18 AVG_RHM NULL" in message
@@ -203,16 +210,16 @@ def test_unknown_rain_is_reported_not_taken_for_a_dry_day(ctx, db):
     sql(db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-20'")
     message = failure(ctx)
     assert counts(message) == {"rain_unknown": 1}
-    assert f"rain unknown (SUM_RN NULL) (1): {plan()['F0004'][1]} [farms F0004]: 2026-11-20" in message
+    assert f"rain unknown (SUM_RN NULL) (1): {planned()['F0004'][1]} [farms F0004]: 2026-11-20" in message
 
 
 def test_a_row_from_another_station_than_the_plan_is_stale(ctx, db):
     fill(ctx)
-    planned = plan()["F0001"]
+    station = planned()["F0001"]
     sql(db, "UPDATE TM_WEATHER SET POINT_ID = '999' WHERE FARM_NO = 'F0001' AND WEATHER_DATE = '2026-11-18'")
     message = failure(ctx)
     assert counts(message) == {"stale_station": 1}
-    assert f"stale station (1): {planned[1]} [farms F0001]: 2026-11-18 from station 999" in message
+    assert f"stale station (1): {station[1]} [farms F0001]: 2026-11-18 from station 999" in message
 
 
 @pytest.mark.parametrize(
@@ -233,7 +240,7 @@ def test_implausible_values_are_named_with_the_range(ctx, db, update, detail):
     sql(db, f"UPDATE TM_WEATHER SET {update} WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-19'")
     message = failure(ctx)
     assert counts(message) == {"implausible": 1}
-    assert f"implausible weather (1): {plan()['F0005'][1]} [farms F0005]: 2026-11-19 {detail}" in message
+    assert f"implausible weather (1): {planned()['F0005'][1]} [farms F0005]: 2026-11-19 {detail}" in message
 
 
 def test_values_on_the_bounds_are_plausible(ctx, db):
@@ -259,16 +266,28 @@ def test_rows_of_farms_that_are_not_farms_of_the_week_are_ignored(ctx, db):
 
 def test_statistics_cells_missing_or_null(ctx, db):
     fill(ctx)
-    sql(db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
+    sql(db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'")
     sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{PIG}' AND ITEM_ID = 'T002'")
     message = failure(ctx)
     assert counts(message) == {"stats_missing": 1, "stats_null": 1}
-    assert f"missing stats (1): {CPI} consumer_price_index_meat: T A01113 202610" in message
-    assert (
-        f"stats value NULL (1): {PIG} pig_farms_and_heads_by_sido: T002 ALL/00 202603 "
-        "no value in 3 of 3 rows: T002 00/00, T002 11/00, T002 41/00" in message
-    )
-    assert "stats 2/4 cells (50.0%)" in message
+    assert f"missing stats (1): {CPI} consumer_price_index_meat: T A01114 202610" in message
+    assert f"stats value NULL (1): {PIG} pig_farms_and_heads_by_sido: T002 00/00 202603 no value" in message
+    assert "stats 0/2 cells (0.0%)" in message
+
+
+def test_gaps_in_cells_the_report_does_not_read_never_block(ctx, db):
+    """A `-` in the 서울 row of the heads table (stored, never read) used to block every week."""
+    fill(ctx)
+    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{PIG}' AND CATEGORY_ID = '11/00'")
+    sql(db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
+    assert check_collection(ctx)["gaps"] == 0
+
+
+def test_the_gate_checks_the_manifest_period_not_any_period(ctx, db):
+    """The period the week reads (202610) is what counts: a value of another month does not stand in."""
+    fill(ctx)
+    sql(db, f"UPDATE TA_STATS_DATA SET PERIOD = '202609' WHERE SERIES_ID = '{CPI}'")
+    assert counts(failure(ctx)) == {"stats_missing": 1}
 
 
 def test_other_items_or_categories_than_configured_do_not_count(ctx, db):
@@ -282,7 +301,7 @@ def test_other_items_or_categories_than_configured_do_not_count(ctx, db):
     )
     message = failure(ctx)
     assert counts(message) == {"stats_missing": 2}
-    assert f"{PIG} pig_farms_and_heads_by_sido: T002 ALL/00 202603" in message
+    assert f"{PIG} pig_farms_and_heads_by_sido: T002 00/00 202603" in message
     assert f"{CPI} consumer_price_index_meat: T A01114 202610" in message
 
 
@@ -292,15 +311,35 @@ def test_a_zero_is_a_value(ctx, db):
     assert check_collection(ctx)["gaps"] == 0
 
 
-def test_expected_cells_of_a_series():
-    series = kosis.Series("s", "101", "T", "T001+T002+", ("ALL", "00+11"), "Q")
-    assert catalog.kosis_cells(series) == [
-        ("T001", (None, "00")),
-        ("T001", (None, "11")),
-        ("T002", (None, "00")),
-        ("T002", (None, "11")),
-    ]
-    assert catalog.kosis_cells(kosis.Series("s", "101", "T", "ALL", ("A+",), "M")) == [(None, ("A",))]
+def test_a_series_must_say_which_cells_the_report_reads(tmp_path):
+    def load(**entry):
+        path = tmp_path / "series.json"
+        base = {"name": "s", "org_id": "101", "tbl_id": "T", "itm_id": "T001+T002+", "obj_l": ["ALL", "00"]}
+        path.write_text(json.dumps({"series": [{**base, "prd_se": "Q", "publication_days": 35, **entry}]}))
+        return kosis.load_series(path)
+
+    cell = {"item_id": "T002", "category_id": "00/00", "report_column": "NATIONAL_PIG_HEADS"}
+    (series,) = load(cells=[cell])
+    assert series.cells == (kosis.ReportCell("T002", "00/00", "NATIONAL_PIG_HEADS"),)
+    for bad, why in [
+        ({"cells": []}, "lists no cells"),
+        ({"cells": [{**cell, "item_id": "T009"}]}, "not among the fetched items"),
+        ({"cells": [{**cell, "category_id": "00"}]}, "needs 2 level codes"),
+        ({"cells": [{**cell, "category_id": "ALL/00"}]}, "is not a single code"),
+        ({"cells": [{**cell, "category_id": "00/11"}]}, "is not a single code"),
+        ({"cells": [cell, {**cell, "item_id": "T001"}]}, "fed by more than one cell"),
+        ({"cells": [cell], "lag_periods": 1}, "replaced by publication_days"),
+    ]:
+        with pytest.raises(ValueError, match=why):
+            load(**bad)
+
+
+def test_the_manifest_reads_each_cell_at_one_period():
+    cells = catalog.KOSIS_SOURCE.inputs(ReportWeek(dt.date(2026, 12, 28)), Settings())
+    assert {(cell.series_id, cell.label(), cell.report_column) for cell in cells} == {
+        (PIG, "T002 00/00 202603", "NATIONAL_PIG_HEADS"),
+        (CPI, "T A01114 202611", "PORK_CPI"),
+    }
 
 
 def test_weather_problems_of_one_row():
@@ -329,8 +368,8 @@ def test_gaps_of_every_kind_within_the_coverage_policy_are_accepted_and_logged(c
     sql(db, "UPDATE TM_WEATHER SET POINT_ID = '1' WHERE FARM_NO = 'F0003' AND WEATHER_DATE = '2026-11-16'")
     sql(db, "UPDATE TM_WEATHER SET AVG_RHM = 120 WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-16'")
     sql(db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-16'")
-    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
-    lenient = policy(min_weather_coverage=0.98, min_stats_coverage=0.75)
+    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'")
+    lenient = policy(min_weather_coverage=0.98, min_stats_coverage=0.5)
     outcome = check_collection(dataclasses.replace(ctx, settings=lenient))
     assert outcome["good_farm_days"] == farms * 7 - 5
     assert outcome["kinds"] == {
@@ -382,10 +421,10 @@ def test_every_kind_counts_against_the_coverage_policy(ctx, db, update, kind):
 
 def test_stats_coverage_applies_to_null_values(ctx, db):
     fill(ctx)
-    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
-    assert check_collection(dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.75)))["gaps"] == 1
-    assert "stats 3/4 cells (75.0%)" in failure(
-        dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.8))
+    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'")
+    assert check_collection(dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.5)))["gaps"] == 1
+    assert "stats 1/2 cells (50.0%)" in failure(
+        dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.6))
     )
 
 
@@ -426,8 +465,9 @@ def test_the_reference_report_reconciles(ctx, db):
     assert result["report_rows"] == farms
     step, status, rows, message = job_log(db)[-1]
     assert (step, status, rows) == ("RUN_WEEKLY_REPORT", "SUCCESS", farms)
-    assert (
-        message == f"SP_INS_WEEK_MAIN('WEEK', '20261116') done; {farms} report rows = the farms of the week"
+    assert message == (
+        f"SP_INS_WEEK_MAIN('WEEK', '20261116') done; {farms} report rows = the farms of the week's plan; "
+        "periods used: pig_farms_and_heads_by_sido=202603, consumer_price_index_meat=202610"
     )
 
 
@@ -455,9 +495,9 @@ def test_a_report_that_misses_or_adds_farms_fails_naming_them(ctx, db, monkeypat
     with pytest.raises(ReportMismatchError) as raised:
         run_weekly_report(ctx)
     message = str(raised.value)
-    assert f"{farms} rows for {farms} farms" in message
-    assert "1 farms of the week missing: F0002" in message
-    assert "1 extra farms (not farms of the week):  F0003" in message
+    assert f"{farms} rows for {farms} planned farms" in message
+    assert "1 planned farms missing: F0002" in message
+    assert "1 extra farms (not in the week's plan):  F0003" in message
     assert not [row for row in job_log(db) if row[0] == "RUN_WEEKLY_REPORT"]  # the callback writes FAILED
 
 
@@ -480,7 +520,7 @@ def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, db):
     assert run_weekly_report(lenient)["report_rows"] == farms - 1
     assert "F0001" not in report_rows(db)
     message = job_log(db)[-1][3]
-    assert message.endswith("less 1 without any weather (accepted gaps): F0001")
+    assert "less 1 without any weather (accepted gaps): F0001;" in message
 
 
 # --- the report's database call timeout (INS_REPORT_TIMEOUT) ----------------------------------------
@@ -489,8 +529,6 @@ def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, db):
 def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, db, monkeypatch):
     """SQLite's stand-in for python-oracledb's call_timeout: the reference script is interrupted once
     INS_REPORT_TIMEOUT has passed, rolled back, and the task fails without Airflow's retries."""
-    import time
-
     from airflow.sdk.exceptions import AirflowFailException
 
     from include.ins_report.oracle_errors import describe_error
@@ -501,11 +539,10 @@ def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, db
     monkeypatch.setattr(
         Warehouse, "sql", lambda self, name: endless if name == "sp_ins_week_main" else real_sql(self, name)
     )
+    plan(ctx)
     slow = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, report_timeout_seconds=1))
-    started = time.monotonic()
     with pytest.raises(ReportCallNotRetried) as raised:
-        steps_run_weekly_report(slow)
-    assert time.monotonic() - started < 20
+        steps_run_weekly_report(slow)  # an endless query: only the timeout ends it
     assert isinstance(raised.value, AirflowFailException)  # no retry
     assert describe_error(raised.value).startswith("sqlite3.OperationalError: interrupted [not retried")
     with sqlite3.connect(db) as conn:
@@ -568,7 +605,7 @@ def test_ekape_week_with_a_closed_day_is_complete(with_ekape, db):
     result = check_collection(with_ekape)
     assert result["gaps"] == 0
     (row,) = [r for r in job_log(db) if r[0] == "CHECK_COLLECTION"]
-    assert "stats 11/11 cells" in row[3]
+    assert "stats 9/9 cells" in row[3]  # KOSIS 2 cells, EKAPE 7 days
 
 
 def test_ekape_days_missing_or_unpriced_fail_naming_the_day(with_ekape, db):

@@ -16,7 +16,6 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from include.ins_report.farms import LAT_RANGE, LON_RANGE
 from include.ins_report.settings import SQL_DIR
 from include.ins_report.sqlfiles import split_statements
 
@@ -49,6 +48,7 @@ DATE_BINDS = {
     "collected_at": TIMESTAMP,
     "started_at": TIMESTAMP,
     "ended_at": TIMESTAMP,
+    "created_at": TIMESTAMP,
 }
 
 # Oracle Database SQL Language Reference, appendix "Oracle Database Reserved Words": a bind variable with
@@ -250,6 +250,8 @@ def test_both_schemas_declare_the_same_tables_and_columns(oracle_schema, sqlite_
         "TA_STATS_DATA",
         "TM_WEATHER",
         "TS_INS_JOB_LOG",
+        "TS_INS_WEEK_INPUT",
+        "TS_INS_WEEK_FARM",
         "TR_INS_WEEK_REPORT",
     }
     assert set(oracle_schema["tables"]) == set(sqlite_schema["tables"])
@@ -340,7 +342,10 @@ def write_targets(tree: exp.Expression) -> tuple[str, dict[str, exp.Expression]]
     return tree.this.name.upper(), mapped
 
 
-@pytest.mark.parametrize("name", ["insert_job_log", "upsert_stats", "upsert_weather"])
+@pytest.mark.parametrize(
+    "name",
+    ["insert_job_log", "upsert_stats", "upsert_weather", "insert_manifest_input", "insert_manifest_farm"],
+)
 def test_writes_bind_plain_values_and_dates_through_to_date(name, oracle_schema):
     tree = parse_oracle((ORACLE / f"{name}.sql").read_text(encoding="utf-8"))
     table, written = write_targets(tree)
@@ -395,7 +400,7 @@ def test_schema_script_splits_into_plain_statements():
     sql = (ORACLE / "schema.sql").read_text(encoding="utf-8")
     statements = split_statements(sql)
     code = strip_comments(sql)
-    assert len(statements) == len(re.findall(r";[ \t]*$", code, flags=re.M)) == 6
+    assert len(statements) == len(re.findall(r";[ \t]*$", code, flags=re.M)) == 8
     for statement in statements:
         assert not statement.rstrip().endswith(";")
         assert not re.search(r"\b(BEGIN|DECLARE|PROCEDURE|TRIGGER)\b", statement, flags=re.I)
@@ -459,9 +464,15 @@ def test_procedure_sql_parses_and_uses_the_schema(oracle_schema):
     frame = procedure_frame()
     statements = [match.group(1) for match in EMBEDDED_SQL.finditer(frame["body"])]
     trees = [parse_oracle(statement) for statement in statements]
+    for tree in trees:  # PL/SQL's SELECT ... INTO <variable>: the variable is not a table
+        into = tree.args.get("into")
+        if into is not None:
+            assert into.sql("oracle").split()[-1].lower() in frame["declared"], into.sql("oracle")
+            tree.set("into", None)
     kinds = [(type(tree).__name__, tree.find(exp.Table).name.upper()) for tree in trees]
     assert kinds == [
         ("Delete", "TR_INS_WEEK_REPORT"),
+        ("Select", "TS_INS_WEEK_FARM"),  # a week without a manifest is refused (ORA-20005)
         ("Insert", "TR_INS_WEEK_REPORT"),
         ("Insert", "TS_INS_JOB_LOG"),
         ("Insert", "TS_INS_JOB_LOG"),
@@ -484,13 +495,40 @@ def test_procedure_sql_parses_and_uses_the_schema(oracle_schema):
                 assert name.lower() in known_names, f"undeclared PL/SQL name {name}"
             else:
                 assert name.upper() in all_columns | aliases, f"unknown column {name}"
-    job_logs = [tree for tree in trees if tree.this.this.name.upper() == "TS_INS_JOB_LOG"]
+    job_logs = [
+        tree
+        for tree in trees
+        if isinstance(tree, exp.Insert) and tree.this.this.name.upper() == "TS_INS_JOB_LOG"
+    ]
     for tree in job_logs:
         _, written = write_targets(tree)
         assert written["STEP_NM"].name == "c_step_nm"
         assert written["RUN_ID"].name == "v_run_id"
     assert re.search(r"c_step_nm\s+CONSTANT VARCHAR2\(\d+\) := 'SP_INS_WEEK_MAIN';", frame["code"])
     assert re.search(r"v_run_id\s+VARCHAR2\(\d+\) := SUBSTR\('PROC:' \|\| p_week, 1, \d+\);", frame["code"])
+
+
+def test_the_procedure_reads_the_manifest_never_the_latest_period():
+    """The week's report depends on its manifest only: each statistic at the manifest's period (an exact
+    join on PERIOD), the farms and stations of TS_INS_WEEK_FARM, in both dialects."""
+    for dialect in (ORACLE, SQLITE):
+        text = strip_comments((dialect / "sp_ins_week_main.sql").read_text(encoding="utf-8"))
+        assert "s.PERIOD = m.PERIOD" in text, dialect
+        assert "PERIOD <=" not in text, dialect
+        assert "ORDER BY s.PERIOD" not in text, dialect
+        assert "TA_FARM" not in text, dialect  # the farm rule is applied once, by the plan
+        assert re.search(r"m\.POINT_ID = w\.POINT_ID|p\.POINT_ID = w\.POINT_ID", text), dialect
+
+
+def test_the_migration_creates_the_manifest_tables_as_the_schema_does():
+    migration = ORACLE / "migrations" / "001_week_manifest.sql"
+    schema = {s for s in split_statements((ORACLE / "schema.sql").read_text(encoding="utf-8"))}
+    statements = split_statements(migration.read_text(encoding="utf-8"))
+    assert [parse_oracle(s).this.this.name.upper() for s in statements] == [
+        "TS_INS_WEEK_INPUT",
+        "TS_INS_WEEK_FARM",
+    ]
+    assert set(statements) <= schema
 
 
 # --- SQL*Plus cutover scripts --------------------------------------------------------------------------
@@ -569,45 +607,3 @@ def test_files_are_safe_for_sqlplus(path):
         assert not line.startswith("#"), f"{where}: '#' starts a SQL*Plus command (SQLPREFIX)"
         assert "&" not in line, f"{where}: '&' is a substitution variable unless SET DEFINE OFF"
         assert "\t" not in line, f"{where}: tabs"
-
-
-# --- the farm rule in both reference procedures ----------------------------------------------------------
-
-
-def farm_rule_of(tree: exp.Expression) -> tuple[str, str, str]:
-    """WHERE, GROUP BY and HAVING of the statement's one SELECT from TA_FARM, in Oracle's spelling."""
-    (select,) = [
-        select
-        for select in tree.find_all(exp.Select)
-        if (source := select.args.get("from_") or select.args.get("from")) is not None
-        and isinstance(source.this, exp.Table)
-        and source.this.name.upper() == "TA_FARM"
-    ]
-    return tuple(select.args[part].sql("oracle") for part in ("where", "group", "having"))
-
-
-def test_both_reference_procedures_apply_the_farm_rule_of_the_batch():
-    """include/ins_report/farms.py's rule: USE_YN = 'Y' exactly, FARM_NO as stored without surrounding
-    spaces, one such row per FARM_NO, coordinates inside the same ranges (the SQLite script's behaviour is
-    tested against classify_farms in test_warehouse_sqlite.py)."""
-    oracle_insert = next(
-        parse_oracle(match.group(1))
-        for match in EMBEDDED_SQL.finditer(procedure_frame()["body"])
-        if match.group(1).startswith("INSERT INTO TR_INS_WEEK_REPORT")
-    )
-    sqlite_script = split_statements((SQLITE / "sp_ins_week_main.sql").read_text(encoding="utf-8"))
-    sqlite_insert = sqlglot.parse_one(sqlite_script[1], read="sqlite", error_level=sqlglot.ErrorLevel.RAISE)
-    oracle_where, oracle_group, oracle_having = farm_rule_of(oracle_insert)
-    sqlite_where, sqlite_group, sqlite_having = farm_rule_of(sqlite_insert)
-    assert oracle_where == "WHERE USE_YN = 'Y' AND FARM_NO = TRIM(FARM_NO)"
-    # SQLite keeps '' (Oracle stores it as NULL, which fails the comparison above).
-    assert (
-        sqlite_where
-        == "WHERE USE_YN = 'Y' AND NOT FARM_NO IS NULL AND LENGTH(FARM_NO) > 0 AND FARM_NO = TRIM(FARM_NO)"
-    )
-    assert oracle_group == sqlite_group == "GROUP BY FARM_NO"
-    expected_having = (
-        f"HAVING COUNT(*) = 1 AND MIN(LAT) BETWEEN {LAT_RANGE[0]} AND {LAT_RANGE[1]} "
-        f"AND MIN(LON) BETWEEN {LON_RANGE[0]} AND {LON_RANGE[1]}"
-    )
-    assert oracle_having == sqlite_having == expected_having

@@ -12,9 +12,10 @@ from include.ins_report.sources.kma_asos import parse_asos_response
 from include.ins_report.sources.kosis import (
     NAME_BYTES,
     NO_CATEGORY,
+    ReportCell,
     Series,
     parse_kosis_response,
-    periods_for_week,
+    period_for_week,
 )
 from include.ins_report.sources.numbers import parse_decimal
 from include.ins_report.thi import thi
@@ -203,25 +204,30 @@ def test_kosis_no_data_is_empty():
     assert parse_kosis_response(200, '{"err":"30","errMsg":"데이터가 존재하지 않습니다."}') == []
 
 
-def series(prd_se: str, lag: int = 0) -> Series:
-    return Series("s", "101", "T", "ALL", ("ALL",), prd_se, lag)
+def series(prd_se: str, publication_days: int = 0) -> Series:
+    cells = (ReportCell("T", "A", "COLUMN"),)
+    return Series("s", "101", "T", "ALL", ("ALL",), prd_se, publication_days, cells)
 
 
 @pytest.mark.parametrize(
-    ("prd_se", "lag", "monday", "expected"),
+    ("prd_se", "days", "monday", "expected"),
     [
-        ("M", 0, dt.date(2026, 11, 16), ["202611"]),
-        ("M", 1, dt.date(2026, 11, 16), ["202610"]),
-        ("M", 1, dt.date(2026, 9, 28), ["202608", "202609"]),  # the week spans September and October
-        ("Q", 1, dt.date(2026, 11, 16), ["202603"]),
-        ("Q", 1, dt.date(2026, 12, 28), ["202603", "202604"]),  # spans 2026 Q4 and 2027 Q1
-        ("Q", 0, dt.date(2026, 12, 28), ["202604", "202701"]),
-        ("Y", 1, dt.date(2026, 12, 28), ["2025", "2026"]),
-        ("H", 0, dt.date(2026, 6, 29), ["202601", "202602"]),
+        ("M", 7, dt.date(2026, 11, 16), "202610"),  # run 11-23: October published 11-08
+        ("M", 7, dt.date(2026, 10, 26), "202609"),  # run 11-02: October is not 7 days old yet
+        ("M", 7, dt.date(2026, 12, 28), "202611"),  # the week across the year: run 2027-01-04
+        ("M", 7, dt.date(2027, 3, 29), "202702"),  # across a quarter: run 2027-04-05
+        ("M", 0, dt.date(2026, 11, 23), "202610"),  # run Monday 11-30: November's last day is not over
+        ("M", 0, dt.date(2026, 11, 30), "202611"),  # run 12-07
+        ("Q", 35, dt.date(2026, 11, 16), "202603"),
+        ("Q", 35, dt.date(2026, 10, 5), "202602"),  # run 10-12: Q3 (to 09-30) is read from 11-05
+        ("Q", 35, dt.date(2026, 12, 28), "202603"),
+        ("Q", 35, dt.date(2027, 3, 29), "202604"),
+        ("Y", 60, dt.date(2026, 12, 28), "2025"),
+        ("H", 40, dt.date(2026, 6, 29), "202502"),
     ],
 )
-def test_periods_for_week(prd_se, lag, monday, expected):
-    assert periods_for_week(series(prd_se, lag), ReportWeek(monday)) == expected
+def test_the_week_reads_one_period_published_by_its_run(prd_se, days, monday, expected):
+    assert period_for_week(series(prd_se, days), ReportWeek(monday)) == expected
 
 
 # --- the shared number parser ------------------------------------------------------------------------

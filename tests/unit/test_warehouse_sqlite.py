@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from devtools.embedded import init_farm_db
-from include.ins_report.farms import LAT_RANGE, LON_RANGE, classify_farms
+from include.ins_report.manifest import PlannedFarm
 from include.ins_report.sqlfiles import split_statements
 from include.ins_report.warehouse import Warehouse
 
@@ -97,7 +97,14 @@ def test_job_log_appends(warehouse):
     assert log[0]["log_id"] < log[1]["log_id"]
 
 
+def plan(warehouse, week_key: str, farms: list[str], point_id: str = "108") -> None:
+    """The farm part of the week's manifest, as the plan step writes it."""
+    planned = [PlannedFarm(farm, f"농장 {farm}", point_id, "서울") for farm in farms]
+    warehouse.replace_manifest_farms(week_key, "run-1", planned)
+
+
 def test_reference_report_is_idempotent(warehouse):
+    plan(warehouse, "20261116", ["F0001", "F0002"])
     days = [f"2026-11-{day}" for day in range(16, 23)]
     warehouse.upsert_weather(
         [weather(farm, day, 20.0 + i) for farm in ("F0001", "F0002") for i, day in enumerate(days)]
@@ -114,45 +121,28 @@ def test_reference_report_is_idempotent(warehouse):
         warehouse.run_report("SP_INS_WEEK_MAIN", "MONTH", "20261116")
 
 
-# Rows the farm rule (include/ins_report/farms.py) must treat alike in the batch and in the report.
-TRICKY_FARMS = [
-    ("R01", "ok", 37.0, 127.0, "Y"),
-    ("R02", "flag y", 37.0, 127.0, "y"),
-    ("R03", "flag padded", 37.0, 127.0, " Y "),
-    ("R04", "flag N", 37.0, 127.0, "N"),
-    (" R05", "number padded", 37.0, 127.0, "Y"),
-    ("R06 ", "number padded", 37.0, 127.0, "Y"),
-    ("R07", "duplicate a", 37.0, 127.0, "Y"),
-    ("R07", "duplicate b", 37.1, 127.1, "Y"),
-    ("R08", "duplicate of a bad flag", 37.0, 127.0, "Y"),
-    ("R08", "bad flag twin", 37.0, 127.0, "y"),
-    ("R09", "no coordinates", None, None, "Y"),
-    ("R10", "outside Korea", 35.68, 139.65, "Y"),
-    ("R11", "corner", LAT_RANGE[0], LON_RANGE[1], "Y"),
-    ("R12", "text coordinate", "abc", 127.0, "Y"),
-    ("R13", "text number coordinates", "36.6", "126.66", "Y"),
-    ("", "empty number", 37.0, 127.0, "Y"),
-    ("R14", "active again", 37.0, 127.0, "Y"),
-    ("R14", "closed twin", 37.0, 127.0, "N"),
-]
-
-
-def test_the_reference_report_selects_the_farms_the_batch_selects(warehouse):
-    """One farm identity: with weather for every FARM_NO as stored, the report has exactly the farms
-    classify_farms finds usable, no more (padded numbers, 'y' flags, duplicates ...) and no fewer."""
-    with sqlite3.connect(warehouse.path) as conn:
-        conn.execute("DELETE FROM TA_FARM")
-        conn.executemany(
-            "INSERT INTO TA_FARM (FARM_NO, FARM_NM, LAT, LON, USE_YN) VALUES (?, ?, ?, ?, ?)", TRICKY_FARMS
-        )
-    expected = [farm.farm_no for farm in classify_farms(warehouse.read_farms()).valid]
-    assert expected == ["R01", "R08", "R11", "R13", "R14"]
-    numbers = sorted({row[0] for row in TRICKY_FARMS if row[0]})
-    warehouse.upsert_weather(
-        [weather(farm, f"2026-11-{day}", 5.0) for farm in numbers for day in range(16, 23)]
-    )
+def test_the_reference_report_reports_the_planned_farms_from_their_planned_station(warehouse):
+    """One farm identity: the report's farms are the week's plan (TS_INS_WEEK_FARM), never a fresh read of
+    TA_FARM; a planned farm's rows from another station are not read."""
+    plan(warehouse, "20261116", ["F0001", "F0002", "F0003"])
+    days = [f"2026-11-{day}" for day in range(16, 23)]
+    rows = [weather(farm, day, 10.0) for farm in ("F0001", "F0002", "F0003", "F0099") for day in days]
+    rows = [{**row, "point_id": "999"} if row["farm_no"] == "F0003" else row for row in rows]
+    warehouse.upsert_weather(rows)
     warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
-    assert sorted(warehouse.report_farms("20261116")) == expected
+    assert sorted(warehouse.report_farms("20261116")) == ["F0001", "F0002"]
+    assert table(warehouse.path, "SELECT DISTINCT FARM_NM, POINT_ID FROM TR_INS_WEEK_REPORT ORDER BY 1") == [
+        ("농장 F0001", "108"),
+        ("농장 F0002", "108"),
+    ]
+
+
+def test_replanning_a_week_replaces_its_manifest_and_leaves_other_weeks(warehouse):
+    plan(warehouse, "20261116", ["F0001", "F0002"])
+    plan(warehouse, "20261123", ["F0001"])
+    plan(warehouse, "20261116", ["F0003"])
+    assert [farm.farm_no for farm in warehouse.manifest_farms("20261116")] == ["F0003"]
+    assert [farm.farm_no for farm in warehouse.manifest_farms("20261123")] == ["F0001"]
 
 
 def test_wrong_connection_type_is_refused(monkeypatch):

@@ -4,7 +4,7 @@ FAILED and RETRY rows are ``FailureDetail`` (failure.py)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def listed(items: list[str] | tuple[str, ...], limit: int = 20) -> str:
@@ -36,27 +36,44 @@ class SeriesCount:
     rows: int
 
 
+MAX_WARNINGS = 20  # warnings a collection's row lists
+
+
 @dataclass(frozen=True)
 class StatsMessage:
     """A statistics collection (COLLECT_KOSIS_SERIES, COLLECT_EKAPE_PRICES): ``pork_price ['202611']: 12
-    rows; ...``, one part per series."""
+    rows; ...``, one part per series, then `` | warnings: a; b`` when the row is a WARNING (odd but usable
+    answers: a value missing in a cell the report does not read, a weekday without auction)."""
 
     series: tuple[SeriesCount, ...]
+    warnings: tuple[str, ...] = ()
     _PART = re.compile(r"(?P<name>\S+) \[(?P<periods>[^\]]*)\]: (?P<rows>\d+) rows")
+    _WARNINGS = " | warnings: "
 
     def text(self) -> str:
-        return "; ".join(f"{s.name} {list(s.periods)}: {s.rows} rows" for s in self.series)
+        counts = "; ".join(f"{s.name} {list(s.periods)}: {s.rows} rows" for s in self.series)
+        if not self.warnings:
+            return counts
+        more = len(self.warnings) - MAX_WARNINGS
+        return (
+            counts
+            + self._WARNINGS
+            + "; ".join(self.warnings[:MAX_WARNINGS])
+            + (f"; … and {more} more" if more > 0 else "")
+        )
 
     @classmethod
     def parse(cls, message: str | None) -> StatsMessage | None:
-        parts = [cls._PART.fullmatch(part) for part in (message or "").split("; ")] if message else []
+        counts, _, warnings = (message or "").partition(cls._WARNINGS)
+        parts = [cls._PART.fullmatch(part) for part in counts.split("; ")] if counts else []
         if not all(parts):
             return None
         return cls(
             tuple(
                 SeriesCount(m["name"], tuple(re.findall(r"'([^']*)'", m["periods"])), int(m["rows"]))
                 for m in parts
-            )
+            ),
+            tuple(item for item in warnings.split("; ") if item and not item.startswith("… and ")),
         )
 
 
@@ -197,27 +214,51 @@ def gate_headline(message: str | None) -> str:
     return (message or "")[: match.start()].rstrip("; ") if match else (message or "")
 
 
+def periods_text(periods: tuple[str, ...] | list[str]) -> str:
+    """``202610``, ``202609+202610``, or ``20261116..20261122`` for a run of days."""
+    ordered = sorted(periods)
+    return f"{ordered[0]}..{ordered[-1]}" if len(ordered) > 2 else "+".join(ordered)
+
+
 @dataclass(frozen=True)
 class ReportMessage:
-    """RUN_WEEKLY_REPORT: ``SP_INS_WEEK_MAIN('WEEK', '20261116') done[; <note>][; WARNING: <legacy>]``."""
+    """RUN_WEEKLY_REPORT: ``SP_INS_WEEK_MAIN('WEEK', '20261116') done[; <note>][; periods used: <series>=
+    <periods>, ...][; WARNING: <legacy>]``; the periods are the week's manifest's, per series."""
 
     call: str
     note: str = ""
     legacy_warning: str = ""
+    periods: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _RE = re.compile(
-        r"(?P<call>.*?\)) done(?:; (?!WARNING: )(?P<note>.*?))?(?:; WARNING: (?P<warn>.*))?", re.S
+        r"(?P<call>.*?\)) done(?:; (?!WARNING: |periods used: )(?P<note>.*?))?"
+        r"(?:; periods used: (?P<periods>[^;]*))?(?:; WARNING: (?P<warn>.*))?",
+        re.S,
     )
+
+    def periods_used(self) -> dict[str, str]:
+        return {name: periods_text(periods) for name, periods in self.periods.items()}
 
     def text(self) -> str:
         note = f"; {self.note}" if self.note else ""
-        return f"{self.call} done{note}" + (
-            f"; WARNING: {self.legacy_warning}" if self.legacy_warning else ""
+        used = ", ".join(f"{name}={text}" for name, text in self.periods_used().items())
+        return (
+            f"{self.call} done{note}"
+            + (f"; periods used: {used}" if used else "")
+            + (f"; WARNING: {self.legacy_warning}" if self.legacy_warning else "")
         )
 
     @classmethod
     def parse(cls, message: str | None) -> ReportMessage | None:
         match = cls._RE.fullmatch(message or "")
-        return cls(match["call"], match["note"] or "", match["warn"] or "") if match else None
+        if not match:
+            return None
+        periods = {}
+        for part in (match["periods"] or "").split(", "):
+            name, _, text = part.partition("=")
+            if name and text:
+                first, _, last = text.partition("..")
+                periods[name] = (first, last) if last else tuple(text.split("+"))
+        return cls(match["call"], match["note"] or "", match["warn"] or "", periods)
 
 
 @dataclass(frozen=True)

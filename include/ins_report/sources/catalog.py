@@ -1,8 +1,9 @@
 """The external sources as one interface: what the DAG, the gate, the summary and the docs know of a source.
 
 Each source declares its name (``INS_SOURCES``), its ``SOURCE`` value, its job-log steps, its pool and daily
-quota, the calls a week costs, when its week counts as published or final, how to fetch the week into rows
-for its table, and what the gate must find for the week. Statistics sources (KOSIS, EKAPE) are one task
+quota, the calls a week costs, when its week counts as published or final, the cells of the week's manifest
+(``inputs``: what the report reads, include/ins_report/manifest.py), how to fetch them into rows for its
+table, and how the gate checks them (``check``). Statistics sources (KOSIS, EKAPE) are one task
 each in the statistics group; the weather source (KMA ASOS) is the mapped weather group, one task per
 station (``weather_steps``). Adding a source is a module in ``sources/``, its entry here and its steps in
 the job-log registry (docs/adding-a-source.md).
@@ -19,26 +20,15 @@ from typing import Any
 import pendulum
 
 from include.ins_report.joblog import EKAPE, EKAPE_WAIT, KOSIS, WAIT, WEATHER, Step
+from include.ins_report.manifest import InputCell, SeriesInputs
 from include.ins_report.settings import Settings
 from include.ins_report.sources import ekape, kosis
 from include.ins_report.week import ReportWeek, week_before
 
-WILDCARD = "ALL"  # a KOSIS item or classification level selecting every code
-
 # (kind, cell label, detail) of a statistics cell the gate rejects; kinds are the gate's stats kinds.
 CellProblem = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class SeriesCheck:
-    """What the gate must find in TA_STATS_DATA for one series of a source: its rows for ``periods`` are
-    read (ITEM_ID, CATEGORY_ID, PERIOD, VALUE) and ``check`` returns (cells, good cells, problems)."""
-
-    series_id: str
-    name: str
-    period_type: str
-    periods: tuple[str, ...]
-    check: Callable[[list[tuple]], tuple[int, int, list[CellProblem]]]
+# (ITEM_ID, CATEGORY_ID, PERIOD, VALUE) rows of one series in TA_STATS_DATA, as the gate reads them.
+StatsRows = list[tuple[str, str, str, Any]]
 
 
 @dataclass(frozen=True)
@@ -67,9 +57,11 @@ class Source:
     # When the week's data is published/final (None: as soon as the week is over), and what that is.
     ready_at: Callable[[ReportWeek, Settings], pendulum.DateTime | None]
     ready_what: str
-    # Statistics sources only: fetch the week, and what the gate must find.
-    fetch: Callable[[ReportWeek, Settings, str, str], list[SeriesRows]] | None = None
-    expectations: Callable[[ReportWeek, Settings], list[SeriesCheck]] | None = None
+    # Statistics sources only: the week's manifest cells, how to fetch them, and how the gate checks a
+    # series' cells against its rows: (cells, good cells, problems).
+    inputs: Callable[[ReportWeek, Settings], list[InputCell]] | None = None
+    fetch: Callable[[ReportWeek, Settings, list[SeriesInputs], str, str], list[SeriesRows]] | None = None
+    check: Callable[[SeriesInputs, StatsRows], tuple[int, int, list[CellProblem]]] | None = None
     # What `make run`'s summary says of the week's rows (ITEM_ID, CATEGORY_ID, PERIOD, VALUE) of the source.
     describe: Callable[[list[tuple]], str] | None = None
 
@@ -88,86 +80,52 @@ def _finite(value: Any) -> bool:
 # --- KOSIS ---------------------------------------------------------------------------------------------
 
 
-def _codes(text: str) -> tuple[str, ...] | None:
-    """A KOSIS selection (``T001+T002+``, ``ALL``) as its codes; None for every code."""
-    codes = tuple(code for code in text.strip().split("+") if code)
-    return None if not codes or WILDCARD in codes else codes
-
-
-def kosis_cells(series: kosis.Series) -> list[tuple[str | None, tuple[str | None, ...]]]:
-    """The (item, category levels) cells the series configures; None where it selects every code."""
-    items = _codes(series.itm_id) or (None,)
-    levels = [_codes(level) or (None,) for level in series.obj_l]
-    combos: list[tuple[str | None, ...]] = [()]
-    for codes in levels:
-        combos = [(*combo, code) for combo in combos for code in codes]
-    return [(item, combo) for item in items for combo in combos]
-
-
-def _matches(cell: tuple[str | None, tuple[str | None, ...]], item_id: str, category_id: str) -> bool:
-    item, levels = cell
-    parts = category_id.split("/")
-    return (
-        (item is None or item == item_id)
-        and len(parts) == len(levels)
-        and all(level is None or level == part for level, part in zip(levels, parts, strict=True))
-    )
-
-
-def _cell_label(cell: tuple[str | None, tuple[str | None, ...]], period: str) -> str:
-    item, levels = cell
-    category = "/".join(level or WILDCARD for level in levels)
-    return f"{item or WILDCARD} {category} {period}"
-
-
-def _kosis_check(series: kosis.Series, periods: list[str]):
-    def check(rows: list[tuple]) -> tuple[int, int, list[CellProblem]]:
-        cells = good = 0
-        problems: list[CellProblem] = []
-        for period in periods:
-            of_period = [row for row in rows if row[2] == period]
-            for cell in kosis_cells(series):
-                cells += 1
-                found = [row for row in of_period if _matches(cell, row[0], row[1])]
-                if not found:
-                    problems.append(("stats_missing", _cell_label(cell, period), ""))
-                    continue
-                empty = [f"{item} {category}" for item, category, _, value in found if not _finite(value)]
-                if empty:
-                    detail = (
-                        "no value"
-                        if len(found) == 1
-                        else f"no value in {len(empty)} of {len(found)} rows: {', '.join(empty[:5])}"
-                    )
-                    problems.append(("stats_null", _cell_label(cell, period), detail))
-                    continue
-                good += 1
-        return cells, good, problems
-
-    return check
-
-
-def _kosis_expectations(week: ReportWeek, settings: Settings) -> list[SeriesCheck]:
-    checks = []
-    for series in kosis.load_series(settings.kosis_series_file):
-        periods = kosis.periods_for_week(series, week)
-        checks.append(
-            SeriesCheck(
-                series.series_id,
-                series.name,
-                series.prd_se,
-                tuple(periods),
-                _kosis_check(series, periods),
-            )
+def _kosis_inputs(week: ReportWeek, settings: Settings) -> list[InputCell]:
+    """Each configured cell at the one period the week reads (``kosis.period_for_week``)."""
+    return [
+        InputCell(
+            kosis.SOURCE,
+            series.series_id,
+            series.name,
+            cell.item_id,
+            cell.category_id,
+            series.prd_se,
+            kosis.period_for_week(series, week),
+            cell.report_column,
         )
-    return checks
+        for series in kosis.load_series(settings.kosis_series_file)
+        for cell in series.cells
+    ]
 
 
-def _kosis_fetch(week: ReportWeek, settings: Settings, run_id: str, collected_at: str) -> list[SeriesRows]:
+def _kosis_check(series: SeriesInputs, rows: StatsRows) -> tuple[int, int, list[CellProblem]]:
+    """Exactly the manifest's cells: each has its row, with a finite value. Other cells of the table are
+    stored but not read by the report: their gaps are the collection's warnings, never the gate's."""
+    values = {(item, category, period): value for item, category, period, value in rows}
+    problems: list[CellProblem] = []
+    for cell in series.cells:
+        if cell.key not in values:
+            problems.append(("stats_missing", cell.label(), ""))
+        elif not _finite(values[cell.key]):
+            problems.append(("stats_null", cell.label(), "no value"))
+    return len(series.cells), len(series.cells) - len(problems), problems
+
+
+def _kosis_fetch(
+    week: ReportWeek, settings: Settings, inputs: list[SeriesInputs], run_id: str, collected_at: str
+) -> list[SeriesRows]:
+    """Each series of the manifest, for its periods (the table as configured: every fetched cell is
+    stored)."""
     client = kosis.KosisClient(settings)
+    configured = {series.series_id: series for series in kosis.load_series(settings.kosis_series_file)}
     result = []
-    for series in kosis.load_series(settings.kosis_series_file):
-        periods = kosis.periods_for_week(series, week)
+    for wanted in inputs:
+        series = configured.get(wanted.series_id)
+        if series is None:
+            raise ValueError(
+                f"the week's manifest reads KOSIS series {wanted.series_id}, which the series file no longer "
+                "configures: clear the whole run (start_job) so the week is planned again"
+            )
         rows = [
             {
                 "source": kosis.SOURCE,
@@ -183,9 +141,9 @@ def _kosis_fetch(week: ReportWeek, settings: Settings, run_id: str, collected_at
                 "collected_at": collected_at,
                 "run_id": run_id,
             }
-            for row in client.fetch(series, periods)
+            for row in client.fetch(series, list(wanted.periods))
         ]
-        result.append(SeriesRows(series.name, tuple(periods), rows))
+        result.append(SeriesRows(series.name, wanted.periods, rows))
     return result
 
 
@@ -200,17 +158,36 @@ KOSIS_SOURCE = Source(
     pool=lambda settings: settings.kosis_pool,
     daily_quota=lambda settings: 0,  # KOSIS keys have no published daily quota
     calls_for_week=lambda week, settings: len(kosis.load_series(settings.kosis_series_file)),
-    ready_at=lambda week, settings: None,  # the periods read are lagged to published ones
+    ready_at=lambda week, settings: None,  # the period read is one published by the run's Monday (rule)
     ready_what="",
+    inputs=_kosis_inputs,
     fetch=_kosis_fetch,
-    expectations=_kosis_expectations,
+    check=_kosis_check,
 )
 
 
 # --- EKAPE ---------------------------------------------------------------------------------------------
 
+EKAPE_SERIES = "pig_carcass_prices"
 
-def _ekape_check(periods: list[str]):
+
+def _ekape_inputs(week: ReportWeek, settings: Settings) -> list[InputCell]:
+    """Every day's AUCTION_HELD record, and its national price (the report's PIG_PRICE_AVG) and heads."""
+    cells = [
+        (ekape.ITEM_AUCTION_HELD, ekape.CATEGORY_AUCTION, None),
+        (ekape.ITEM_PRICE, ekape.CATEGORY_HEADLINE, "PIG_PRICE_AVG"),
+        (ekape.ITEM_HEADS, ekape.CATEGORY_HEADLINE, None),
+    ]
+    return [
+        InputCell(
+            ekape.SOURCE, ekape.SERIES_ID, EKAPE_SERIES, item, category, ekape.PERIOD_TYPE, period, column
+        )
+        for period in ekape.periods_for_week(week)
+        for item, category, column in cells
+    ]
+
+
+def _ekape_check(series: SeriesInputs, rows: StatsRows) -> tuple[int, int, list[CellProblem]]:
     """Every day has its AUCTION_HELD row (1 or 0: 'no auction' is recorded, never missing); a day with
     auctions has the headline price and heads (원/kg, 등외 and Jeju excluded)."""
     held_cell = (ekape.ITEM_AUCTION_HELD, ekape.CATEGORY_AUCTION)
@@ -231,28 +208,23 @@ def _ekape_check(periods: list[str]):
             return "stats_null", f"{ekape.ITEM_PRICE} {ekape.CATEGORY_HEADLINE} {period}", "no value"
         return None
 
-    def check(rows: list[tuple]) -> tuple[int, int, list[CellProblem]]:
-        found = [
-            problem({(item, category): value for item, category, day, value in rows if day == period}, period)
-            for period in periods
-        ]
-        problems = [item for item in found if item]
-        return len(periods), len(periods) - len(problems), problems
-
-    return check
+    periods = series.periods
+    found = [
+        problem({(item, category): value for item, category, day, value in rows if day == period}, period)
+        for period in periods
+    ]
+    problems = [item for item in found if item]
+    return len(periods), len(periods) - len(problems), problems
 
 
-def _ekape_expectations(week: ReportWeek, settings: Settings) -> list[SeriesCheck]:
-    periods = ekape.periods_for_week(week)
-    check = _ekape_check(periods)
-    return [SeriesCheck(ekape.SERIES_ID, "pig_carcass_prices", ekape.PERIOD_TYPE, tuple(periods), check)]
-
-
-def _ekape_fetch(week: ReportWeek, settings: Settings, run_id: str, collected_at: str) -> list[SeriesRows]:
+def _ekape_fetch(
+    week: ReportWeek, settings: Settings, inputs: list[SeriesInputs], run_id: str, collected_at: str
+) -> list[SeriesRows]:
+    """The week's days (the manifest's EKAPE periods are the week's days)."""
     days = ekape.EkapeClient(settings).fetch_week(week)
     rows = ekape.stats_rows(days, run_id=run_id, collected_at=collected_at)
     periods = tuple(ekape.periods_for_week(week))
-    return [SeriesRows("pig_carcass_prices", periods, rows, warnings=ekape.calendar_warnings(days))]
+    return [SeriesRows(EKAPE_SERIES, periods, rows, warnings=ekape.calendar_warnings(days))]
 
 
 def _ekape_describe(rows: list[tuple]) -> str:
@@ -287,8 +259,9 @@ EKAPE_SOURCE = Source(
     calls_for_week=lambda week, settings: ekape.calls_for_week(week),
     ready_at=lambda week, settings: ekape.week_final_at(week, settings.ekape_final_time),
     ready_what="EKAPE's final prices",
+    inputs=_ekape_inputs,
     fetch=_ekape_fetch,
-    expectations=_ekape_expectations,
+    check=_ekape_check,
     describe=_ekape_describe,
 )
 

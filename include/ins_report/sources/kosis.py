@@ -1,7 +1,10 @@
 """KOSIS OpenAPI (``Param/statisticsParameterData.do``): a declarative list of series, fetched per week.
 
-Each series is fetched for the periods that overlap the report week, shifted back by its publication lag
-(``lag_periods``): a quarterly livestock census is not published while its quarter is running.
+Each series (include/ins_report/config/kosis_series.json) declares what the report reads of it (``cells``:
+item, classification and the report column each feeds) and when a period is published
+(``publication_days``: a period is read once that many days have passed since it ended, counted to the
+Monday the week's run is scheduled). A week then reads one period per series, the same on every run of
+that week (``period_for_week``); the week's manifest records it (include/ins_report/manifest.py).
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from include.ins_report.week import ReportWeek
 API = "KOSIS"
 ENDPOINT = "/openapi/Param/statisticsParameterData.do"
 SOURCE = "KOSIS"
+WILDCARD = "ALL"  # a KOSIS item or classification level selecting every code (fetching only)
 
 _PERIODS_PER_YEAR = {"Y": 1, "H": 2, "Q": 4, "M": 12}
-_ERR_EMPTY = "30"
+ERR_NO_DATA = "30"  # "데이터가 존재하지 않습니다": for a period KOSIS has not published yet
 _CHECK_KEY = "check the key in the kosis_api connection's password (and that it is still valid on KOSIS)"
 _ERR_PERMANENT = {
     # 10 / 11 are key problems ([U] in the reference notes): 11 is not necessarily an expired key.
@@ -37,6 +41,15 @@ _ERR_PERMANENT = {
 
 
 @dataclass(frozen=True)
+class ReportCell:
+    """A cell of a series the report reads: one item and one code per classification level."""
+
+    item_id: str
+    category_id: str  # "00/00": the level codes joined by "/" as TA_STATS_DATA.CATEGORY_ID stores them
+    report_column: str  # the TR_INS_WEEK_REPORT column it feeds
+
+
+@dataclass(frozen=True)
 class Series:
     name: str
     org_id: str
@@ -44,11 +57,39 @@ class Series:
     itm_id: str
     obj_l: tuple[str, ...]
     prd_se: str
-    lag_periods: int = 0
+    publication_days: int
+    cells: tuple[ReportCell, ...]
 
     @property
     def series_id(self) -> str:
         return f"{self.org_id}/{self.tbl_id}"
+
+
+def _codes(text: str) -> tuple[str, ...] | None:
+    """A KOSIS selection (``T001+T002+``, ``ALL``) as its codes; None for every code."""
+    codes = tuple(code for code in text.strip().split("+") if code)
+    return None if not codes or WILDCARD in codes else codes
+
+
+def _cell(path: Path, name: str, itm_id: str, obj_l: tuple[str, ...], entry: object) -> ReportCell:
+    """One ``cells`` entry, checked against what the series fetches (a cell it cannot fetch is an error)."""
+    where = f"{path}: series {name!r} cell {entry!r}"
+    if not isinstance(entry, dict) or not {"item_id", "category_id", "report_column"} <= set(entry):
+        raise ValueError(f"{where} needs item_id, category_id and report_column")
+    cell = ReportCell(str(entry["item_id"]), str(entry["category_id"]), str(entry["report_column"]))
+    items = _codes(itm_id)
+    if items is not None and cell.item_id not in items:
+        raise ValueError(f"{where}: item {cell.item_id} is not among the fetched items {itm_id!r}")
+    levels = cell.category_id.split("/")
+    if len(levels) != len(obj_l):
+        raise ValueError(f"{where}: category {cell.category_id} needs {len(obj_l)} level codes joined by '/'")
+    for code, selection in zip(levels, obj_l, strict=True):
+        codes = _codes(selection)
+        if not code or code == WILDCARD or (codes is not None and code not in codes):
+            raise ValueError(f"{where}: code {code!r} is not a single code fetched by obj_l {selection!r}")
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,29}", cell.report_column):
+        raise ValueError(f"{where}: report_column {cell.report_column!r} is not a column name")
+    return cell
 
 
 def load_series(path: Path) -> list[Series]:
@@ -60,14 +101,19 @@ def load_series(path: Path) -> list[Series]:
     series: list[Series] = []
     for index, entry in enumerate(document.get("series", [])):
         try:
+            name, itm_id = str(entry["name"]), str(entry["itm_id"])
+            obj_l = tuple(str(code) for code in entry["obj_l"])
+            if "lag_periods" in entry:
+                raise ValueError("lag_periods is replaced by publication_days (days after the period ends)")
             item = Series(
-                name=str(entry["name"]),
+                name=name,
                 org_id=str(entry["org_id"]),
                 tbl_id=str(entry["tbl_id"]),
-                itm_id=str(entry["itm_id"]),
-                obj_l=tuple(str(code) for code in entry["obj_l"]),
+                itm_id=itm_id,
+                obj_l=obj_l,
                 prd_se=str(entry["prd_se"]).upper(),
-                lag_periods=int(entry.get("lag_periods", 0)),
+                publication_days=int(entry["publication_days"]),
+                cells=tuple(_cell(path, name, itm_id, obj_l, cell) for cell in entry["cells"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: series #{index + 1} is missing or has a bad field: {exc}") from None
@@ -75,11 +121,17 @@ def load_series(path: Path) -> list[Series]:
             raise ValueError(f"{path}: series {item.name!r} has prd_se {item.prd_se!r}; use Y, H, Q or M")
         if not 1 <= len(item.obj_l) <= 8:
             raise ValueError(f"{path}: series {item.name!r} needs 1 to 8 obj_l levels")
-        if item.lag_periods < 0:
-            raise ValueError(f"{path}: series {item.name!r} has a negative lag_periods")
+        if item.publication_days < 0:
+            raise ValueError(f"{path}: series {item.name!r} has a negative publication_days")
+        if not item.cells:
+            raise ValueError(f"{path}: series {item.name!r} lists no cells the report reads")
         series.append(item)
     if not series:
         raise ValueError(f"{path} configures no series")
+    columns = [cell.report_column for item in series for cell in item.cells]
+    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    if repeated:
+        raise ValueError(f"{path}: report column(s) {repeated} are fed by more than one cell")
     return series
 
 
@@ -93,16 +145,25 @@ def _period_code(index: int, prd_se: str) -> str:
     year, part = divmod(index, per_year)
     if prd_se == "Y":
         return f"{year:04d}"
-    if prd_se == "M":
-        return f"{year:04d}{part + 1:02d}"
-    return f"{year:04d}{part + 1:02d}"  # H: YYYY01..02, Q: YYYY01..04
+    return f"{year:04d}{part + 1:02d}"  # M: YYYYMM; H: YYYY01..02, Q: YYYY01..04
 
 
-def periods_for_week(series: Series, week: ReportWeek) -> list[str]:
-    """Period codes of the periods overlapping the week, shifted back by the series' lag."""
-    indexes = sorted({_period_index(day, series.prd_se) for day in (week.start, week.end)})
-    first, last = indexes[0], indexes[-1]
-    return [_period_code(index - series.lag_periods, series.prd_se) for index in range(first, last + 1)]
+def _period_end(index: int, prd_se: str) -> dt.date:
+    per_year = _PERIODS_PER_YEAR[prd_se]
+    year, part = divmod(index + 1, per_year)  # the next period's first day, less one day
+    return dt.date(year, part * 12 // per_year + 1, 1) - dt.timedelta(days=1)
+
+
+def period_for_week(series: Series, week: ReportWeek) -> str:
+    """The one period of ``series`` the week reads: the latest whose publication day (``publication_days``
+    after its last day) is no later than the Monday the week's run is scheduled. Every run of the week,
+    early or late, reads the same period; one KOSIS publishes later than the rule says is waited for, never
+    replaced by another."""
+    run_day = week.end + dt.timedelta(days=1)
+    index = _period_index(run_day, series.prd_se)
+    while _period_end(index, series.prd_se) + dt.timedelta(days=1 + series.publication_days) > run_day:
+        index -= 1
+    return _period_code(index, series.prd_se)
 
 
 @dataclass(frozen=True)
@@ -196,8 +257,8 @@ def parse_kosis_response(status: int, text: str) -> list[StatsRow]:
     if isinstance(document, dict) and "err" in document:
         code = str(document.get("err")).strip()
         message = str(document.get("errMsg", "")).strip()
-        if code == _ERR_EMPTY:
-            return []
+        if code == ERR_NO_DATA:
+            return []  # nothing in the range: the collection says which period is not published yet
         if code in _ERR_PERMANENT:
             raise PermanentApiError(API, code, f"{message}: {_ERR_PERMANENT[code]}")
         raise TransientApiError(API, code, message or "error")

@@ -70,6 +70,38 @@ CREATE TABLE TS_INS_JOB_LOG (
 );
 CREATE INDEX IX_INS_JOB_LOG_RUN ON TS_INS_JOB_LOG (RUN_ID, STEP_NM);
 
+-- The week's manifest (include/ins_report/manifest.py): the exact inputs the week's report reads, replaced
+-- as a whole when the week's run plans again. Statistics: per series the cells and the one period each is
+-- read for, and the report column it feeds (written by START_JOB). Farms: the week's farms and the ASOS
+-- station the plan chose for each (written by PLAN_WEATHER_LOCATIONS). The gate checks exactly these, the
+-- report procedure reads exactly these, the reconciliation compares the report with TS_INS_WEEK_FARM.
+-- An existing schema gets both tables from migrations/001_week_manifest.sql.
+CREATE TABLE TS_INS_WEEK_INPUT (
+    REPORT_WEEK    VARCHAR2(20) NOT NULL,
+    SOURCE         VARCHAR2(20) NOT NULL,
+    SERIES_ID      VARCHAR2(100) NOT NULL,
+    SERIES_NM      VARCHAR2(200 CHAR),
+    ITEM_ID        VARCHAR2(50) NOT NULL,
+    CATEGORY_ID    VARCHAR2(200) NOT NULL,
+    PERIOD_TYPE    VARCHAR2(10) NOT NULL,
+    PERIOD         VARCHAR2(10) NOT NULL,
+    REPORT_COLUMN  VARCHAR2(30),
+    RUN_ID         VARCHAR2(250) NOT NULL,
+    CREATED_AT     DATE NOT NULL,
+    CONSTRAINT PK_TS_INS_WEEK_INPUT PRIMARY KEY (REPORT_WEEK, SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD)
+);
+
+CREATE TABLE TS_INS_WEEK_FARM (
+    REPORT_WEEK  VARCHAR2(20) NOT NULL,
+    FARM_NO      VARCHAR2(20) NOT NULL,
+    FARM_NM      VARCHAR2(200 CHAR),
+    POINT_ID     VARCHAR2(20) NOT NULL,
+    POINT_NM     VARCHAR2(100 CHAR),
+    RUN_ID       VARCHAR2(250) NOT NULL,
+    CREATED_AT   DATE NOT NULL,
+    CONSTRAINT PK_TS_INS_WEEK_FARM PRIMARY KEY (REPORT_WEEK, FARM_NO)
+);
+
 -- The weekly insight report, one row per farm and week: the output of SP_INS_WEEK_MAIN.
 CREATE TABLE TR_INS_WEEK_REPORT (
     REPORT_WEEK         VARCHAR2(20) NOT NULL,

@@ -6,7 +6,7 @@
 --
 -- The PL/SQL twin of ../sqlite/sp_ins_week_main.sql: builds the per-farm weekly summary of
 -- the week starting p_week (YYYYMMDD, a Monday: INS_REPORT_WEEK_FORMAT's default) from TM_WEATHER and
--- TA_STATS_DATA into TR_INS_WEEK_REPORT. Idempotent: the week's rows are replaced. Like the legacy
+-- TA_STATS_DATA into TR_INS_WEEK_REPORT, reading the week's manifest (TS_INS_WEEK_FARM, TS_INS_WEEK_INPUT). Idempotent: the week's rows are replaced. Like the legacy
 -- procedure it appends its outcome to TS_INS_JOB_LOG (STEP_NM 'SP_INS_WEEK_MAIN', RUN_ID 'PROC:' || p_week),
 -- SUCCESS with the row count, or FAILED with the error, which it then raises again.
 --
@@ -27,8 +27,7 @@ CREATE OR REPLACE PROCEDURE SP_INS_WEEK_MAIN (
     v_started  DATE := CAST(SYSTIMESTAMP AT TIME ZONE 'Asia/Seoul' AS DATE);
     v_start    DATE;
     v_end      DATE;
-    v_q_period VARCHAR2(6);
-    v_m_period VARCHAR2(6);
+    v_farms    NUMBER := 0;
     v_rows     NUMBER := 0;
     v_message  VARCHAR2(4000);
 BEGIN
@@ -52,37 +51,28 @@ BEGIN
             || ' is not a Monday; pass the Monday that starts the report week');
     END IF;
     v_end := v_start + 6;
-    v_q_period := TO_CHAR(v_start, 'YYYY') || '0' || TO_CHAR(v_start, 'Q');
-    v_m_period := TO_CHAR(v_start, 'YYYYMM');
 
     DELETE FROM TR_INS_WEEK_REPORT
      WHERE REPORT_WEEK = p_week;
+
+    -- The week's manifest only (include/ins_report/manifest.py): the farms and their planned stations in
+    -- TS_INS_WEEK_FARM, each statistics cell at its exact period in TS_INS_WEEK_INPUT (never "the latest
+    -- period <= the week"), so the week's report depends on its own manifest whatever ran since.
+    SELECT COUNT(*) INTO v_farms FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = p_week;
+    IF v_farms = 0 THEN
+        RAISE_APPLICATION_ERROR(-20005, 'SP_INS_WEEK_MAIN: week ' || p_week || ' has no manifest '
+            || '(TS_INS_WEEK_FARM is empty for it): run the batch''s plan for the week first');
+    END IF;
 
     INSERT INTO TR_INS_WEEK_REPORT (
         REPORT_WEEK, FARM_NO, FARM_NM, POINT_ID, DAYS_OBSERVED, AVG_TA, MIN_TA, MAX_TA, AVG_RHM, SUM_RN,
         AVG_THI, MAX_THI, HEAT_STRESS_DAYS, NATIONAL_PIG_HEADS, PORK_CPI, PIG_PRICE_AVG, CREATED_AT
     )
-    SELECT p_week, wk.FARM_NO, f.FARM_NM, wk.POINT_ID, wk.DAYS_OBSERVED, wk.AVG_TA, wk.MIN_TA, wk.MAX_TA,
+    SELECT p_week, wk.FARM_NO, p.FARM_NM, p.POINT_ID, wk.DAYS_OBSERVED, wk.AVG_TA, wk.MIN_TA, wk.MAX_TA,
            wk.AVG_RHM, wk.SUM_RN, wk.AVG_THI, wk.MAX_THI, wk.HEAT_STRESS_DAYS,
-           (SELECT MAX(s.VALUE) KEEP (DENSE_RANK LAST ORDER BY s.PERIOD)
-              FROM TA_STATS_DATA s
-             WHERE s.SERIES_ID = '101/DT_1EO311' AND s.ITEM_ID = 'T002' AND s.CATEGORY_ID = '00/00'
-               AND s.PERIOD_TYPE = 'Q' AND s.PERIOD <= v_q_period),
-           (SELECT MAX(s.VALUE) KEEP (DENSE_RANK LAST ORDER BY s.PERIOD)
-              FROM TA_STATS_DATA s
-             WHERE s.SERIES_ID = '101/DT_1J22003' AND s.ITEM_ID = 'T' AND s.CATEGORY_ID = 'A01114'
-               AND s.PERIOD_TYPE = 'M' AND s.PERIOD <= v_m_period),
-           -- EKAPE: the daily 등외제외 price exists on auction days only, so this is the mean over the
-           -- week's auction days; NULL when there is none or EKAPE is not collected.
-           (SELECT ROUND(AVG(s.VALUE), 1)
-              FROM TA_STATS_DATA s
-             WHERE s.SOURCE = 'EKAPE' AND s.SERIES_ID = 'EKAPE/PIG_TANGBAK' AND s.ITEM_ID = 'PRICE'
-               AND s.CATEGORY_ID = 'EXCL_OUT/NAT_EXJ' AND s.PERIOD_TYPE = 'D'
-               AND s.PERIOD BETWEEN TO_CHAR(v_start, 'YYYYMMDD') AND TO_CHAR(v_end, 'YYYYMMDD')
-               AND s.VALUE > 0),
+           st.NATIONAL_PIG_HEADS, st.PORK_CPI, st.PIG_PRICE_AVG,
            CAST(SYSTIMESTAMP AT TIME ZONE 'Asia/Seoul' AS DATE)
       FROM (SELECT w.FARM_NO,
-                   MAX(w.POINT_ID) AS POINT_ID,
                    COUNT(*) AS DAYS_OBSERVED,
                    ROUND(AVG(w.AVG_TA), 2) AS AVG_TA,
                    MIN(w.MIN_TA) AS MIN_TA,
@@ -93,20 +83,24 @@ BEGIN
                    MAX(w.THI) AS MAX_THI,
                    SUM(CASE WHEN w.THI >= 74 THEN 1 ELSE 0 END) AS HEAT_STRESS_DAYS
               FROM TM_WEATHER w
+              JOIN TS_INS_WEEK_FARM m
+                ON m.REPORT_WEEK = p_week AND m.FARM_NO = w.FARM_NO AND m.POINT_ID = w.POINT_ID
              WHERE w.WEATHER_DATE BETWEEN v_start AND v_end
              GROUP BY w.FARM_NO) wk
-      -- The farm rule (README "Where the data lands", include/ins_report/farms.py), as the batch applies
-      -- it: USE_YN = 'Y' exactly, FARM_NO as stored and without surrounding spaces (NULL and '' fail the
-      -- comparison), one such row per FARM_NO, coordinates inside LAT 32.9..38.7, LON 124.5..132.0.
-      JOIN (SELECT FARM_NO, MIN(FARM_NM) AS FARM_NM
-              FROM TA_FARM
-             WHERE USE_YN = 'Y'
-               AND FARM_NO = TRIM(FARM_NO)
-             GROUP BY FARM_NO
-            HAVING COUNT(*) = 1
-               AND MIN(LAT) BETWEEN 32.9 AND 38.7
-               AND MIN(LON) BETWEEN 124.5 AND 132.0) f
-        ON f.FARM_NO = wk.FARM_NO;
+      JOIN TS_INS_WEEK_FARM p
+        ON p.REPORT_WEEK = p_week AND p.FARM_NO = wk.FARM_NO
+     CROSS JOIN (
+            SELECT MAX(CASE WHEN m.REPORT_COLUMN = 'NATIONAL_PIG_HEADS' THEN s.VALUE END) AS NATIONAL_PIG_HEADS,
+                   MAX(CASE WHEN m.REPORT_COLUMN = 'PORK_CPI' THEN s.VALUE END) AS PORK_CPI,
+                   -- EKAPE's daily price exists on auction days only: the mean over the auction days.
+                   ROUND(AVG(CASE WHEN m.REPORT_COLUMN = 'PIG_PRICE_AVG' AND s.VALUE > 0 THEN s.VALUE END), 1)
+                       AS PIG_PRICE_AVG
+              FROM TS_INS_WEEK_INPUT m
+              JOIN TA_STATS_DATA s
+                ON s.SOURCE = m.SOURCE AND s.SERIES_ID = m.SERIES_ID AND s.ITEM_ID = m.ITEM_ID
+               AND s.CATEGORY_ID = m.CATEGORY_ID AND s.PERIOD_TYPE = m.PERIOD_TYPE AND s.PERIOD = m.PERIOD
+             WHERE m.REPORT_WEEK = p_week
+               AND m.REPORT_COLUMN IS NOT NULL) st;
     v_rows := SQL%ROWCOUNT;
 
     INSERT INTO TS_INS_JOB_LOG (

@@ -60,6 +60,37 @@ CREATE TABLE IF NOT EXISTS TS_INS_JOB_LOG (
 );
 CREATE INDEX IF NOT EXISTS IX_INS_JOB_LOG_RUN ON TS_INS_JOB_LOG (RUN_ID, STEP_NM);
 
+-- The week's manifest (include/ins_report/manifest.py): the exact inputs the week's report reads, replaced
+-- as a whole when the week's run plans again. Statistics: per series the cells and the one period each is
+-- read for, and the report column it feeds (written by START_JOB). Farms: the week's farms and the ASOS
+-- station the plan chose for each (written by PLAN_WEATHER_LOCATIONS). The gate checks exactly these, the
+-- report procedure reads exactly these, the reconciliation compares the report with TS_INS_WEEK_FARM.
+CREATE TABLE IF NOT EXISTS TS_INS_WEEK_INPUT (
+    REPORT_WEEK    TEXT NOT NULL,
+    SOURCE         TEXT NOT NULL,
+    SERIES_ID      TEXT NOT NULL,
+    SERIES_NM      TEXT,
+    ITEM_ID        TEXT NOT NULL,
+    CATEGORY_ID    TEXT NOT NULL,
+    PERIOD_TYPE    TEXT NOT NULL,
+    PERIOD         TEXT NOT NULL,
+    REPORT_COLUMN  TEXT,
+    RUN_ID         TEXT NOT NULL,
+    CREATED_AT     TEXT NOT NULL,
+    PRIMARY KEY (REPORT_WEEK, SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD)
+);
+
+CREATE TABLE IF NOT EXISTS TS_INS_WEEK_FARM (
+    REPORT_WEEK  TEXT NOT NULL,
+    FARM_NO      TEXT NOT NULL,
+    FARM_NM      TEXT,
+    POINT_ID     TEXT NOT NULL,
+    POINT_NM     TEXT,
+    RUN_ID       TEXT NOT NULL,
+    CREATED_AT   TEXT NOT NULL,
+    PRIMARY KEY (REPORT_WEEK, FARM_NO)
+);
+
 -- The weekly insight report, one row per farm and week: the output of SP_INS_WEEK_MAIN.
 CREATE TABLE IF NOT EXISTS TR_INS_WEEK_REPORT (
     REPORT_WEEK         TEXT NOT NULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,9 @@ KMA_SCENARIOS = frozenset(
         "bare_nan",  # `fields` set to a bare JSON NaN token
         "ignore_page_no",  # page 1 whatever pageNo asks, claiming totalCount `total` (default 1000)
         "duplicate_days",  # every day twice
+        "conflicting_duplicates",  # the first day twice, the first copy `delta` (default 5) °C warmer
+        "small_pages",  # at most `page_size` (default 5) rows a page, stated in numOfRows; true totalCount
+        "short_count",  # totalCount counts `missing` (default 2) last rows that no page serves
         "timeout",
         "reset_connection",
     }
@@ -132,6 +136,17 @@ def parse_rule(document: object, rule_id: int) -> FaultRule:
         isinstance(options["total"], bool) or not isinstance(options["total"], int) or options["total"] < 0
     ):
         raise FaultError("total must be a non-negative integer")
+    for name in ("page_size", "missing"):
+        if name in options and (
+            isinstance(options[name], bool) or not isinstance(options[name], int) or options[name] < 1
+        ):
+            raise FaultError(f"{name} must be a positive integer")
+    if "delta" in options and (
+        isinstance(options["delta"], bool)
+        or not isinstance(options["delta"], (int, float))
+        or not math.isfinite(options["delta"])
+    ):
+        raise FaultError("delta must be a finite number")
     if "value" in options and (
         isinstance(options["value"], bool) or not isinstance(options["value"], (str, int, float))
     ):

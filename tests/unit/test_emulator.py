@@ -347,6 +347,15 @@ KMA_FAULTS = {
         and [row["tm"] for row in _body(r)["items"]["item"]][:4] == ["2024-07-01"] * 2 + ["2024-07-02"] * 2
         and len(_body(r)["items"]["item"]) == 10  # numOfRows=10 of the 14
     ),
+    "conflicting_duplicates": lambda r: (
+        _body(r)["totalCount"] == 8
+        and [row["tm"] for row in _body(r)["items"]["item"]][:3] == ["2024-07-01"] * 2 + ["2024-07-02"]
+        and float(_body(r)["items"]["item"][0]["avgTa"]) == float(_body(r)["items"]["item"][1]["avgTa"]) + 5
+    ),
+    "small_pages": lambda r: (
+        (_body(r)["numOfRows"], _body(r)["totalCount"], len(_body(r)["items"]["item"])) == (5, 7, 5)
+    ),
+    "short_count": lambda r: (_body(r)["totalCount"], len(_body(r)["items"]["item"])) == (7, 5),
 }
 
 

@@ -16,6 +16,7 @@ from devtools.emulator.common import (
     TEXT_TYPE,
     XML_TYPE,
     Answer,
+    fmt1,
     truncated,
 )
 from devtools.emulator.faults import FaultRule
@@ -45,9 +46,15 @@ MANDATORY_PARAMS = ("pageNo", "numOfRows", "dataCd", "dateCd", "startDt", "endDt
 
 _DATE = re.compile(r"^\d{8}$")
 
-# Fault shapes: the fields "bad_values" / "bare_nan" overwrite, the totalCount "ignore_page_no" claims.
+# Fault shapes: the fields "bad_values" / "bare_nan" overwrite, the totalCount "ignore_page_no" claims, how
+# much warmer the first copy of "conflicting_duplicates" is, the page size of "small_pages", the rows
+# "short_count" counts in totalCount but never serves.
 BAD_VALUE_FIELDS = ("avgTa", "maxTa")
 IGNORED_PAGE_TOTAL = 1000
+CONFLICT_DELTA_C = 5.0
+SMALL_PAGE_SIZE = 5
+SHORT_COUNT_MISSING = 2
+_WARMED_FIELDS = ("avgTa", "minTa", "maxTa")
 
 
 # --------------------------------------------------------------------------------------------------------- #
@@ -127,18 +134,32 @@ def _normal(
     if not days:
         return provider_error("03", MSG_NO_DATA, fmt)
     assert station is not None
-    if shape == "duplicate_days":
-        days = [day for day in days for _ in range(2)]  # every day twice, the true total counts both
     if shape == "ignore_page_no":
         # Always the first page, whatever pageNo asks, with an inflated totalCount.
         rows = [daily_row(station, day) for day in days[:num_rows]]
         total = options.get("total", IGNORED_PAGE_TOTAL)
         return success(rows, page_no, num_rows, int(str(total)), fmt, "list")
-    page_days = days[(page_no - 1) * num_rows : page_no * num_rows]
     if shape == "item_object":
+        page_days = days[(page_no - 1) * num_rows : page_no * num_rows]
         row = daily_row(station, (page_days or days)[0])
         return success([row], page_no, num_rows, 1, fmt, "object")
-    rows = [daily_row(station, day) for day in page_days]
+    # The answer's rows in order, each a day and how much warmer than observed it is sent.
+    entries = [(day, 0.0) for day in days]
+    if shape == "duplicate_days":
+        # Every day twice, the true total counts both.
+        entries = [(day, 0.0) for day in days for _ in range(2)]
+    if shape == "conflicting_duplicates":
+        # The first day twice, the first copy warmer: the true total counts both.
+        entries.insert(0, (days[0], float(str(options.get("delta", CONFLICT_DELTA_C)))))
+    total = len(entries)
+    if shape == "short_count":
+        # totalCount counts the last `missing` rows, which no page ever serves.
+        entries = entries[: max(0, total - int(str(options.get("missing", SHORT_COUNT_MISSING))))]
+    if shape == "small_pages":
+        # The server's own page size, below what was asked, stated in numOfRows; pageNo is honoured.
+        num_rows = min(num_rows, int(str(options.get("page_size", SMALL_PAGE_SIZE))))
+    page = entries[(page_no - 1) * num_rows : page_no * num_rows]
+    rows = [_warmer(daily_row(station, day), delta) for day, delta in page]
     if shape == "empty_values":
         rows = [blank_measurements(row) for row in rows]
     if shape in ("bad_values", "bare_nan"):
@@ -146,7 +167,14 @@ def _normal(
         # bare_nan: a float NaN, which json.dumps writes as a bare NaN token (not valid JSON, yet parseable).
         value = float("nan") if shape == "bare_nan" else options.get("value", "NaN")
         rows = [{**row, **dict.fromkeys(fields, value)} for row in rows]  # type: ignore[call-overload]
-    return success(rows, page_no, num_rows, len(days), fmt, "list")
+    return success(rows, page_no, num_rows, total, fmt, "list")
+
+
+def _warmer(row: dict[str, str], delta: float) -> dict[str, str]:
+    """The row with its temperatures ``delta`` °C higher (unobserved ones stay ``""``)."""
+    if not delta:
+        return row
+    return {**row, **{key: fmt1(float(row[key]) + delta) for key in _WARMED_FIELDS if row[key] != ""}}
 
 
 def handle(params: Mapping[str, str], ctx: KmaContext, rule: FaultRule | None = None) -> Answer:
@@ -192,5 +220,5 @@ def handle(params: Mapping[str, str], ctx: KmaContext, rule: FaultRule | None = 
         answer.delay_s = rule.seconds
         return answer
     # item_object, item_empty_string, item_missing, empty_values, bad_values, bare_nan, ignore_page_no,
-    # duplicate_days: the normal answer, bent.
+    # duplicate_days, conflicting_duplicates, small_pages, short_count: the normal answer, bent.
     return _normal(params, ctx, scenario, rule.options)

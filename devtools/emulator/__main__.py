@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+from devtools.emulator import kosis
 from devtools.emulator.common import parse_now
 from devtools.emulator.server import EmulatorConfig, parse_rate_limit, start_emulator
 
@@ -43,6 +44,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--publish-hour", type=int, default=defaults.publish_hour, help="KST hour when day D-1 is published"
     )
     parser.add_argument(
+        "--kosis-lag-days",
+        metavar="DAYS|TYPE=DAYS,...",
+        help="days after a period ends before KOSIS serves it, for every period type (0: at once) or per "
+        f"type, e.g. Q=25,M=3 (default {kosis.describe(kosis.DEFAULT_LAG_DAYS)})",
+    )
+    parser.add_argument(
         "--now",
         default=os.environ.get("INS_NOW") or None,
         help="fix the emulator clock (ISO 8601; naive = KST); default: $INS_NOW, the clock the batch "
@@ -59,6 +66,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     try:
         args.kma_rate_limit = parse_rate_limit(args.kma_rate_limit)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        args.kosis_lag_days = kosis.lag_days(args.kosis_lag_days)
     except ValueError as exc:
         parser.error(str(exc))
     if args.now:
@@ -104,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         now=args.now,
         stations_file=args.stations_file,
         kma_rate_limit=args.kma_rate_limit,
+        kosis_lag_days=args.kosis_lag_days,
     )
     try:
         if args.port_file:
@@ -113,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         limit_text = f", KMA limit {limit[0]} calls per {limit[1]:g} s" if limit else ""
         print(
             f"ins-report emulator (KMA ASOS + KOSIS + EKAPE) listening on {emulator.url}, {clock}, "
-            f"publish hour {args.publish_hour} KST, latency {args.latency_ms} ms{limit_text}",
+            f"publish hour {args.publish_hour} KST, KOSIS lag days {kosis.describe(args.kosis_lag_days)}, "
+            f"latency {args.latency_ms} ms{limit_text}",
             file=sys.stderr,
             flush=True,
         )

@@ -13,6 +13,9 @@ days each request asked for (``by_days``: a publication probe asks for 1, a stat
 EKAPE keys enforce a daily quota (``ekape_daily_quota`` accepted calls per day of the emulator clock, the
 development key's 1,000 by default): beyond it the gateway's quota error (22, XML, HTTP 200). Its counters
 add ``by_day`` (the trading day asked, startYmd) and ``by_sex`` (sexCd).
+
+KOSIS serves a period only ``kosis_lag_days`` days after it ends, per period type (M 3, Q 25, H 40, Y 60 by
+default; 0 serves it the moment it ends): see ``devtools/emulator/kosis/__init__.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,6 +56,8 @@ class EmulatorConfig:
     now: dt.datetime | str | None = None  # fixed clock (naive = KST); None: the real clock
     stations_file: Path | None = None  # default: include/ins_report/data/asos_stations.csv
     kosis_max_cells: int = kosis.MAX_CELLS
+    # KOSIS: days after a period ends before it is served, per prdSe; an int sets every type; None: defaults.
+    kosis_lag_days: int | str | Mapping[str, int] | None = None
     # (calls, seconds): KMA requests beyond `calls` in any `seconds` get the quota error; None: no limit.
     kma_rate_limit: tuple[int, float] | None = None
     # EKAPE: accepted calls per emulator day before the quota error (code 22); None: no limit.
@@ -200,6 +206,7 @@ class EmulatorState:
         self.latency_ms = _check_int("latency_ms", config.latency_ms, 0)
         self.publish_hour = _check_int("publish_hour", config.publish_hour, 0, 23)
         self.kosis_max_cells = _check_int("kosis_max_cells", config.kosis_max_cells, 1)
+        self.kosis_lag_days = kosis.lag_days(config.kosis_lag_days)
         self.fixed_now = parse_now(config.now)
         self.kma_rate_limit = parse_rate_limit(config.kma_rate_limit)
         self.kma_limiter = _RateLimiter(self.kma_rate_limit) if self.kma_rate_limit else None
@@ -221,6 +228,7 @@ class EmulatorState:
                 "publish_hour": self.publish_hour,
                 "now": self.fixed_now.isoformat() if self.fixed_now else None,
                 "kosis_max_cells": self.kosis_max_cells,
+                "kosis_lag_days": dict(self.kosis_lag_days),
                 "kma_rate_limit": list(self.kma_rate_limit) if self.kma_rate_limit else None,
                 "ekape_daily_quota": self.ekape_quota.limit,
                 "ekape_tangbak_skin_yn": self.ekape_tangbak_skin_yn,
@@ -228,14 +236,16 @@ class EmulatorState:
             }
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Apply any of latency_ms, publish_hour, now, kosis_max_cells, kma_rate_limit, ekape_daily_quota,
-        ekape_tangbak_skin_yn, ekape_egrade_include_yn; ValueError on a bad value. A new rate limit starts
-        with an empty window; a new EKAPE quota keeps the calls already counted."""
+        """Apply any of latency_ms, publish_hour, now, kosis_max_cells, kosis_lag_days (an int for every
+        period type, a mapping of the types to change, null for the defaults), kma_rate_limit,
+        ekape_daily_quota, ekape_tangbak_skin_yn, ekape_egrade_include_yn; ValueError on a bad value. A new
+        rate limit starts with an empty window; a new EKAPE quota keeps the calls already counted."""
         unknown = set(changes) - {
             "latency_ms",
             "publish_hour",
             "now",
             "kosis_max_cells",
+            "kosis_lag_days",
             "kma_rate_limit",
             "ekape_daily_quota",
             "ekape_tangbak_skin_yn",
@@ -246,6 +256,11 @@ class EmulatorState:
         latency = _check_int("latency_ms", changes.get("latency_ms", self.latency_ms), 0)
         hour = _check_int("publish_hour", changes.get("publish_hour", self.publish_hour), 0, 23)
         cells = _check_int("kosis_max_cells", changes.get("kosis_max_cells", self.kosis_max_cells), 1)
+        with self.lock:  # null: the defaults again
+            lags = self.kosis_lag_days
+        if "kosis_lag_days" in changes:
+            value = changes["kosis_lag_days"]
+            lags = kosis.lag_days(value, kosis.DEFAULT_LAG_DAYS if value is None else lags)
         fixed = parse_now(changes["now"]) if "now" in changes else self.fixed_now
         limit = parse_rate_limit(changes["kma_rate_limit"]) if "kma_rate_limit" in changes else None
         quota = _check_quota(changes.get("ekape_daily_quota", self.ekape_quota.limit))
@@ -260,6 +275,7 @@ class EmulatorState:
             self.ekape_tangbak_skin_yn, self.ekape_egrade_include_yn = skin, egrade
             self.latency_ms, self.publish_hour = latency, hour
             self.kosis_max_cells, self.fixed_now = cells, fixed
+            self.kosis_lag_days = lags
             if "kma_rate_limit" in changes:
                 self.kma_rate_limit = limit
                 self.kma_limiter = _RateLimiter(limit) if limit else None
@@ -314,6 +330,7 @@ class EmulatorState:
             now = self.now()
             with self.lock:
                 latency, hour, cells = self.latency_ms, self.publish_hour, self.kosis_max_cells
+                lags = self.kosis_lag_days
                 skin, egrade = self.ekape_tangbak_skin_yn, self.ekape_egrade_include_yn
             if not admitted and api == "ekape":
                 answer = ekape.gateway(ekape.QUOTA_EXCEEDED)
@@ -324,7 +341,7 @@ class EmulatorState:
             elif api == "kma":
                 answer = kma.handle(params, kma.KmaContext(now, hour, self.kma_key, self.stations), rule)
             else:
-                answer = kosis.handle(params, kosis.KosisContext(now, self.kosis_key, cells), rule)
+                answer = kosis.handle(params, kosis.KosisContext(now, self.kosis_key, cells, lags), rule)
             delay = latency / 1000 + answer.delay_s
             if delay > 0:
                 self.stopping.wait(delay)
@@ -517,8 +534,8 @@ def start_emulator(config: EmulatorConfig | None = None, **overrides: Any) -> Em
     """Bind, start serving in a daemon thread, and return the handle (the port is known on return).
 
     Keyword overrides are the fields of EmulatorConfig: host, port, latency_ms, kma_key, kosis_key,
-    ekape_key, publish_hour, now, stations_file, kosis_max_cells, kma_rate_limit, ekape_daily_quota,
-    ekape_tangbak_skin_yn, ekape_egrade_include_yn.
+    ekape_key, publish_hour, now, stations_file, kosis_max_cells, kosis_lag_days, kma_rate_limit,
+    ekape_daily_quota, ekape_tangbak_skin_yn, ekape_egrade_include_yn.
     """
     config = replace(config or EmulatorConfig(), **overrides)
     state = EmulatorState(config)

@@ -36,7 +36,11 @@ def emulator():
 @pytest.fixture(autouse=True)
 def clean_emulator(emulator):
     emulator.reset()
-    emulator.configure(latency_ms=0, publish_hour=9, now=NOW, kosis_max_cells=40_000, kma_rate_limit=None)
+    # KOSIS lag 0: these tests pin the answers' shapes on periods served the day after they end; the
+    # publication lag has its own tests (test_kosis_emulator.py).
+    emulator.configure(
+        latency_ms=0, publish_hour=9, now=NOW, kosis_max_cells=40_000, kosis_lag_days=0, kma_rate_limit=None
+    )
 
 
 def asos(emulator, timeout: float = 10, **overrides: object) -> requests.Response:
@@ -527,6 +531,7 @@ def test_config_endpoint_validates(emulator):
         "publish_hour": 9,
         "now": NOW,
         "kosis_max_cells": 40000,
+        "kosis_lag_days": {"M": 0, "Q": 0, "H": 0, "Y": 0},
         "kma_rate_limit": None,
         "ekape_daily_quota": 1000,
         "ekape_tangbak_skin_yn": "Y",

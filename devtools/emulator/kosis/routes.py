@@ -1,7 +1,8 @@
 """Request handling of the fake ``statisticsParameterData.do``: parameters, periods, rows, errors and faults.
 
 Success is a top-level JSON array of row objects; every error is a single object ``{"err", "errMsg"}`` with
-HTTP 200.
+HTTP 200. Only the periods served at the emulator's "now" (``publication``: a lag per period type after the
+period ends) are answered: a range with none of them gets err 30, a range partly served its served periods.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from devtools.emulator.common import JSON_TYPE, TEXT_TYPE, Answer, json_answer, stable_rng, truncated
+from devtools.emulator.common import JSON_TYPE, KST, TEXT_TYPE, Answer, json_answer, stable_rng, truncated
 from devtools.emulator.faults import FaultRule
+from devtools.emulator.kosis.publication import DEFAULT_LAG_DAYS, published_periods, served_from
 from devtools.emulator.kosis.tables import CATALOGUE, Table, period_code, period_end, period_index
 
 PATH = "/openapi/Param/statisticsParameterData.do"
@@ -38,6 +40,12 @@ class KosisContext:
     now: dt.datetime  # KST
     api_key: str
     max_cells: int = MAX_CELLS
+    # Days after a period ends before it is served, per period type.
+    lag_days: Mapping[str, int] = field(default_factory=lambda: DEFAULT_LAG_DAYS)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(KST).date()
 
 
 def error(err: tuple[str, str]) -> Answer:
@@ -66,8 +74,8 @@ def _selection(text: str, known: list[str]) -> list[str]:
     return [code for code in known if code in wanted]
 
 
-def _periods(params: Mapping[str, str], table: Table, today: dt.date) -> list[int] | tuple[str, str]:
-    published = table.published_periods(today)
+def _periods(params: Mapping[str, str], table: Table, ctx: KosisContext) -> list[int] | tuple[str, str]:
+    published = published_periods(table, ctx.lag_days, ctx.today)
     start_text, end_text = params.get("startPrdDe", "").strip(), params.get("endPrdDe", "").strip()
     count_text = params.get("newEstPrdCnt", "").strip()
     if start_text and end_text:
@@ -82,11 +90,11 @@ def _periods(params: Mapping[str, str], table: Table, today: dt.date) -> list[in
     return ERR_MISSING_PARAM
 
 
-def _lst_chn_de(table: Table, index: int, today: dt.date) -> str:
+def _lst_chn_de(table: Table, index: int, ctx: KosisContext) -> str:
     low, high = table.revision_days
     offset = stable_rng(table.tbl_id, "revision", index).randint(low, high)
-    end = period_end(index, table.prd_se)
-    return min(end + dt.timedelta(days=offset), today).isoformat()
+    changed = period_end(index, table.prd_se) + dt.timedelta(days=offset)
+    return min(max(changed, served_from(index, table.prd_se, ctx.lag_days)), ctx.today).isoformat()
 
 
 def rows_for(params: Mapping[str, str], ctx: KosisContext) -> list[dict[str, str]] | tuple[str, str]:
@@ -108,8 +116,7 @@ def rows_for(params: Mapping[str, str], ctx: KosisContext) -> list[dict[str, str
         selections.append(_selection(text, [code.code for code in classification.codes]))
     item_ids = _selection(params["itmId"], [item.itm_id for item in table.items])
     items = [item for item in table.items if item.itm_id in item_ids]
-    today = ctx.now.date()
-    periods = _periods(params, table, today)
+    periods = _periods(params, table, ctx)
     if isinstance(periods, tuple):
         return periods
     if not periods or not items or not all(selections):
@@ -123,7 +130,7 @@ def rows_for(params: Mapping[str, str], ctx: KosisContext) -> list[dict[str, str
     for index in periods:
         period = period_code(index, table.prd_se)
         values = table.values(table, period)
-        changed = _lst_chn_de(table, index, today)
+        changed = _lst_chn_de(table, index, ctx)
         for item in items:
             for combo in itertools.product(*selections):
                 row = {
@@ -152,7 +159,10 @@ def rows_for(params: Mapping[str, str], ctx: KosisContext) -> list[dict[str, str
 
 
 def _normal(
-    params: Mapping[str, str], ctx: KosisContext, loose: bool = False, value: object | None = None
+    params: Mapping[str, str],
+    ctx: KosisContext,
+    loose: bool = False,
+    value: object | None = None,
 ) -> Answer:
     """The service's answer; ``value``, when given, replaces every DT (a fault scenario)."""
     result = rows_for(params, ctx)

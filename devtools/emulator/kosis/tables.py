@@ -91,18 +91,14 @@ class Table:
     items: tuple[Item, ...]
     classifications: tuple[Classification, ...]
     values: ValueFunction
-    revision_days: tuple[int, int]  # LST_CHN_DE: this many days after the period end (bounded by today)
+    # LST_CHN_DE: this many days after the period end (not before it is served, not after today)
+    revision_days: tuple[int, int]
 
-    def published_periods(self, today: dt.date) -> list[int]:
-        """Every period from the first one that has ended before ``today``."""
+    @property
+    def first_index(self) -> int:
         first = period_index(self.first_period, self.prd_se)
         assert first is not None
-        periods: list[int] = []
-        index = first
-        while period_end(index, self.prd_se) < today:
-            periods.append(index)
-            index += 1
-        return periods
+        return first
 
 
 _SIDO = Classification(

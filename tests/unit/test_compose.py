@@ -1,36 +1,40 @@
-"""docker-compose.yaml: valid Compose, and the stack README.md describes.
+"""docker-compose.yaml and docker/compose.production.yaml: valid Compose, closed by default, and the stack
+README.md and docs/production.md describe.
 
-Validation needs no Docker: the file is interpolated (``${VAR:-default}`` etc., with the defaults, as
-``docker compose config`` does without an .env) and checked against the Compose specification's JSON schema
-(docker/schema/compose-spec.json, vendored) with python-jsonschema. Where a ``docker compose`` or
-``docker-compose`` binary is installed, ``config -q`` runs as well.
+The files are rendered by Docker Compose v2 itself (``docker compose config``, tests/support/compose.py: no
+Docker engine needed), with only the variables a test sets, so what is checked is what ``docker compose up``
+would run. The raw file is also checked against the Compose specification's JSON schema (vendored).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import jsonschema
 import pytest
-import sqlglot
 import yaml
 
-from devtools.embedded import DEV_KMA_KEY, DEV_KOSIS_KEY
-from tests.unit.test_oracle_sql import parse_oracle, sqlplus_parts, strip_comments
+from devtools.embedded import DEV_EKAPE_KEY, DEV_KMA_KEY, DEV_KOSIS_KEY
+from include.ins_report.settings import Settings
+from include.ins_report.sources import catalog
+from tests.support.compose import (
+    COMPOSE,
+    PRODUCTION,
+    ROOT,
+    SECRETS,
+    environment,
+    mounts,
+    published,
+    render,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = ROOT / "docker-compose.yaml"
-PRODUCTION = ROOT / "docker" / "compose.production.yaml"
 SCHEMA = ROOT / "docker" / "schema" / "compose-spec.json"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-INITDB = ROOT / "docker" / "oracle" / "initdb"
-SEED = ROOT / "docker" / "oracle" / "seed"
 DOCS = ROOT / "README.md"
+PRODUCTION_DOC = ROOT / "docs" / "production.md"
+ENV_EXAMPLE = ROOT / ".env.example"
 
 AIRFLOW_SERVICES = {
     "airflow-apiserver": "api-server",
@@ -40,56 +44,31 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer": "triggerer",
     "airflow-init": None,
     "airflow-cli": None,
-    "flower": "celery flower",
+    "flower": None,  # a guard, then `celery flower` (test_flower_...)
 }
 SERVICES = {"postgres", "redis", "oracle", "ins-emulator", *AIRFLOW_SERVICES}
 EMULATOR_COMMAND = [
     "python", "-m", "devtools.emulator",
     "--host", "0.0.0.0", "--port", "8090",
 ]  # fmt: skip
-
-VARIABLE = re.compile(
-    r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}|(?P<bare>\w+))"
-)
+# The emulator's development key of each source; a new source needs its line here and in the compose file.
+DEV_KEYS = {"kma": DEV_KMA_KEY, "kosis": DEV_KOSIS_KEY, "ekape": DEV_EKAPE_KEY}
 
 
-def interpolate(value: object, env: dict[str, str]) -> object:
-    """Compose's variable substitution on every string of the document (``$$`` is a literal ``$``)."""
-    if isinstance(value, dict):
-        return {key: interpolate(item, env) for key, item in value.items()}
-    if isinstance(value, list):
-        return [interpolate(item, env) for item in value]
-    if not isinstance(value, str):
-        return value
-
-    def substitute(match: re.Match) -> str:
-        if match["escaped"]:
-            return "$"
-        name = match["name"] or match["bare"]
-        op, arg = match["op"], match["arg"] or ""
-        current = env.get(name)
-        if op in (":-", "-"):
-            use_default = current is None or (op == ":-" and current == "")
-            return arg if use_default else current
-        if op in (":?", "?"):
-            if current is None or (op == ":?" and current == ""):
-                raise KeyError(f"{name}: {arg}")
-            return current
-        if op in (":+", "+"):
-            return arg if current else ""
-        return current or ""
-
-    return VARIABLE.sub(substitute, value)
+def conn_variable(conn_id: str) -> str:
+    return f"AIRFLOW_CONN_{conn_id.upper()}"
 
 
-def load(path: Path, env: dict[str, str] | None = None) -> dict:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return interpolate(document, env or {})
+SOURCE_CONNECTIONS = {source.name: conn_variable(source.conn_id(Settings())) for source in catalog.SOURCES}
+PRODUCTION_CONNECTIONS = [conn_variable(Settings().farm_db_conn_id), *SOURCE_CONNECTIONS.values()]
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return load(COMPOSE)
+    """The rendered stack, every profile on."""
+    rendered = render(SECRETS, profiles=("*",))
+    assert rendered.code == 0, rendered.errors
+    return rendered.config
 
 
 @pytest.fixture(scope="module")
@@ -97,75 +76,179 @@ def schema() -> dict:
     return json.loads(SCHEMA.read_text(encoding="utf-8"))
 
 
-def environment(service: dict) -> dict[str, str]:
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        env = dict(item.split("=", 1) for item in env)
-    return {key: str(value) for key, value in env.items()}
-
-
-def mounts(service: dict) -> dict[str, str]:
-    """Container path -> source, for the short volume syntax used in the file."""
-    result = {}
-    for volume in service.get("volumes") or []:
-        source, target, *_ = volume.split(":")
-        result[target] = source
-    return result
-
-
 # --- validity ------------------------------------------------------------------------------------------
 
 
-def test_compose_file_is_valid_against_the_compose_specification(compose, schema):
-    jsonschema.validate(compose, schema)
+def test_compose_file_is_valid_against_the_compose_specification(schema):
+    jsonschema.validate(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")), schema)
+    jsonschema.validate(yaml.safe_load(PRODUCTION.read_text(encoding="utf-8")), schema)
 
 
-def test_the_validator_rejects_a_broken_file(compose, schema):
+def test_the_validator_rejects_a_broken_file(schema):
     """The schema check can fail: a typo in a service key is an error."""
-    broken = json.loads(json.dumps(compose))
+    broken = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     broken["services"]["oracle"]["helthcheck"] = broken["services"]["oracle"].pop("healthcheck")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
 
 
-def test_production_override_is_valid_and_requires_the_connections(schema):
-    with pytest.raises(KeyError, match="AIRFLOW_CONN_FARM_DB"):
-        load(PRODUCTION)
-    env = {
-        name: f'{{"conn_type": "x{name}"}}'
-        for name in ("AIRFLOW_CONN_FARM_DB", "AIRFLOW_CONN_KMA_API", "AIRFLOW_CONN_KOSIS_API")
+# --- closed by default ----------------------------------------------------------------------------------
+
+
+def test_the_stack_refuses_to_start_without_each_secret():
+    bare = render({})
+    assert bare.code != 0
+    assert bare.config is None
+    for name in SECRETS:
+        for value in (None, ""):  # unset or empty: both refused (`:?`)
+            env = {key: item for key, item in SECRETS.items() if key != name}
+            if value is not None:
+                env[name] = value
+            rendered = render(env)
+            assert rendered.code != 0, (name, value)
+            assert f"required variable {name} is missing a value" in rendered.errors, rendered.errors
+            assert ".env" in rendered.errors  # the message says where to set it
+
+
+def test_the_secrets_are_the_operators_everywhere(compose):
+    for name in AIRFLOW_SERVICES:
+        env = environment(compose["services"][name])
+        assert env["AIRFLOW__CORE__FERNET_KEY"] == SECRETS["FERNET_KEY"], name
+        assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == SECRETS["AIRFLOW__API_AUTH__JWT_SECRET"], name
+    init = environment(compose["services"]["airflow-init"])
+    assert init["_AIRFLOW_WWW_USER_PASSWORD"] == SECRETS["_AIRFLOW_WWW_USER_PASSWORD"]
+    assert init["_AIRFLOW_WWW_USER_USERNAME"] == "airflow"
+    text = json.dumps(compose)
+    for shipped in ("airflow_jwt_secret", '"_AIRFLOW_WWW_USER_PASSWORD": "airflow"'):
+        assert shipped not in text
+
+
+def test_ports_are_on_loopback_unless_the_operator_opts_in(compose):
+    ports = {name: published(service) for name, service in compose["services"].items()}
+    assert ports["airflow-apiserver"] == {8080: ("127.0.0.1", "8080")}
+    assert ports["flower"] == {5555: ("127.0.0.1", "5555")}
+    for name, service_ports in ports.items():
+        for target, (address, _) in service_ports.items():
+            assert address == "127.0.0.1", (name, target)
+    opened = render({**SECRETS, "INS_BIND_ADDRESS": "0.0.0.0"}, profiles=("*",))
+    assert opened.code == 0, opened.errors
+    services = opened.config["services"]
+    assert published(services["airflow-apiserver"]) == {8080: ("0.0.0.0", "8080")}
+    assert published(services["flower"]) == {5555: ("0.0.0.0", "5555")}
+    assert published(services["oracle"])[1521][0] == "127.0.0.1"  # development services stay on loopback
+    assert published(services["ins-emulator"])[8090][0] == "127.0.0.1"
+
+
+def test_flower_is_off_by_default_and_refuses_to_run_without_basic_auth(compose, tmp_path):
+    default = render(SECRETS)
+    assert default.code == 0, default.errors
+    assert "flower" not in default.config["services"]
+    flower = compose["services"]["flower"]
+    assert flower["profiles"] == ["flower"]
+    assert environment(flower)["AIRFLOW__CELERY__FLOWER_BASIC_AUTH"] == ""
+    assert flower["entrypoint"] == ["/bin/bash"]
+    flag, script = flower["command"]
+    assert flag == "-c"
+    script = script.replace("$$", "$")  # `config` re-escapes `$`; the container gets it unescaped
+    assert script.rstrip().endswith("exec /entrypoint celery flower")
+
+    def start(basic_auth: str) -> subprocess.CompletedProcess:  # the container's command, here
+        return subprocess.run(
+            ["bash", "-c", script],
+            env={"PATH": "/usr/bin:/bin", "AIRFLOW__CELERY__FLOWER_BASIC_AUTH": basic_auth},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    refused = start("")
+    assert refused.returncode == 1, refused
+    assert "INS_FLOWER_BASIC_AUTH" in refused.stderr, refused
+    passed = start("ops:secret")  # past the guard: it would exec the image's /entrypoint (absent here)
+    assert passed.returncode == 127, passed
+    assert "/entrypoint" in passed.stderr, passed
+    with_auth = render({**SECRETS, "INS_FLOWER_BASIC_AUTH": "ops:secret"}, profiles=("flower",))
+    assert with_auth.code == 0, with_auth.errors
+    flower = with_auth.config["services"]["flower"]
+    assert environment(flower)["AIRFLOW__CELERY__FLOWER_BASIC_AUTH"] == "ops:secret"
+    assert "--user" in " ".join(flower["healthcheck"]["test"])  # its health check logs in
+
+
+def test_every_source_has_its_connection_to_the_emulator(compose):
+    assert set(SOURCE_CONNECTIONS) == set(DEV_KEYS), "a new source: its dev key and compose connection"
+    oracle = environment(compose["services"]["oracle"])
+    for name in AIRFLOW_SERVICES:
+        env = environment(compose["services"][name])
+        assert json.loads(env["AIRFLOW_CONN_FARM_DB"]) == {
+            "conn_type": "oracle",
+            "login": oracle["APP_USER"],
+            "password": oracle["APP_USER_PASSWORD"],
+            "host": "oracle",
+            "port": 1521,
+            "extra": {"service_name": "FREEPDB1"},
+        }, name  # no "schema": the service name in the path would also set current_schema
+        for source, variable in SOURCE_CONNECTIONS.items():
+            assert json.loads(env[variable]) == {
+                "conn_type": "http",
+                "host": "ins-emulator",
+                "port": 8090,
+                "schema": "http",
+                "password": DEV_KEYS[source],
+            }, (name, variable)
+        assert env["INS_LEGACY_JOB_GUARD"] == "fail"
+
+
+def test_production_override_requires_every_sources_connection(compose):
+    assert "AIRFLOW_CONN_EKAPE_API" in PRODUCTION_CONNECTIONS
+    real = {
+        name: json.dumps({"conn_type": "http", "host": f"{name.lower()}.example"})
+        for name in PRODUCTION_CONNECTIONS
     }
-    override = load(PRODUCTION, env)
-    jsonschema.validate(override, schema)
-    base = load(COMPOSE)
-    for name, service in override["services"].items():
-        assert name in base["services"]
-        assert environment(service) == env
+    for missing in PRODUCTION_CONNECTIONS:
+        env = {**SECRETS, **{key: value for key, value in real.items() if key != missing}}
+        rendered = render(env, COMPOSE, PRODUCTION)
+        assert rendered.code != 0, missing
+        assert f"required variable {missing} is missing a value" in rendered.errors, rendered.errors
+    without_secret = {key: value for key, value in SECRETS.items() if key != "AIRFLOW__API_AUTH__JWT_SECRET"}
+    assert render({**without_secret, **real}, COMPOSE, PRODUCTION).code != 0  # the base's secrets still hold
+    rendered = render({**SECRETS, **real}, COMPOSE, PRODUCTION, profiles=("*",))
+    assert rendered.code == 0, rendered.errors
+    override = yaml.safe_load(PRODUCTION.read_text(encoding="utf-8"))["services"]
+    # Every service that parses the DAG, runs or serves its tasks (not airflow-init, not Flower).
+    assert set(override) == set(AIRFLOW_SERVICES) - {"airflow-init", "flower"}
+    for name in override:
+        env = environment(rendered.config["services"][name])
+        assert {key: env[key] for key in real} == real, name
+    assert published(rendered.config["services"]["airflow-apiserver"]) == {8080: ("127.0.0.1", "8080")}
 
 
-def compose_binary() -> list[str] | None:
-    if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, check=False)
-        if probe.returncode == 0:
-            return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    return None
+def test_the_documented_one_liner_makes_secrets_the_stack_accepts(tmp_path):
+    from cryptography.fernet import Fernet
 
-
-@pytest.mark.skipif(compose_binary() is None, reason="no docker compose / docker-compose binary installed")
-def test_compose_config_accepts_the_files():
-    env = {**os.environ, "AIRFLOW_UID": "50000"}
-    base = [*compose_binary(), "--project-directory", str(ROOT), "-f", str(COMPOSE)]
-    result = subprocess.run([*base, "config", "-q"], capture_output=True, text=True, env=env, check=False)
-    assert result.returncode == 0, result.stderr
-    env.update(
-        {name: "{}" for name in ("AIRFLOW_CONN_FARM_DB", "AIRFLOW_CONN_KMA_API", "AIRFLOW_CONN_KOSIS_API")}
-    )
-    result = subprocess.run(
-        [*base, "-f", str(PRODUCTION), "config", "-q"], capture_output=True, text=True, env=env, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("#   printf 'FERNET_KEY="))
+    command_lines = []
+    for line in lines[start:]:
+        command_lines.append(line.removeprefix("#   "))
+        if not line.endswith("\\"):
+            break
+    command = "\n".join(command_lines)
+    assert command.endswith(">> .env")
+    docs = PRODUCTION_DOC.read_text(encoding="utf-8")
+    assert "\n".join(line.strip() for line in command_lines) in "\n".join(
+        line.strip() for line in docs.splitlines()
+    ), "docs/production.md shows the same lines as .env.example"
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True, timeout=60)
+    made = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines())
+    assert set(made) == set(SECRETS)
+    Fernet(made["FERNET_KEY"].encode())  # a valid Fernet key, or this raises
+    assert len(made["AIRFLOW__API_AUTH__JWT_SECRET"]) >= 43  # 32 random bytes
+    assert len(set(made.values())) == 3
+    rendered = render(made)
+    assert rendered.code == 0, rendered.errors
+    env = environment(rendered.config["services"]["airflow-apiserver"])
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == made["AIRFLOW__API_AUTH__JWT_SECRET"]
 
 
 # --- the stack -------------------------------------------------------------------------------------------
@@ -175,16 +258,16 @@ def test_services(compose):
     assert set(compose["services"]) == SERVICES
     for name, command in AIRFLOW_SERVICES.items():
         if command:
-            assert compose["services"][name]["command"] == command
+            assert " ".join(compose["services"][name]["command"]) == command
     assert compose["services"]["airflow-cli"]["profiles"] == ["debug"]
-    assert compose["services"]["flower"]["profiles"] == ["flower"]
 
 
 def test_airflow_image_is_built_from_the_dockerfile_with_constraints(compose):
     images = set()
     for name in [*AIRFLOW_SERVICES, "ins-emulator"]:
         service = compose["services"][name]
-        assert service["build"] == {"context": ".", "dockerfile": "docker/Dockerfile"}, name
+        assert service["build"]["context"] == str(ROOT), name
+        assert service["build"]["dockerfile"] == "docker/Dockerfile", name
         images.add(service["image"])
     assert len(images) == 1
     dockerfile = DOCKERFILE.read_text(encoding="utf-8")
@@ -219,12 +302,12 @@ def test_airflow_services_share_executor_mounts_and_pythonpath(compose):
         assert env["PYTHONPATH"] == "/opt/airflow"
         volumes = mounts(service)
         for folder in ("dags", "include", "plugins"):
-            assert volumes[f"/opt/airflow/{folder}"] == f"./{folder}", (name, folder)
+            assert volumes[f"/opt/airflow/{folder}"] == str(ROOT / folder), (name, folder)
         assert (ROOT / "dags" / "ins_weekly_report.py").is_file()  # plugins/ may be empty (untracked)
         assert (ROOT / "include" / "__init__.py").is_file()  # import include.ins_report from /opt/airflow
     worker = compose["services"]["airflow-worker"]["depends_on"]
-    assert worker["oracle"] == {"condition": "service_healthy"}
-    assert worker["ins-emulator"] == {"condition": "service_healthy"}
+    assert worker["oracle"]["condition"] == "service_healthy"
+    assert worker["ins-emulator"]["condition"] == "service_healthy"
 
 
 def test_init_migrates_and_creates_the_dags_pools(compose):
@@ -238,112 +321,16 @@ def test_init_migrates_and_creates_the_dags_pools(compose):
     assert (ROOT / "include" / "ins_report" / "pools.py").is_file()
 
 
-def test_connections_point_at_the_compose_services(compose):
-    env = environment(compose["services"]["airflow-worker"])
-    oracle = compose["services"]["oracle"]
-    farm_db = json.loads(env["AIRFLOW_CONN_FARM_DB"])
-    assert farm_db == {
-        "conn_type": "oracle",
-        "login": environment(oracle)["APP_USER"],
-        "password": environment(oracle)["APP_USER_PASSWORD"],
-        "host": "oracle",
-        "port": 1521,
-        "extra": {"service_name": "FREEPDB1"},
-    }  # no "schema": the service name in the path would also set current_schema
-    for conn, key in (("AIRFLOW_CONN_KMA_API", DEV_KMA_KEY), ("AIRFLOW_CONN_KOSIS_API", DEV_KOSIS_KEY)):
-        api = json.loads(env[conn])
-        assert api == {
-            "conn_type": "http",
-            "host": "ins-emulator",
-            "port": 8090,
-            "schema": "http",
-            "password": key,
-        }
-    assert env["INS_LEGACY_JOB_GUARD"] == "fail"
-
-
 def test_emulator_service(compose):
     emulator = compose["services"]["ins-emulator"]
     assert emulator["command"] == EMULATOR_COMMAND
     assert (ROOT / "devtools" / "emulator" / "__main__.py").is_file()
     assert environment(emulator)["PYTHONPATH"] == "/opt/airflow"
     assert environment(emulator)["CONNECTION_CHECK_MAX_COUNT"] == "0"
-    assert mounts(emulator)["/opt/airflow/devtools"] == "./devtools"
+    assert mounts(emulator)["/opt/airflow/devtools"] == str(ROOT / "devtools")
     # The station list it serves is the one the batch maps farms with.
-    assert mounts(emulator)["/opt/airflow/include/ins_report/data"] == "./include/ins_report/data"
+    assert mounts(emulator)["/opt/airflow/include/ins_report/data"] == str(ROOT / "include/ins_report/data")
     assert "8090" in " ".join(emulator["healthcheck"]["test"])
-
-
-def test_oracle_service_is_initialised_from_the_repository(compose):
-    oracle = compose["services"]["oracle"]
-    assert oracle["image"].startswith("gvenzl/oracle-free:")
-    volumes = mounts(oracle)
-    assert volumes["/container-entrypoint-initdb.d"] == "./docker/oracle/initdb"
-    assert volumes["/opt/ins/sql"] == "./include/sql/oracle"
-    assert volumes["/opt/ins/seed"] == "./docker/oracle/seed"
-    scripts = sorted(INITDB.iterdir())
-    assert [path.name for path in scripts] == ["10_ins_reference.sh"]  # any *.sql here would run as SYS
-    script = scripts[0]
-    assert os.access(script, os.X_OK), "the init script must be executable (git mode 100755)"
-    text = script.read_text(encoding="utf-8")
-    host_of = {"/opt/ins/sql": ROOT / "include" / "sql" / "oracle", "/opt/ins/seed": SEED}
-    referenced = re.findall(r"@\$\{(sql_dir|seed_dir)\}/(\S+)", text)
-    assert {file for _, file in referenced} == {
-        "schema.sql",
-        "sample_farms.sql",
-        "sp_ins_week_main.sql",
-        "legacy_job_standin.sql",
-    }
-    for var, file in referenced:
-        default = re.search(rf'local {var}="\$\{{\w+:-(\S+?)\}}"', text)[1]
-        assert (host_of[default] / file).is_file(), file
-    marker = re.search(r"INS_READY_MARKER:-(\S+?)\}", text)[1]
-    assert marker in " ".join(oracle["healthcheck"]["test"])
-    assert "NLS_LANG=AMERICAN_AMERICA.AL32UTF8" in text
-    assert re.search(r"^\s*exit\b", text, flags=re.M) is None  # the entrypoint may source it
-    assert "ports" in oracle
-    assert oracle["ports"][0].startswith("127.0.0.1:")
-
-
-def test_sample_farms_seed_matches_the_csv():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "make_seed", ROOT / "docker" / "oracle" / "make_sample_farms_sql.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text = (SEED / "sample_farms.sql").read_text(encoding="utf-8")
-    assert text == module.render(), "run: python docker/oracle/make_sample_farms_sql.py"
-    statements = [chunk.strip() for chunk in strip_comments(text).split(";\n") if chunk.strip()]
-    inserts = [statement for statement in statements if statement.startswith("INSERT")]
-    csv_rows = (
-        (ROOT / "include" / "ins_report" / "data" / "sample_farms.csv")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    )
-    assert len(inserts) == len(csv_rows) - 1
-    for statement in inserts:
-        tree = parse_oracle(statement)
-        assert isinstance(tree, sqlglot.exp.Insert)
-        assert tree.this.this.name == "TA_FARM"
-    assert "'서귀포 O''Neil 농장'" in text
-    assert "'좌표없는 농장', NULL, NULL" in text
-
-
-def test_legacy_job_standin_is_created_disabled():
-    text = (SEED / "legacy_job_standin.sql").read_text(encoding="utf-8")
-    calls, statements = sqlplus_parts(text)
-    (call,) = calls
-    tree = parse_oracle(f"SELECT {call} FROM DUAL")
-    function = tree.expressions[0].expression
-    assert function.name.upper() == "CREATE_JOB"
-    args = {kwarg.this.name: kwarg.expression.sql("oracle") for kwarg in function.expressions}
-    assert args["job_name"] == "'JOB_INS_WEEKLY_REPORT'"
-    assert args["enabled"] == "FALSE"
-    assert "SP_INS_WEEK_MAIN(''WEEK'', NULL)" in args["job_action"]
-    assert len(statements) == 1
-    assert parse_oracle(statements[0])
 
 
 # --- what README.md promises ----------------------------------------------------------------------
@@ -357,6 +344,7 @@ def test_docs_describe_this_stack(compose):
         "docker/Dockerfile",
         "docker/compose.production.yaml",
         "docker/oracle/initdb",
+        "docs/production.md",
         "include/sql/oracle/cutover/disable_legacy_job.sql",
     ):
         assert path in docs, path
@@ -365,6 +353,7 @@ def test_docs_describe_this_stack(compose):
     dsn = f"{oracle_env['APP_USER']}/{oracle_env['APP_USER_PASSWORD']}@localhost:1521/FREEPDB1"
     assert f"ORACLE_TEST_DSN={dsn}" in docs
     assert "docker compose up -d --build" in docs
+    assert "airflow` / `airflow`" not in docs  # no default UI password any more
     # Every JSON connection shown in the docs parses; the Oracle ones keep the service name in extra.
     shown = re.findall(r"AIRFLOW_CONN_\w+='(\{.*?\})'", docs)
     assert shown
@@ -373,3 +362,6 @@ def test_docs_describe_this_stack(compose):
         if connection["conn_type"] == "oracle":
             assert "service_name" in connection["extra"]
             assert not connection.get("schema")
+    production = PRODUCTION_DOC.read_text(encoding="utf-8")
+    for name in [*SECRETS, "INS_BIND_ADDRESS", "INS_FLOWER_BASIC_AUTH", *PRODUCTION_CONNECTIONS]:
+        assert f"`{name}" in production, name

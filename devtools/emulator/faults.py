@@ -52,6 +52,9 @@ KOSIS_SCENARIOS = frozenset(
         "zero_value",  # every DT the JSON number 0 ("0" with `as_text`: true)
         "bad_values",  # every DT set to `value` (default "NaN")
         "bare_nan",  # every DT a bare JSON NaN token
+        # DT "-" in the cells of classification `level` (default 1) whose code is in `codes` (default ["11"],
+        # 서울) and item in `items` (default every item); the pig census table only unless `match` says
+        "dash_cells",
     }
 )
 EKAPE_SCENARIOS = frozenset(
@@ -76,6 +79,8 @@ SCENARIOS = {"kma": KMA_SCENARIOS, "kosis": KOSIS_SCENARIOS, "ekape": EKAPE_SCEN
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # Keys of a rule document that are not scenario options.
 _RULE_KEYS = {"api", "scenario", "count", "match"}
+# The requests a scenario matches when its rule names none.
+_DEFAULT_MATCH = {("kosis", "dash_cells"): {"tblId": "DT_1EO311"}}
 
 
 class FaultError(ValueError):
@@ -122,7 +127,7 @@ def parse_rule(document: object, rule_id: int) -> FaultRule:
     count = document.get("count", 1)
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise FaultError("count must be a positive integer or null")
-    match = document.get("match") or {}
+    match = document.get("match") or _DEFAULT_MATCH.get((api, scenario), {})
     if not isinstance(match, dict):
         raise FaultError("match must be an object of request parameter -> value")
     options = {key: value for key, value in document.items() if key not in _RULE_KEYS}
@@ -132,6 +137,19 @@ def parse_rule(document: object, rule_id: int) -> FaultRule:
         or not all(isinstance(name, str) for name in options["fields"])
     ):
         raise FaultError("fields must be a non-empty list of field names")
+    for name in ("codes", "items"):
+        if name in options and (
+            not isinstance(options[name], list)
+            or not options[name]
+            or not all(isinstance(code, str) and code for code in options[name])
+        ):
+            raise FaultError(f"{name} must be a non-empty list of codes")
+    if "level" in options and (
+        isinstance(options["level"], bool)
+        or not isinstance(options["level"], int)
+        or not 1 <= options["level"] <= 8
+    ):
+        raise FaultError("level must be a classification level 1..8")
     if "total" in options and (
         isinstance(options["total"], bool) or not isinstance(options["total"], int) or options["total"] < 0
     ):

@@ -707,6 +707,10 @@ KOSIS_FAULTS = {
     "zero_value": lambda r: len(r.json()) == 72 and all(row["DT"] == 0 for row in r.json()),
     "bad_values": lambda r: len(r.json()) == 72 and all(row["DT"] == "NaN" for row in r.json()),
     "bare_nan": lambda r: '"DT":NaN' in r.text and not _strict_json(r) and len(r.json()) == 72,
+    "dash_cells": lambda r: (
+        {(row["C1"], row["DT"] == "-") for row in r.json()}
+        == {(code, code == "11") for code in ["00", *SIDO]}
+    ),
 }
 
 

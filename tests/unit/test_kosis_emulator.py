@@ -1,10 +1,11 @@
 """The KOSIS emulator publishes as the real service does: a period is served only some days after it ends
 (per period type, counted in KST on the emulator's clock), an unpublished range is err 30, a partly
-published one its published periods."""
+published one its published periods; and the answer shape "`-` in cells the report does not read"."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import requests
@@ -12,11 +13,14 @@ import requests
 from devtools.emulator import start_emulator
 from devtools.emulator.__main__ import _parse_args
 from devtools.emulator.kosis import lag_days, period_index, served_from
+from include.ins_report.sources.kosis import parse_kosis_response
 
 KOSIS = "/openapi/Param/statisticsParameterData.do"
 NO_DATA_BODY = '{"err":"30","errMsg":"데이터가 존재하지 않습니다."}'
 DEFAULTS = {"M": 3, "Q": 25, "H": 40, "Y": 60}
 RUN = "2027-01-04T02:00:00+09:00"  # the run of the week 2026-12-28 .. 2027-01-03
+PROVINCES = ["00", "11", "26", "27", "28", "29", "30", "31", "36", "41", "42", "43", "44", "45", "46", "47"]
+PROVINCES += ["48", "50"]
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +190,52 @@ def test_a_configured_start_takes_the_lag(emulator):
     with start_emulator(now=RUN, kosis_lag_days={"Q": 0}) as other:
         assert other.configure()["kosis_lag_days"] == {**DEFAULTS, "Q": 0}
         assert periods(pigs(other, "202604")) == ["202604"]
+
+
+# --- "-" in the cells the report does not read ------------------------------------------------------------
+
+
+def dashes(rows: list[dict[str, str]]) -> set[tuple[str, str]]:
+    return {(row["ITM_ID"], row["C1"]) for row in rows if row["DT"] == "-"}
+
+
+def test_dash_cells_sets_seoul_s_row_of_the_heads_table_by_default(emulator):
+    emulator.add_fault("kosis", "dash_cells")
+    assert emulator.state.faults.list()[0]["match"] == {"tblId": "DT_1EO311"}
+    normal_cpi = cpi(emulator, "202611")  # another table: the rule waits for the heads table
+    assert "-" not in {row["DT"] for row in normal_cpi.json()}
+    rows = pigs(emulator, "202603").json()
+    assert dashes(rows) == {("T001", "11"), ("T002", "11")}
+    assert all(row["DT"].isdigit() for row in rows if row["C1"] != "11")
+    assert pigs(emulator, "202603").json() != rows  # consumed: the next answer is the normal one
+    assert emulator.stats()["kosis"]["by_fault"] == {"dash_cells": 1}
+
+    # The product reads "-" as "no value" there and the other cells as numbers.
+    parsed = parse_kosis_response(200, json.dumps(rows, ensure_ascii=False))
+    assert {(row.item_id, row.category_id.split("/")[0]) for row in parsed if row.value is None} == {
+        ("T001", "11"),
+        ("T002", "11"),
+    }
+    assert sum(row.value is not None for row in parsed) == 2 * 17
+
+
+def test_dash_cells_options_name_the_codes_items_and_level(emulator):
+    emulator.add_fault("kosis", "dash_cells", codes=["11", "26"], items=["T002"])
+    assert dashes(pigs(emulator, "202603").json()) == {("T002", "11"), ("T002", "26")}
+    emulator.add_fault("kosis", "dash_cells", level=2, codes=["00"])  # the 합계 scale: every cell
+    assert dashes(pigs(emulator, "202603").json()) == {
+        (item, code) for item in ("T001", "T002") for code in PROVINCES
+    }
+    emulator.add_fault("kosis", "dash_cells", codes=["A01113"], match={"tblId": "DT_1J22003"})
+    assert {row["C1"]: row["DT"] == "-" for row in cpi(emulator, "202611").json()} == {
+        "A01114": False,
+        "A01113": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "options", [{"codes": "11"}, {"codes": []}, {"items": [2]}, {"level": 9}, {"level": "1"}]
+)
+def test_dash_cells_options_are_validated(emulator, options):
+    rule = {"api": "kosis", "scenario": "dash_cells", **options}
+    assert requests.post(f"{emulator.url}/_emulator/faults", json=rule, timeout=5).status_code == 400

@@ -10,6 +10,10 @@ published its published periods only; ``newEstPrdCnt`` counts published periods.
 period the moment it ends. Set it with ``--kosis-lag-days 0`` / ``M=3,Q=25`` on the command line,
 ``kosis_lag_days`` in ``EmulatorConfig`` / ``start_emulator``, or at run time with ``POST /_emulator/config``
 ``{"kosis_lag_days": {"Q": 40}}`` (the types named change, the others stay) or ``{"kosis_lag_days": 0}``.
+
+The fault ``dash_cells`` answers normally but with DT ``"-"`` (KOSIS's "no value") in the cells it names:
+classification ``level`` (default 1) code in ``codes`` (default ``["11"]``, 서울), of ``items`` (default
+every item); unless the rule has a ``match`` it applies to the pig census table (``DT_1EO311``) only.
 """
 
 from devtools.emulator.kosis.publication import DEFAULT_LAG_DAYS, describe, lag_days, served_from

@@ -12,8 +12,9 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from devtools.emulator.common import JSON_TYPE, KST, TEXT_TYPE, Answer, json_answer, stable_rng, truncated
 from devtools.emulator.faults import FaultRule
@@ -33,6 +34,8 @@ MAX_CELLS = 40_000
 
 MANDATORY_PARAMS = ("method", "orgId", "tblId", "itmId", "objL1", "prdSe", "format")
 _SPLIT = re.compile(r"[+\s]+")
+DASH = "-"  # KOSIS's "no value" in a cell
+SEOUL = "11"  # the 시도 code of 서울, where the pig census has no farms
 
 
 @dataclass(frozen=True)
@@ -158,18 +161,29 @@ def rows_for(params: Mapping[str, str], ctx: KosisContext) -> list[dict[str, str
     return rows
 
 
+def _named_cells(options: Mapping[str, Any]) -> Callable[[Mapping[str, str]], bool]:
+    """The cells a ``dash_cells`` rule names: classification ``level`` (default 1) in ``codes`` (default
+    서울, "11"), of the ``items`` (default every item)."""
+    level = int(options.get("level", 1))
+    codes = {str(code) for code in options.get("codes", [SEOUL])}
+    items = None if options.get("items") is None else {str(item) for item in options["items"]}
+    return lambda row: row.get(f"C{level}") in codes and (items is None or row["ITM_ID"] in items)
+
+
 def _normal(
     params: Mapping[str, str],
     ctx: KosisContext,
     loose: bool = False,
     value: object | None = None,
+    cells: Callable[[Mapping[str, str]], bool] | None = None,
 ) -> Answer:
-    """The service's answer; ``value``, when given, replaces every DT (a fault scenario)."""
+    """The service's answer; ``value``, when given, replaces the DT of every cell (of ``cells`` only, when
+    given): a fault scenario."""
     result = rows_for(params, ctx)
     if isinstance(result, tuple):
         return error(result)
     if value is not None:
-        result = [{**row, "DT": value} for row in result]
+        result = [{**row, "DT": value} if cells is None or cells(row) else row for row in result]
     # Without jsonVD=Y the real service may send keys unquoted.
     if loose or params.get("jsonVD", "").strip().upper() != "Y":
         return Answer(body=loose_json(result), content_type=JSON_TYPE, result="ok")
@@ -211,4 +225,6 @@ def handle(params: Mapping[str, str], ctx: KosisContext, rule: FaultRule | None 
         return _normal(params, ctx, value=rule.options.get("value", "NaN"))
     if scenario == "bare_nan":
         return _normal(params, ctx, value=float("nan"))  # json.dumps writes a bare NaN token
+    if scenario == "dash_cells":
+        return _normal(params, ctx, value=DASH, cells=_named_cells(rule.options))
     raise ValueError(f"unknown KOSIS scenario {scenario!r}")

@@ -4,48 +4,14 @@ alert, and Airflow drops a run's deadline only when the run succeeds (``should_s
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
 import pendulum
 
 from include.ins_report import joblog
 from include.ins_report.airflow_context import RunFacts
 from include.ins_report.alerts.message import Alert, payload_head, run_url
 from include.ins_report.joblog import FINISH, PLAN, STEPS, WAIT, RunLog, step_title
-from include.ins_report.schedule import TRIGGER_TIME
+from include.ins_report.schedule import deadline_interval  # also validated by the settings
 from include.ins_report.settings import TIMEZONE, Settings
-
-_DURATION = re.compile(r"(\d+)\s*([smh])")
-
-
-def deadline_interval(value: str) -> dt.timedelta | None:
-    """INS_REPORT_DEADLINE as the interval after the run is queued: ``HH:MM`` (KST, on the Monday of the
-    scheduled run, counted from its trigger time, ``schedule.TRIGGER_TIME``), a duration (``90s``, ``45m``,
-    ``10h``), or ``off``."""
-    text = (value or "").strip().lower()
-    if text in ("", "off", "none", "no"):
-        return None
-    clock = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
-    if clock:
-        hour, minute = int(clock[1]), int(clock[2])
-        if hour > 23 or minute > 59:
-            raise ValueError(f"INS_REPORT_DEADLINE {value!r} is not a time of day")
-        after = dt.timedelta(hours=hour, minutes=minute) - dt.timedelta(
-            hours=TRIGGER_TIME.hour, minutes=TRIGGER_TIME.minute
-        )
-        if after <= dt.timedelta(0):
-            raise ValueError(
-                f"INS_REPORT_DEADLINE {value!r} must be after the {TRIGGER_TIME:%H:%M} KST trigger"
-            )
-        return after
-    duration = _DURATION.fullmatch(text)
-    if duration and int(duration[1]) > 0:
-        return dt.timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours"}[duration[2]]: int(duration[1])})
-    raise ValueError(
-        f"INS_REPORT_DEADLINE must be HH:MM (KST on the Monday of the run), a duration such as 90s, 45m "
-        f"or 10h, or off; got {value!r}"
-    )
 
 
 def report_deadline(settings: Settings):

@@ -91,7 +91,10 @@ with DAG(
             type=["null", "string"],
             format="date",
             title="Report week",
-            description="Monday of the week to report (YYYY-MM-DD). Empty: the week before the run.",
+            # JSON schema has no lower bound for a date: the first week is checked when the week is resolved
+            # (week.parse_week_param), and said here.
+            description=f"Monday of the week to report (YYYY-MM-DD), from {schedule.START} (the DAG's first "
+            "week) to the latest complete week. Empty: the week before the run.",
         )
     },
     default_args=task_defaults(SETTINGS),  # retries, timeout, job-log callbacks

@@ -103,3 +103,19 @@ def test_report_week_of_an_airflow_context():
     assert report_week_of(named).start == dt.date(2026, 11, 2)
     with pytest.raises(InvalidWeekError, match="pass week="):
         report_week_of({"params": {}})
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "2025-12-29", "2026-01-04", "1999-12-31"])
+def test_a_week_before_the_dags_first_week_is_refused(value):
+    with pytest.raises(InvalidWeekError, match=f"week={value} is before the DAG's first week 2026-01-05"):
+        resolve_report_week(kst(2026, 11, 23, 2), value, now=kst(2026, 11, 26, 10))
+
+
+def test_the_dags_first_week_is_accepted():
+    from include.ins_report.schedule import START
+
+    assert (
+        resolve_report_week(kst(2026, 11, 23, 2), START.isoformat(), now=kst(2026, 11, 26, 10)).start == START
+    )
+    # The data interval's week has no lower bound of its own (a backfill names no week).
+    assert week_before(kst(2026, 1, 12, 2)).start == START

@@ -1,217 +1,240 @@
 """Configuration of the weekly INS batch, read from the environment with production defaults.
 
-Everything an operator may tune lives here, once. Connections (database, APIs, alert channels) are Airflow
-connections; this module only names them.
+Everything an operator may tune lives here, once: each field of ``Settings`` is declared with its
+environment variable, its default and its rule (``setting``; the rules are in
+include/ins_report/setting_rules.py), and ``from_env`` iterates the fields. Every value is checked when the
+settings are made, so a bad ``INS_*`` value fails the DAG file's import (the UI shows it as an import
+error) with one message that names every bad variable, its value and what is allowed, instead of failing a
+step hours later. Connections (database, APIs, alert channels) are Airflow connections; this module only
+names them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+from include.ins_report import setting_rules as rules
+from include.ins_report.schedule import START, TIMEZONE, deadline_interval
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = PACKAGE_DIR.parent
 SQL_DIR = INCLUDE_DIR / "sql"
+PROJECT_DIR = INCLUDE_DIR.parent  # on PYTHONPATH in every entry point
+DATA_DIR = PACKAGE_DIR / "data"  # seed data (the ASOS stations)
+CONFIG_DIR = PACKAGE_DIR / "config"  # declarative configuration (the KOSIS series)
 
 DAG_ID = "ins_weekly_report"
 JOB_NAME = "INS_WEEKLY_REPORT"
-TIMEZONE = "Asia/Seoul"
-
-
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name, str(default))
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-
-
-def _env_fraction(name: str, default: float) -> float:
-    value = _env_float(name, default)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be between 0 and 1 (a share of the expected rows), got {value}")
-    return value
-
-
-def _clock_time(name: str, value: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a time of day HH:MM (KST), got {value!r}") from None
-
-
-def _env_switch(name: str, default: bool) -> bool:
-    raw = _env(name, "on" if default else "off").lower()
-    if raw in ("on", "true", "yes", "1"):
-        return True
-    if raw in ("off", "false", "no", "0"):
-        return False
-    raise ValueError(f"{name} must be on or off, got {raw!r}")
-
+__all__ = ["CHANNELS", "DAG_ID", "DEFAULT_SOURCES", "JOB_NAME", "TIMEZONE", "Settings", "SettingsError"]
 
 # Every source of include/ins_report/sources/catalog.py, enabled by default (INS_SOURCES); the catalog's
 # test checks the two lists name the same sources.
 DEFAULT_SOURCES = ("kosis", "ekape", "kma")
+# The alert channels (include/ins_report/alerts/channels.py sends on them; INS_DIGEST_CHANNELS names them).
+CHANNELS = ("email", "slack", "webhook")
+# What an enabled legacy Oracle scheduler job does to the report step (include/ins_report/cutover.py).
+LEGACY_JOB_GUARDS = ("fail", "warn", "off")
 
 
-def _env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+class SettingsError(ValueError):
+    """One or more ``INS_*`` values are invalid; the message lists each (variable, value, what is allowed)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        count = f"{len(problems)} INS_* setting{'' if len(problems) == 1 else 's'}"
+        super().__init__(
+            f"{count} invalid (set in the environment or .env; .env.example lists the defaults):\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+def setting(env: str, default: Any, rule: rules.Rule) -> Any:
+    """A field read from the environment variable ``env`` (unset or blank: ``default``) by ``rule``: a
+    ``dataclasses.field`` (hence the RUF009 exemptions where the type is not immutable)."""
+    metadata = {"env": env, "rule": rule}
+    if isinstance(default, list):
+        return field(default_factory=partial(list, default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+CONN_ID = rules.Text("an Airflow connection id (letters, digits and _ - . : / # ! ( ))", rules.CONN_ID)
+POOL = rules.Text("an Airflow pool name (letters, digits and _ - .), or default_pool", rules.POOL_NAME)
+SLOTS = rules.Whole(1, "a pool needs at least one slot")
+PACE = rules.Number(0, note="calls per second for all workers together; 0: no pacing")
+QUOTA = rules.Whole(1, "calls a day the API key allows")
+SECONDS = rules.Number(0, above=True, note="seconds")
+CLOCK = rules.Text("a time of day HH:MM (KST, 00:00 to 23:59)", rules.CLOCK_TIME)
+SHARE = rules.Number(0, 1, note="a share of the expected rows")
+FILE = rules.ExistingFile(PROJECT_DIR)
+EMAILS = rules.Emails()
+DIGEST = rules.Names(CHANNELS, "alert channels")
+SOURCES = rules.Names(DEFAULT_SOURCES, "the catalog's sources", at_least=1)
+DEADLINE = rules.Checked(
+    "HH:MM (KST on the Monday of the run, after the 02:00 trigger), a duration such as 90s, 45m or 10h, "
+    "or off",
+    deadline_interval,
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    farm_db_conn_id: str = "farm_db"
-    kma_conn_id: str = "kma_api"
-    kosis_conn_id: str = "kosis_api"
-    ekape_conn_id: str = "ekape_api"
-    smtp_conn_id: str = "smtp_alerts"
-    webhook_conn_id: str = "alert_webhook"
-    slack_conn_id: str = "slack_alerts"
-    alert_emails: list[str] = field(default_factory=lambda: ["ins-admins@example.com"])
+    farm_db_conn_id: str = setting("INS_FARM_DB_CONN_ID", "farm_db", CONN_ID)
+    kma_conn_id: str = setting("INS_KMA_CONN_ID", "kma_api", CONN_ID)
+    kosis_conn_id: str = setting("INS_KOSIS_CONN_ID", "kosis_api", CONN_ID)
+    ekape_conn_id: str = setting("INS_EKAPE_CONN_ID", "ekape_api", CONN_ID)
+    smtp_conn_id: str = setting("INS_SMTP_CONN_ID", "smtp_alerts", CONN_ID)
+    webhook_conn_id: str = setting("INS_WEBHOOK_CONN_ID", "alert_webhook", CONN_ID)
+    slack_conn_id: str = setting("INS_SLACK_CONN_ID", "slack_alerts", CONN_ID)
+    alert_emails: list[str] = setting("INS_ALERT_EMAILS", ["ins-admins@example.com"], EMAILS)  # noqa: RUF009
     # The weekly success digest goes to these channels (email, slack, webhook); empty: no digest.
-    digest_channels: list[str] = field(default_factory=list)
+    digest_channels: list[str] = setting("INS_DIGEST_CHANNELS", [], DIGEST)  # noqa: RUF009
     # The week's report must be finished by then, or the admins are alerted (Airflow deadline alert):
     # "HH:MM" KST on the Monday of the scheduled run, a duration after the run is queued ("90s", "45m",
     # "10h"), or "off".
-    report_deadline: str = "12:30"
-    airflow_base_url: str = "http://localhost:8080"
+    report_deadline: str = setting("INS_REPORT_DEADLINE", "12:30", DEADLINE)
+    airflow_base_url: str = setting("INS_AIRFLOW_BASE_URL", "http://localhost:8080", rules.BaseUrl())
 
-    report_procedure: str = "SP_INS_WEEK_MAIN"
-    report_proc_type: str = "WEEK"
-    report_week_format: str = "%Y%m%d"
+    # Pasted into the PL/SQL call (OracleHook.callproc): an identifier, never free text.
+    report_procedure: str = setting(
+        "INS_REPORT_PROCEDURE",
+        "SP_INS_WEEK_MAIN",
+        rules.Text(
+            "an Oracle procedure name: NAME, SCHEMA.NAME or SCHEMA.PACKAGE.NAME, each part a letter then "
+            "letters, digits, _ $ # (up to 128; quoted identifiers are not supported)",
+            rules.ORACLE_PROCEDURE,
+        ),
+    )
+    report_proc_type: str = setting(
+        "INS_REPORT_PROC_TYPE",
+        "WEEK",
+        rules.Text("a plain token (letters, digits, _; up to 30)", rules.PLAIN_TOKEN),
+    )
+    report_week_format: str = setting("INS_REPORT_WEEK_FORMAT", "%Y%m%d", rules.WeekFormat(START))
     # The database call timeout of the report procedure (python-oracledb call_timeout), in seconds; 0: none.
     # The call is never retried automatically once sent (README, "The report procedure").
-    report_timeout_seconds: int = 3600
+    report_timeout_seconds: int = setting("INS_REPORT_TIMEOUT", 3600, rules.Whole(0, "seconds; 0: none"))
 
-    task_retries: int = 3
-    retry_delay_seconds: int = 300
-    http_attempts: int = 4
-    http_backoff_seconds: float = 2.0
-    http_timeout_seconds: float = 30.0
+    task_retries: int = setting("INS_TASK_RETRIES", 3, rules.Whole(0))
+    retry_delay_seconds: int = setting("INS_RETRY_DELAY_SECONDS", 300, rules.Whole(0, "seconds"))
+    http_attempts: int = setting("INS_HTTP_ATTEMPTS", 4, rules.Whole(1, "1: no retry"))
+    http_backoff_seconds: float = setting("INS_HTTP_BACKOFF_SECONDS", 2.0, rules.Number(0, note="seconds"))
+    http_timeout_seconds: float = setting("INS_HTTP_TIMEOUT_SECONDS", 30.0, SECONDS)
 
     # API capacity (docs/performance.md): each API's calls run in an Airflow pool of this many slots (created
     # by include/ins_report/pools.py), and every call holds its slot for slots/calls_per_second seconds, so
     # all workers together stay under the provider's rate (0: no pacing). "default_pool" opts out of the
     # dedicated pool.
-    kma_pool: str = "kma_api"
-    kma_pool_slots: int = 4
-    kma_calls_per_second: float = 10.0
-    kma_daily_quota: int = 10_000  # data.go.kr development keys; a plan needing more calls fails early
-    kosis_pool: str = "kosis_api"
-    kosis_pool_slots: int = 2
-    kosis_calls_per_second: float = 10.0
+    kma_pool: str = setting("INS_KMA_POOL", "kma_api", POOL)
+    kma_pool_slots: int = setting("INS_KMA_POOL_SLOTS", 4, SLOTS)
+    kma_calls_per_second: float = setting("INS_KMA_CALLS_PER_SECOND", 10.0, PACE)
+    # data.go.kr development keys; a plan needing more calls fails early
+    kma_daily_quota: int = setting("INS_KMA_DAILY_QUOTA", 10_000, QUOTA)
+    kosis_pool: str = setting("INS_KOSIS_POOL", "kosis_api", POOL)
+    kosis_pool_slots: int = setting("INS_KOSIS_POOL_SLOTS", 2, SLOTS)
+    kosis_calls_per_second: float = setting("INS_KOSIS_CALLS_PER_SECOND", 10.0, PACE)
     # EKAPE pig carcass prices (include/ins_report/sources/ekape.py): two calls per trading day; the
     # development key allows 1,000 calls a day, checked before any call.
-    ekape_pool: str = "ekape_api"
-    ekape_pool_slots: int = 1
-    ekape_calls_per_second: float = 5.0
-    ekape_daily_quota: int = 1_000
+    ekape_pool: str = setting("INS_EKAPE_POOL", "ekape_api", POOL)
+    ekape_pool_slots: int = setting("INS_EKAPE_POOL_SLOTS", 1, SLOTS)
+    ekape_calls_per_second: float = setting("INS_EKAPE_CALLS_PER_SECOND", 5.0, PACE)
+    ekape_daily_quota: int = setting("INS_EKAPE_DAILY_QUOTA", 1_000, QUOTA)
     # A trading day's prices may change until this time (KST) the next day; the week is collected after its
     # Sunday's (Monday 10:00 KST by default), inside the weather's waiting window.
-    ekape_final_at: str = "10:00"
+    ekape_final_at: str = setting("INS_EKAPE_FINAL_AT", "10:00", CLOCK)
 
     # The external sources the batch collects (include/ins_report/sources/catalog.py), comma-separated.
-    sources: list[str] = field(default_factory=lambda: list(DEFAULT_SOURCES))
+    sources: list[str] = setting("INS_SOURCES", list(DEFAULT_SOURCES), SOURCES)  # noqa: RUF009
 
     # Values of day D are published around D+1 09:00 KST (publication_expected_at): `make run` reports the
     # latest week published by then. The Monday run waits for Sunday's ASOS values until
     # publication_wait_until (KST) on the Monday after the report week.
-    publication_expected_at: str = "09:00"
-    publication_wait_until: str = "12:00"
-    publication_poke_seconds: int = 900
-    publication_probe_station: str = "108"
+    publication_expected_at: str = setting("INS_PUBLICATION_EXPECTED_AT", "09:00", CLOCK)
+    publication_wait_until: str = setting("INS_PUBLICATION_WAIT_UNTIL", "12:00", CLOCK)
+    publication_poke_seconds: int = setting("INS_PUBLICATION_POKE_SECONDS", 900, rules.Whole(1, "seconds"))
+    publication_probe_station: str = setting(
+        "INS_PUBLICATION_PROBE_STATION",
+        "108",
+        rules.Text("an ASOS station id (digits), e.g. 108", rules.STATION_ID),
+    )
 
     # Cutover (include/ins_report/cutover.py): what an enabled legacy Oracle scheduler job does to the report
-    # step (fail | warn | off), and its name.
-    legacy_job_guard: str = "fail"
-    legacy_job_name: str = "JOB_INS_WEEKLY_REPORT"
+    # step (fail | warn | off), and its name (looked up as JOB_NAME in USER_/ALL_SCHEDULER_JOBS: no schema).
+    legacy_job_guard: str = setting("INS_LEGACY_JOB_GUARD", "fail", rules.Choice(LEGACY_JOB_GUARDS))
+    legacy_job_name: str = setting(
+        "INS_LEGACY_JOB_NAME",
+        "JOB_INS_WEEKLY_REPORT",
+        rules.Text(
+            "an Oracle scheduler job name without schema (a letter, then letters, digits, _ $ #)",
+            rules.ORACLE_IDENTIFIER,
+        ),
+    )
 
     # The gate is strict by default (1.0): any missing farm-day or stats period stops the run. Lower values
     # let the report proceed with the gaps listed in the job log and in an alert.
-    min_weather_coverage: float = 1.0
-    min_stats_coverage: float = 1.0
+    min_weather_coverage: float = setting("INS_MIN_WEATHER_COVERAGE", 1.0, SHARE)
+    min_stats_coverage: float = setting("INS_MIN_STATS_COVERAGE", 1.0, SHARE)
 
     # After the report procedure, its rows for the week (TR_INS_WEEK_REPORT) must be exactly the week's
     # farms (the farm rule, include/ins_report/farms.py), or the run fails naming the farms missing or extra.
     # "off" for a customer whose report table differs from the reference one (the row count is then best
     # effort, as before).
-    reconcile_report: bool = True
+    reconcile_report: bool = setting("INS_RECONCILE_REPORT", True, rules.Switch())
 
-    stations_file: Path = PACKAGE_DIR / "data" / "asos_stations.csv"
-    kosis_series_file: Path = PACKAGE_DIR / "config" / "kosis_series.json"
+    stations_file: Path = setting("INS_STATIONS_FILE", DATA_DIR / "asos_stations.csv", FILE)  # noqa: RUF009
+    kosis_series_file: Path = setting("INS_KOSIS_SERIES_FILE", CONFIG_DIR / "kosis_series.json", FILE)  # noqa: RUF009
+
+    def __post_init__(self) -> None:
+        checks = [
+            (env, rule, getattr(self, name), repr(getattr(self, name))) for name, env, rule in _declared()
+        ]
+        problems = rules.problems(checks)
+        if problems:
+            raise SettingsError(problems)
 
     @property
     def publication_expected_time(self) -> dt.time:
-        return _clock_time("INS_PUBLICATION_EXPECTED_AT", self.publication_expected_at)
+        return dt.time.fromisoformat(self.publication_expected_at)
 
     @property
     def ekape_final_time(self) -> dt.time:
-        return _clock_time("INS_EKAPE_FINAL_AT", self.ekape_final_at)
+        return dt.time.fromisoformat(self.ekape_final_at)
 
     @property
     def publication_wait_time(self) -> dt.time:
-        return _clock_time("INS_PUBLICATION_WAIT_UNTIL", self.publication_wait_until)
+        return dt.time.fromisoformat(self.publication_wait_until)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            farm_db_conn_id=_env("INS_FARM_DB_CONN_ID", cls.farm_db_conn_id),
-            kma_conn_id=_env("INS_KMA_CONN_ID", cls.kma_conn_id),
-            kosis_conn_id=_env("INS_KOSIS_CONN_ID", cls.kosis_conn_id),
-            ekape_conn_id=_env("INS_EKAPE_CONN_ID", cls.ekape_conn_id),
-            smtp_conn_id=_env("INS_SMTP_CONN_ID", cls.smtp_conn_id),
-            webhook_conn_id=_env("INS_WEBHOOK_CONN_ID", cls.webhook_conn_id),
-            slack_conn_id=_env("INS_SLACK_CONN_ID", cls.slack_conn_id),
-            alert_emails=_env_list("INS_ALERT_EMAILS", "ins-admins@example.com"),
-            digest_channels=_env_list("INS_DIGEST_CHANNELS", ""),
-            report_deadline=_env("INS_REPORT_DEADLINE", cls.report_deadline),
-            airflow_base_url=_env("INS_AIRFLOW_BASE_URL", cls.airflow_base_url).rstrip("/"),
-            report_procedure=_env("INS_REPORT_PROCEDURE", cls.report_procedure),
-            report_proc_type=_env("INS_REPORT_PROC_TYPE", cls.report_proc_type),
-            report_week_format=_env("INS_REPORT_WEEK_FORMAT", cls.report_week_format),
-            report_timeout_seconds=_env_int("INS_REPORT_TIMEOUT", cls.report_timeout_seconds),
-            task_retries=_env_int("INS_TASK_RETRIES", cls.task_retries),
-            retry_delay_seconds=_env_int("INS_RETRY_DELAY_SECONDS", cls.retry_delay_seconds),
-            http_attempts=_env_int("INS_HTTP_ATTEMPTS", cls.http_attempts),
-            http_backoff_seconds=_env_float("INS_HTTP_BACKOFF_SECONDS", cls.http_backoff_seconds),
-            http_timeout_seconds=_env_float("INS_HTTP_TIMEOUT_SECONDS", cls.http_timeout_seconds),
-            kma_pool=_env("INS_KMA_POOL", cls.kma_pool),
-            kma_pool_slots=_env_int("INS_KMA_POOL_SLOTS", cls.kma_pool_slots),
-            kma_calls_per_second=_env_float("INS_KMA_CALLS_PER_SECOND", cls.kma_calls_per_second),
-            kma_daily_quota=_env_int("INS_KMA_DAILY_QUOTA", cls.kma_daily_quota),
-            kosis_pool=_env("INS_KOSIS_POOL", cls.kosis_pool),
-            kosis_pool_slots=_env_int("INS_KOSIS_POOL_SLOTS", cls.kosis_pool_slots),
-            kosis_calls_per_second=_env_float("INS_KOSIS_CALLS_PER_SECOND", cls.kosis_calls_per_second),
-            ekape_pool=_env("INS_EKAPE_POOL", cls.ekape_pool),
-            ekape_pool_slots=_env_int("INS_EKAPE_POOL_SLOTS", cls.ekape_pool_slots),
-            ekape_calls_per_second=_env_float("INS_EKAPE_CALLS_PER_SECOND", cls.ekape_calls_per_second),
-            ekape_daily_quota=_env_int("INS_EKAPE_DAILY_QUOTA", cls.ekape_daily_quota),
-            ekape_final_at=_env("INS_EKAPE_FINAL_AT", cls.ekape_final_at),
-            sources=_env_list("INS_SOURCES", ",".join(DEFAULT_SOURCES)),
-            publication_expected_at=_env("INS_PUBLICATION_EXPECTED_AT", cls.publication_expected_at),
-            publication_wait_until=_env("INS_PUBLICATION_WAIT_UNTIL", cls.publication_wait_until),
-            publication_poke_seconds=_env_int("INS_PUBLICATION_POKE_SECONDS", cls.publication_poke_seconds),
-            publication_probe_station=_env("INS_PUBLICATION_PROBE_STATION", cls.publication_probe_station),
-            legacy_job_guard=_env("INS_LEGACY_JOB_GUARD", cls.legacy_job_guard),
-            legacy_job_name=_env("INS_LEGACY_JOB_NAME", cls.legacy_job_name),
-            min_weather_coverage=_env_fraction("INS_MIN_WEATHER_COVERAGE", cls.min_weather_coverage),
-            min_stats_coverage=_env_fraction("INS_MIN_STATS_COVERAGE", cls.min_stats_coverage),
-            reconcile_report=_env_switch("INS_RECONCILE_REPORT", cls.reconcile_report),
-            stations_file=Path(_env("INS_STATIONS_FILE", str(cls.stations_file))),
-            kosis_series_file=Path(_env("INS_KOSIS_SERIES_FILE", str(cls.kosis_series_file))),
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``environ`` (default ``os.environ``): a blank or unset variable is its default;
+        every bad value is reported at once (``SettingsError``)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems = []
+        for name, env, rule in _declared():
+            text = environ.get(env, "").strip()
+            if not text:
+                continue
+            try:
+                values[name] = rule.read(text)
+            except ValueError as error:
+                problems.append(rules.describe(env, rule, repr(text), str(error)))
+        if problems:
+            raise SettingsError(problems)
+        return cls(**values)
+
+
+def _declared() -> list[tuple[str, str, rules.Rule]]:
+    """(field name, environment variable, rule) of every setting, in declaration order."""
+    return [(item.name, item.metadata["env"], item.metadata["rule"]) for item in dataclasses.fields(Settings)]
+
+
+def env_names() -> list[str]:
+    """Every INS_* variable the settings read (for docs and tests: .env.example lists them all)."""
+    return [env for _, env, _ in _declared()]

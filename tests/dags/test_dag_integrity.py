@@ -106,7 +106,33 @@ def test_the_groups_are_built_from_the_enabled_sources(monkeypatch):
     monkeypatch.setenv("INS_SOURCES", "kosis,nowhere")
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     (error,) = bag.import_errors.values()
-    assert "INS_SOURCES names unknown source(s) ['nowhere']; known: kosis, ekape, kma" in error
+    assert (
+        "INS_SOURCES must be one or more of the catalog's sources (kosis, ekape, kma), comma-separated, "
+        "got 'kosis,nowhere' (unknown: nowhere)"
+    ) in error
+
+
+def test_bad_settings_are_one_import_error_naming_each_variable(monkeypatch):
+    """A bad INS_* value stops the DAG at parse time (the UI's import errors), not at the report step hours
+    later; every bad variable is in the one message, with its value and what is allowed."""
+    monkeypatch.setenv("INS_LEGACY_JOB_GUARD", "fial")
+    monkeypatch.setenv("INS_EKAPE_FINAL_AT", "25:00")
+    monkeypatch.setenv("INS_DIGEST_CHANNELS", "emial")
+    monkeypatch.setenv("INS_REPORT_PROCEDURE", "SP_INS_WEEK_MAIN; DROP TABLE TA_FARM")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert DAG_ID not in bag.dags
+    (error,) = bag.import_errors.values()
+    assert "4 INS_* settings invalid" in error
+    assert "INS_LEGACY_JOB_GUARD must be one of fail, warn, off, got 'fial'" in error
+    assert "INS_EKAPE_FINAL_AT must be a time of day HH:MM (KST, 00:00 to 23:59), got '25:00'" in error
+    assert "INS_DIGEST_CHANNELS must be alert channels (email, slack, webhook)" in error
+    assert "got 'SP_INS_WEEK_MAIN; DROP TABLE TA_FARM'" in error
+
+
+def test_the_week_param_names_the_first_week(dag):
+    from include.ins_report.schedule import START
+
+    assert str(START) in dag.params.get_param("week").description
 
 
 def test_weather_is_mapped_per_location_with_labels(dag):

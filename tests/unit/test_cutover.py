@@ -103,11 +103,16 @@ def test_mode_and_job_name_from_the_environment(guarded, monkeypatch):
 
 
 def test_an_unknown_mode_is_refused(guarded, monkeypatch):
+    # From the environment: when the settings are read (the DAG's import), not at the report step.
     monkeypatch.setenv("INS_LEGACY_JOB_GUARD", "maybe")
+    with pytest.raises(ValueError, match="INS_LEGACY_JOB_GUARD must be one of fail, warn, off, got 'maybe'"):
+        Settings.from_env()
+    monkeypatch.delenv("INS_LEGACY_JOB_GUARD")
+    # Passed by a caller: at the step, before any query.
     with pytest.raises(
         AirflowFailException, match="INS_LEGACY_JOB_GUARD='maybe' is not one of fail, warn, off"
     ):
-        check_legacy_job(Warehouse("farm_db"))
+        check_legacy_job(Warehouse("farm_db"), "maybe")
     assert guarded.events == []
 
 

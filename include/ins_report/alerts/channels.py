@@ -30,11 +30,10 @@ from airflow.sdk.log import mask_secret
 
 from include.ins_report.alerts.message import Alert
 from include.ins_report.secrets import api_secrets, redact
-from include.ins_report.settings import Settings
+from include.ins_report.settings import CHANNELS, Settings  # the channel names, defined once there
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("email", "slack", "webhook")
 SECRET_EXTRA_WORDS = ("auth", "token", "key", "secret", "signature", "password", "cookie")
 MIN_SECRET = 5  # Airflow's masker ignores shorter strings too
 

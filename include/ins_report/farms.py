@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import decimal
 import json
 import math
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from include.ins_report.decimals import decimal_value
 from include.ins_report.stations import Station, StationIndex
 
 # --- the farm rule ----------------------------------------------------------------------------------
@@ -20,7 +22,9 @@ from include.ins_report.stations import Station, StationIndex
 #      TR_INS_WEEK_REPORT are keyed by it and the procedure joins TA_FARM on it exactly, so a padded number
 #      would be a second identity of the same farm.
 #   3. FARM_NO is on exactly one row that passes 1 and 2 (duplicates: all of its rows are excluded).
-#   4. LAT and LON are numbers inside LAT_RANGE / LON_RANGE (South Korea with Jeju, Ulleungdo and Dokdo).
+#   4. LAT and LON are numbers inside LAT_RANGE / LON_RANGE (South Korea with Jeju, Ulleungdo and Dokdo):
+#      finite numbers or plain decimal texts, by the strict decimal rule ('3_7.5' or '1e3' are excluded,
+#      with the column and the value as the reason).
 # Why "as stored" rather than normalised: in production the procedure is the customer's, joining exactly;
 # the batch can follow it but cannot change it. Rows the rule cannot use are excluded, visibly (the
 # PLAN_WEATHER_LOCATIONS row of TS_INS_JOB_LOG), for the master data's owner to fix.
@@ -54,14 +58,44 @@ class FarmSelection:
     inactive: int
 
 
-def _number(value: object) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+class CoordinateError(ValueError):
+    """A LAT or LON value that is not a number (the message is the farm's exclusion reason)."""
+
+
+def _number(value: object, column: str = "value") -> float | None:
+    """A coordinate as stored, by the strict decimal rule (include/ins_report/decimals.py): a finite number
+    or a plain decimal text ("36.6"); None when there is none (NULL, "", blanks, and a NaN REAL, which SQLite
+    itself stores as NULL). Anything else, such as '3_7.5', '1e3', 'NaN' or 'inf' (all of which ``float()``
+    takes), is a ``CoordinateError`` naming the column and the value: SQLite keeps such text in a REAL
+    column, Oracle's NUMBER cannot hold it."""
+    if value is None:
         return None
-    try:
+    if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
+        if isinstance(value, float) and math.isnan(value):
+            return None
         number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+        if not math.isfinite(number):
+            raise CoordinateError(f"{column} {value!r} is not a finite number")
+        return number
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        number = decimal_value(value.strip())
+        if number is not None:
+            return number
+    raise CoordinateError(f"{column} {value!r} is not a decimal number")
+
+
+def _coordinates(lat_raw: object, lon_raw: object) -> tuple[float | None, float | None, str | None]:
+    """(lat, lon, why they are unusable as numbers): the reason names each bad column."""
+    values, problems = [], []
+    for column, raw in (("LAT", lat_raw), ("LON", lon_raw)):
+        try:
+            values.append(_number(raw, column))
+        except CoordinateError as error:
+            values.append(None)
+            problems.append(str(error))
+    return values[0], values[1], "; ".join(problems) or None
 
 
 def _text(value: object) -> str:
@@ -110,11 +144,13 @@ def classify_farms(rows: list[tuple]) -> FarmSelection:
     counts = Counter(farm_no for farm_no, *_ in active)
     valid: list[Farm] = []
     for farm_no, name, lat_raw, lon_raw in active:
-        lat, lon = _number(lat_raw), _number(lon_raw)
+        lat, lon, not_numbers = _coordinates(lat_raw, lon_raw)
         if counts[farm_no] > 1:
             excluded.append(
                 ExcludedFarm(farm_no, name, f"duplicate farm number ({counts[farm_no]} active rows)")
             )
+        elif not_numbers:
+            excluded.append(ExcludedFarm(farm_no, name, not_numbers))
         elif lat is None or lon is None:
             excluded.append(ExcludedFarm(farm_no, name, "missing coordinates"))
         elif not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):

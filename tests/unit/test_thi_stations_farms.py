@@ -184,3 +184,67 @@ def test_weather_locations_group_farms_by_station():
     assert locations[0].label == "108 서울 (2 farms)"
     assert locations[1].label == "184 제주 (1 farm)"
     assert WeatherLocation.from_xcom(locations[0].to_xcom()) == locations[0]
+
+
+# --- coordinates: the strict decimal rule ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lat", "reason"),
+    [
+        ("3_7.5", "LAT '3_7.5' is not a decimal number"),  # float() takes it; SQLite keeps it as text
+        ("1e3", "LAT '1e3' is not a decimal number"),
+        ("NaN", "LAT 'NaN' is not a decimal number"),
+        ("inf", "LAT 'inf' is not a decimal number"),
+        ("37,5", "LAT '37,5' is not a decimal number"),
+        ("0x25", "LAT '0x25' is not a decimal number"),
+        (True, "LAT True is not a decimal number"),
+        (b"37.5", "LAT b'37.5' is not a decimal number"),
+        (float("inf"), "LAT inf is not a finite number"),
+        (" ", "missing coordinates"),
+        ("", "missing coordinates"),
+        (None, "missing coordinates"),
+        (float("nan"), "missing coordinates"),  # SQLite stores a NaN REAL as NULL
+    ],
+)
+def test_a_coordinate_that_is_not_a_decimal_excludes_the_farm_with_its_value(lat, reason):
+    selection = classify_farms([("F1", "farm", lat, 127.0, "Y"), ("F2", "good", "36.6", 127.0, "Y")])
+    assert [farm.farm_no for farm in selection.valid] == ["F2"]
+    assert [(farm.farm_no, farm.reason) for farm in selection.excluded] == [("F1", reason)]
+
+
+def test_both_bad_coordinates_are_named_and_plain_decimals_pass():
+    import decimal
+
+    selection = classify_farms(
+        [
+            ("F1", "both", "3_7.5", "12_7", "Y"),
+            ("F2", "text", " 36.6 ", "+127.25", "Y"),
+            ("F3", "decimal", decimal.Decimal("36.5"), 127, "Y"),
+        ]
+    )
+    assert [(farm.farm_no, farm.lat, farm.lon) for farm in selection.valid] == [
+        ("F2", 36.6, 127.25),
+        ("F3", 36.5, 127.0),
+    ]
+    (excluded,) = selection.excluded
+    assert excluded.reason == "LAT '3_7.5' is not a decimal number; LON '12_7' is not a decimal number"
+
+
+@pytest.mark.parametrize(
+    "text", ["36.6", "+36.6", "-1", ".5", "36.", "3_7.5", "1e3", "NaN", "inf", "1,5", "٣"]
+)
+def test_the_coordinate_rule_is_the_sources_decimal_rule(text):
+    """farms.py (pure) cannot import the sources' parser; both follow the same rule."""
+    from include.ins_report.sources.errors import ApiDataError
+    from include.ins_report.sources.numbers import parse_decimal
+
+    try:
+        expected = parse_decimal(text, api="t", field="LAT", where="w")
+    except ApiDataError:
+        expected = "refused"
+    selection = classify_farms([("F1", "farm", text, 127.0, "Y")])
+    got = selection.valid[0].lat if selection.valid else "refused"
+    if got == "refused" and selection.excluded[0].reason.startswith("coordinates outside Korea"):
+        got = float(text)
+    assert got == expected

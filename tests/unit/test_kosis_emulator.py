@@ -13,7 +13,10 @@ import requests
 from devtools.emulator import start_emulator
 from devtools.emulator.__main__ import _parse_args
 from devtools.emulator.kosis import lag_days, period_index, served_from
+from include.ins_report.settings import Settings
+from include.ins_report.sources import kosis as product
 from include.ins_report.sources.kosis import parse_kosis_response
+from include.ins_report.week import ReportWeek
 
 KOSIS = "/openapi/Param/statisticsParameterData.do"
 NO_DATA_BODY = '{"err":"30","errMsg":"데이터가 존재하지 않습니다."}'
@@ -144,6 +147,34 @@ def test_the_latest_periods_are_the_latest_published(emulator):
     assert periods(pigs(emulator, "", **latest)) == ["202603"]
     emulator.configure(now="2027-01-26T00:00:00+09:00")
     assert periods(pigs(emulator, "", **latest)) == ["202604"]
+
+
+def test_the_period_each_week_s_run_reads_is_served_by_the_default_lags():
+    """The product reads a period ``publication_days`` after it ended (kosis_series.json), longer than the
+    emulator's default lags: the stacks that run the latest week (scheduler, browser, Celery, make run)
+    find it published on any date without lag 0, while the period just ended is not."""
+    lags = lag_days(None)
+    series = product.load_series(Settings().kosis_series_file)
+    late = []
+    for weeks in range(7 * 53):  # every week of 2024 .. 2030
+        week = ReportWeek(dt.date(2024, 1, 1) + dt.timedelta(weeks=weeks))
+        run = week.end + dt.timedelta(days=1)  # the Monday of its scheduled run
+        for item in series:
+            period = product.period_for_week(item, week)
+            if served_from(period_index(period, item.prd_se), item.prd_se, lags) > run:
+                late.append((week.start, item.name, period))
+    assert late == []
+    assert {item.prd_se for item in series} == {"M", "Q"}  # the types checked here
+
+
+def test_the_week_across_the_year_boundary_reads_published_periods(emulator):
+    week = ReportWeek(dt.date(2026, 12, 28))  # run 2027-01-04 02:00 KST, the emulator's clock here
+    for item in product.load_series(Settings().kosis_series_file):
+        period = product.period_for_week(item, week)
+        levels = {f"objL{level}": codes for level, codes in enumerate(item.obj_l, start=1)}
+        params = {"orgId": item.org_id, "tblId": item.tbl_id, "itmId": item.itm_id, "objL2": "", **levels}
+        assert periods(pigs(emulator, period, prdSe=item.prd_se, **params)) == [period], item.name
+    assert pigs(emulator, "202604").text == NO_DATA_BODY  # the quarter that has just ended
 
 
 # --- settings ------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ TIMEZONE = "Asia/Seoul"  # re-exported by include.ins_report.settings
 CRON = "0 2 * * 1"  # Mondays 02:00
 TRIGGER_TIME = dt.time(2, 0)  # the cron's hour and minute, in TIMEZONE
 INTERVAL = dt.timedelta(weeks=1)  # data_interval = the week before the trigger
-START = dt.date(2026, 1, 5)  # the first scheduled Monday, and the first week a run may name (week param)
+START = dt.date(2026, 1, 5)  # the first scheduled Monday
+FIRST_WEEK = START - INTERVAL  # the week its run reports: the first a run may name (the week param)
 
 _DURATION = re.compile(r"(\d+)\s*([smh])")
 

@@ -4,7 +4,7 @@ A run reports the Monday-to-Sunday week (KST) before its trigger time. The trigg
 run's data interval for scheduled runs, backfills and manual runs alike, so the week is derived from
 ``data_interval_end`` only (``logical_date`` means different things for scheduled and manual runs in 3.3).
 A manual run may name the week explicitly with the ``week`` param (the Monday, ``YYYY-MM-DD``), from the
-DAG's first week (``schedule.START``) to the latest complete one.
+DAG's first week (``schedule.FIRST_WEEK``, the week of its first scheduled run) to the latest complete one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pendulum
 
 from include.ins_report import clock
 from include.ins_report.clock import KST
-from include.ins_report.schedule import START, TRIGGER_TIME
+from include.ins_report.schedule import FIRST_WEEK, TRIGGER_TIME
 
 
 class InvalidWeekError(ValueError):
@@ -86,7 +86,7 @@ def latest_published_week(moment: dt.datetime, published_at: dt.time) -> ReportW
 
 def parse_week_param(value: str, *, now: dt.datetime) -> ReportWeek:
     """Validate a manual ``week`` param: a Monday, as YYYY-MM-DD, no earlier than the DAG's first week
-    (``schedule.START``), whose week is already over in KST."""
+    (``schedule.FIRST_WEEK``, the week of its first scheduled run), whose week is already over in KST."""
     text = (value or "").strip()
     try:
         day = dt.date.fromisoformat(text)
@@ -94,10 +94,10 @@ def parse_week_param(value: str, *, now: dt.datetime) -> ReportWeek:
         raise InvalidWeekError(
             f"week={value!r} is not a date; pass the Monday of the week as YYYY-MM-DD, e.g. 2026-11-16"
         ) from None
-    if day < START:
+    if day < FIRST_WEEK:
         raise InvalidWeekError(
-            f"week={text} is before the DAG's first week {START.isoformat()}; pass a Monday from "
-            f"{START.isoformat()} on"
+            f"week={text} is before the DAG's first week {FIRST_WEEK.isoformat()}; pass a Monday from "
+            f"{FIRST_WEEK.isoformat()} on"
         )
     if day.weekday() != 0:
         monday = day - dt.timedelta(days=day.weekday())

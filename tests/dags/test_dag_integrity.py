@@ -130,9 +130,9 @@ def test_bad_settings_are_one_import_error_naming_each_variable(monkeypatch):
 
 
 def test_the_week_param_names_the_first_week(dag):
-    from include.ins_report.schedule import START
+    from include.ins_report.schedule import FIRST_WEEK
 
-    assert str(START) in dag.params.get_param("week").description
+    assert str(FIRST_WEEK) in dag.params.get_param("week").description
 
 
 def test_weather_is_mapped_per_location_with_labels(dag):

@@ -105,17 +105,16 @@ def test_report_week_of_an_airflow_context():
         report_week_of({"params": {}})
 
 
-@pytest.mark.parametrize("value", ["0001-01-01", "2025-12-29", "2026-01-04", "1999-12-31"])
+@pytest.mark.parametrize("value", ["0001-01-01", "2025-12-22", "2025-12-28", "1999-12-31"])
 def test_a_week_before_the_dags_first_week_is_refused(value):
-    with pytest.raises(InvalidWeekError, match=f"week={value} is before the DAG's first week 2026-01-05"):
+    with pytest.raises(InvalidWeekError, match=f"week={value} is before the DAG's first week 2025-12-29"):
         resolve_report_week(kst(2026, 11, 23, 2), value, now=kst(2026, 11, 26, 10))
 
 
 def test_the_dags_first_week_is_accepted():
-    from include.ins_report.schedule import START
+    from include.ins_report.schedule import FIRST_WEEK, START
 
-    assert (
-        resolve_report_week(kst(2026, 11, 23, 2), START.isoformat(), now=kst(2026, 11, 26, 10)).start == START
-    )
+    first = resolve_report_week(kst(2026, 11, 23, 2), FIRST_WEEK.isoformat(), now=kst(2026, 11, 26, 10))
+    assert first.start == FIRST_WEEK == week_before(kst(2026, 1, 5, 2)).start  # the first scheduled run's
     # The data interval's week has no lower bound of its own (a backfill names no week).
     assert week_before(kst(2026, 1, 12, 2)).start == START

@@ -10,7 +10,6 @@ writer can leave them in production.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from contextlib import closing
 
@@ -19,9 +18,7 @@ import pytest
 from include.ins_report.farms import classify_farms
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
 from include.ins_report.settings import Settings
-from include.ins_report.sources import kosis
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
-from include.ins_report.week import ReportWeek
 
 pytestmark = pytest.mark.e2e
 
@@ -144,34 +141,6 @@ def test_implausible_values_left_in_the_database_stop_the_run(stack):
         f"implausible weather ({len(farms)}): 203 이천 [farms {', '.join(farms)}]: "
         "2026-11-18 MAX_TA 47.5 not -45..45 °C" in error
     )
-
-
-def test_statistics_without_a_value_or_a_configured_cell_stop_the_run(stack):
-    week = ReportWeek(dt.date(2026, 9, 14))
-    series = {item.series_id: item for item in kosis.load_series(Settings.from_env().kosis_series_file)}
-    (pig_period,) = kosis.periods_for_week(series[PIG], week)
-    (cpi_period,) = kosis.periods_for_week(series[CPI], week)
-    stack.emulator("POST", "reset")
-    assert stack.run_week("2026-09-14").state == "success"
-    assert write(
-        stack,
-        "UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = ? AND CATEGORY_ID = 'A01114' AND PERIOD = ?",
-        (CPI, cpi_period),
-    )
-    assert write(
-        stack,
-        "DELETE FROM TA_STATS_DATA WHERE SERIES_ID = ? AND ITEM_ID = 'T002' AND PERIOD = ?",
-        (PIG, pig_period),
-    )
-    # KOSIS answers "no data" (err 30) on the re-run: what the database holds is what the gate judges.
-    fault(stack, "kosis", "err_json", err="30", errMsg="데이터가 존재하지 않습니다.")
-    dag_run = stack.run_week("2026-09-14")
-    stack.emulator("POST", "reset")
-    error = stopped_at_the_gate(stack, dag_run, "20260914")
-    assert nonzero(error) == {"stats_missing": 1, "stats_null": 1}
-    assert f"missing stats (1): {PIG} pig_farms_and_heads_by_sido: T002 ALL/00 {pig_period}" in error
-    assert f"stats value NULL (1): {CPI} consumer_price_index_meat: T A01114 {cpi_period} no value" in error
-    assert "stats 9/11 cells (81.8%)" in error  # 4 KOSIS cells and 7 EKAPE days
 
 
 def test_rows_the_farm_rule_cannot_use_are_excluded_and_the_report_has_the_farms_of_the_week(

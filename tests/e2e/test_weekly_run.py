@@ -78,7 +78,7 @@ def test_weather_values_are_the_stations_observations(stack, first_run):
 def test_stats_periods_of_the_week(stack, first_run):
     _, _, content = first_run
     periods = sorted({(row[1], row[6], row[7]) for row in content["stats"] if row[0] == "KOSIS"})
-    # Periods overlapping the week, one publication period back (kosis_series.json lag_periods=1).
+    # The one period of each series the week reads (kosis_series.json publication_days: 35 and 7).
     assert periods == [("101/DT_1EO311", "Q", "202603"), ("101/DT_1J22003", "M", "202610")]
     # EKAPE: every trading day of the week itself.
     days = sorted({(row[1], row[6], row[7]) for row in content["stats"] if row[0] == "EKAPE"})

@@ -8,8 +8,10 @@ from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
+from include.ins_report.manifest import PlannedFarm
 from include.ins_report.settings import Settings
 from include.ins_report.sources import catalog
+from include.ins_report.warehouse import Warehouse
 from include.ins_report.week import ReportWeek
 
 # What legitimately differs between two clean runs of the same week.
@@ -29,6 +31,22 @@ def query(farm_db: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def write_manifest(
+    warehouse: Warehouse, week: ReportWeek, farms: dict[str, str], settings: Settings | None = None
+) -> None:
+    """The week's manifest as its run's start and plan steps write it: every enabled statistics source's
+    cells (the catalog's ``inputs``) and ``farms`` (farm number -> planned station), for tests that call
+    the gate or the report without those steps."""
+    settings = settings or Settings()
+    key = week.start.strftime("%Y%m%d")
+    cells = [
+        cell for source in catalog.statistics_sources(settings) for cell in source.inputs(week, settings)
+    ]
+    warehouse.replace_manifest_inputs(key, "test-plan", cells)
+    planned = [PlannedFarm(farm_no, f"농장 {farm_no}", point, "") for farm_no, point in sorted(farms.items())]
+    warehouse.replace_manifest_farms(key, "test-plan", planned)
+
+
 def job_log(farm_db: Path, run_id: str) -> list[JobLogRow]:
     """The run's TS_INS_JOB_LOG rows in the order they were written."""
     rows = query(
@@ -45,38 +63,39 @@ def _content_columns(conn: sqlite3.Connection, table: str) -> str:
     return ", ".join(name for name in names if name not in RUN_COLUMNS)
 
 
-def _week_stats_filter(week: ReportWeek) -> tuple[str, list]:
-    """A WHERE clause selecting the statistics rows the week's run reads, as every source declares them
-    (``catalog.Source.expectations``): other weeks' runs (a backfill) add rows of other periods."""
-    settings = Settings.from_env()
-    clauses, params = [], []
-    for source in catalog.SOURCES:
-        if source.is_statistics:
-            for series in source.expectations(week, settings):
-                marks = ", ".join("?" * len(series.periods))
-                clauses.append(f"(SOURCE = ? AND SERIES_ID = ? AND PERIOD_TYPE = ? AND PERIOD IN ({marks}))")
-                params += [source.source, series.series_id, series.period_type, *series.periods]
-    return " OR ".join(clauses), params
-
-
 def week_content(farm_db: Path, week: ReportWeek) -> dict[str, list[tuple]]:
     """The week's weather, statistics and report rows, every column but run ids and timestamps."""
     with closing(sqlite3.connect(farm_db)) as conn:
         weather = _content_columns(conn, "TM_WEATHER")
         stats = _content_columns(conn, "TA_STATS_DATA")
         report = _content_columns(conn, "TR_INS_WEEK_REPORT")
-        stats_filter, stats_params = _week_stats_filter(week)
+        week_key = week.start.strftime("%Y%m%d")
         return {
             "weather": conn.execute(
                 f"SELECT {weather} FROM TM_WEATHER WHERE WEATHER_DATE BETWEEN ? AND ? ORDER BY FARM_NO, "
                 "WEATHER_DATE",
                 (week.start.isoformat(), week.end.isoformat()),
             ).fetchall(),
+            # The statistics rows of the series and periods the week's manifest reads: other weeks' runs (a
+            # backfill) add rows of other periods.
             "stats": conn.execute(
-                f"SELECT {stats} FROM TA_STATS_DATA WHERE {stats_filter} ORDER BY {stats}", stats_params
+                f"SELECT {stats} FROM TA_STATS_DATA s WHERE EXISTS (SELECT 1 FROM TS_INS_WEEK_INPUT m "
+                "WHERE m.REPORT_WEEK = ? AND m.SOURCE = s.SOURCE AND m.SERIES_ID = s.SERIES_ID "
+                f"AND m.PERIOD_TYPE = s.PERIOD_TYPE AND m.PERIOD = s.PERIOD) ORDER BY {stats}",
+                (week_key,),
+            ).fetchall(),
+            "manifest": conn.execute(
+                "SELECT SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD, REPORT_COLUMN "
+                "FROM TS_INS_WEEK_INPUT WHERE REPORT_WEEK = ? ORDER BY 1, 2, 3, 4, 5, 6",
+                (week_key,),
+            ).fetchall()
+            + conn.execute(
+                "SELECT 'FARM', FARM_NO, FARM_NM, POINT_ID, POINT_NM, '', '' FROM TS_INS_WEEK_FARM "
+                "WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
+                (week_key,),
             ).fetchall(),
             "report": conn.execute(
                 f"SELECT {report} FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
-                (week.start.strftime("%Y%m%d"),),
+                (week_key,),
             ).fetchall(),
         }

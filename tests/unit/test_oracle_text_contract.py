@@ -25,7 +25,9 @@ from tests.unit.test_oracle_contract import RecordingOracle
 from tests.unit.test_oracle_contract import oracle as recording_oracle  # noqa: F401 (a fixture, by this name)
 
 WEEK = ReportWeek(dt.date(2026, 11, 16))
-SERIES = kosis.Series("cpi", "101", "DT_1J22003", "T", ("A01114+",), "M", 1)  # week -> period 202610
+SERIES = kosis.Series(
+    "cpi", "101", "DT_1J22003", "T", ("A01114+",), "M", 7, (kosis.ReportCell("T", "A01114", "PORK_CPI"),)
+)  # week -> period 202610
 RUN_ID = "scheduled__2026-11-22T17:00:00+00:00"
 
 

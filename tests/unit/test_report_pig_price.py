@@ -13,6 +13,8 @@ from devtools.embedded import init_farm_db
 from include.ins_report.sources import ekape
 from include.ins_report.sources import ekape_answers as answers
 from include.ins_report.warehouse import Warehouse
+from include.ins_report.week import ReportWeek
+from tests.support.farm_db import write_manifest
 
 
 @pytest.fixture
@@ -43,6 +45,7 @@ def warehouse(tmp_path, monkeypatch):
             for day in days
         ]
     )
+    write_manifest(wh, ReportWeek(dt.date(2026, 11, 16)), {"F0001": "108", "F0002": "108"})
     return wh
 
 

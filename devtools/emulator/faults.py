@@ -74,7 +74,15 @@ EKAPE_SCENARIOS = frozenset(
         "reset_connection",
     }
 )
-SCENARIOS = {"kma": KMA_SCENARIOS, "kosis": KOSIS_SCENARIOS, "ekape": EKAPE_SCENARIOS}
+# How an answer is delivered, for every API (devtools/emulator/transport.py): a reset after part of the body
+# (`bytes`, `chunked`), a body dripped `bytes` every `seconds`, HTTP `status` with Retry-After `retry_after`,
+# the portal's HTML maintenance notice with HTTP `status`.
+TRANSPORT_SCENARIOS = frozenset({"reset_mid_body", "drip_body", "retry_after", "maintenance_html"})
+SCENARIOS = {
+    "kma": KMA_SCENARIOS | TRANSPORT_SCENARIOS,
+    "kosis": KOSIS_SCENARIOS | TRANSPORT_SCENARIOS,
+    "ekape": EKAPE_SCENARIOS | TRANSPORT_SCENARIOS,
+}
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # Keys of a rule document that are not scenario options.
@@ -169,6 +177,20 @@ def parse_rule(document: object, rule_id: int) -> FaultRule:
         isinstance(options["value"], bool) or not isinstance(options["value"], (str, int, float))
     ):
         raise FaultError("value must be a string or a number")
+    if "bytes" in options and (
+        isinstance(options["bytes"], bool) or not isinstance(options["bytes"], int) or options["bytes"] < 0
+    ):
+        raise FaultError("bytes must be a non-negative integer")
+    if "status" in options and (
+        isinstance(options["status"], bool)
+        or not isinstance(options["status"], int)
+        or not 100 <= options["status"] <= 599
+    ):
+        raise FaultError("status must be an HTTP status 100..599")
+    if "retry_after" in options and (
+        isinstance(options["retry_after"], bool) or not isinstance(options["retry_after"], (str, int))
+    ):
+        raise FaultError("retry_after must be seconds or an HTTP date")
     if "seconds" in options:
         try:
             if float(options["seconds"]) < 0:

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from devtools.emulator import ekape, kma, kosis
+from devtools.emulator import ekape, kma, kosis, transport
 from devtools.emulator.common import KST, TEXT_TYPE, Answer, json_answer, parse_now
-from devtools.emulator.faults import FaultError, FaultQueue
+from devtools.emulator.faults import TRANSPORT_SCENARIOS, FaultError, FaultQueue
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -327,6 +327,9 @@ class EmulatorState:
             # The gateway's request limit comes before the provider: a refused request consumes no fault.
             admitted = self._admitted(api, params)
             rule = self.faults.take(api, params) if admitted else None
+            # A transport fault bends the normal answer (the API's handler sees no rule).
+            shape = rule if rule is not None and rule.scenario in TRANSPORT_SCENARIOS else None
+            rule = None if shape is not None else rule
             now = self.now()
             with self.lock:
                 latency, hour, cells = self.latency_ms, self.publish_hour, self.kosis_max_cells
@@ -342,6 +345,8 @@ class EmulatorState:
                 answer = kma.handle(params, kma.KmaContext(now, hour, self.kma_key, self.stations), rule)
             else:
                 answer = kosis.handle(params, kosis.KosisContext(now, self.kosis_key, cells, lags), rule)
+            if shape is not None:
+                answer, rule = transport.bend(shape, answer), shape
             delay = latency / 1000 + answer.delay_s
             if delay > 0:
                 self.stopping.wait(delay)
@@ -401,6 +406,8 @@ class _Handler(BaseHTTPRequestHandler):
                 answer = Answer(status=404, body=b"Not Found", content_type=TEXT_TYPE)
             if answer.reset:
                 self._reset()
+            elif isinstance(answer, transport.Delivery):
+                transport.deliver(self, answer, self.server.state.stopping)
             else:
                 self._send(answer)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):

@@ -488,17 +488,17 @@ def test_a_wrong_key_fails_at_once(api, monkeypatch):
     assert calls(api) == 1
 
 
-def test_the_emulators_daily_quota_is_retried_then_fails(api):
+def test_the_emulators_daily_quota_fails_at_once_until_midnight(api):
     api.configure(ekape_daily_quota=4)
-    with pytest.raises(TransientApiError, match="quota") as caught:
+    with pytest.raises(TransientApiError, match=r"quota is used up; it resets at .* 00:00 KST") as caught:
         fetch()
     assert caught.value.code == "22"
-    assert calls(api) == 4 + ATTEMPTS  # four answered, then every attempt of the fifth refused
-    assert api.stats()["ekape"]["by_result"]["gateway:22"] == ATTEMPTS
+    assert calls(api) == 4 + 1  # four answered, then the fifth refused once: not retried within seconds
+    assert api.stats()["ekape"]["by_result"]["gateway:22"] == 1
 
 
 @pytest.mark.parametrize(
-    "scenario", ["quota_xml_200", "http_500", "html_502", "http_429", "malformed_xml", "empty_200", "nodata",
+    "scenario", ["http_500", "html_502", "http_429", "malformed_xml", "empty_200", "nodata",
                  "reset_connection"]
 )  # fmt: skip
 def test_transient_faults_are_retried_then_fail(api, scenario):
@@ -508,7 +508,7 @@ def test_transient_faults_are_retried_then_fail(api, scenario):
     assert calls(api) == ATTEMPTS
 
 
-@pytest.mark.parametrize("scenario", ["quota_xml_200", "http_500", "malformed_xml", "nodata"])
+@pytest.mark.parametrize("scenario", ["http_500", "malformed_xml", "nodata"])  # the quota: test_http_recovery
 def test_a_transient_fault_once_is_absorbed_by_the_retry(api, scenario):
     api.add_fault("ekape", scenario, count=1)
     assert len(fetch()) == 7

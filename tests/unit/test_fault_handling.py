@@ -15,7 +15,12 @@ from devtools.emulator import start_emulator
 from include.ins_report.farms import WeatherLocation
 from include.ins_report.settings import Settings
 from include.ins_report.sources import kma_asos
-from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
+from include.ins_report.sources.errors import (
+    ApiDataError,
+    PermanentApiError,
+    RetryLaterError,
+    TransientApiError,
+)
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient, Series
 from include.ins_report.steps import StepContext, collect_station_weather, weather_published
@@ -30,7 +35,7 @@ SETTINGS = Settings(
     kosis_calls_per_second=0,
 )
 WEEK = ReportWeek(dt.date(2026, 11, 16))
-SERIES = Series("cpi", "101", "DT_1J22003", "T", ("A01114+",), "M", 1)
+SERIES = Series("cpi", "101", "DT_1J22003", "T", ("A01114+",), "M", 1, ())
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +65,8 @@ def fetch_week(settings: Settings = SETTINGS):
     return AsosWeatherProvider(settings).fetch_days("108", WEEK.start, WEEK.end)
 
 
-RETRIED = ["not_published", "quota_xml_200", "quota_xml_429", "html_502", "http_500", "http_429", "empty_200",
-           "malformed_json", "reset_connection"]  # fmt: skip
+RETRIED = ["not_published", "html_502", "http_500", "http_429", "empty_200", "malformed_json",
+           "reset_connection", "reset_mid_body", "maintenance_html"]  # fmt: skip
 FAIL_AT_ONCE = {
     "key_xml_200": "SERVICE_KEY_IS_NOT_REGISTERED_ERROR: the service key is not registered",
     "key_xml_403": "SERVICE_KEY_IS_NOT_REGISTERED_ERROR",
@@ -84,6 +89,20 @@ def test_kma_transient_faults_recover_on_retry(api, scenario):
     api.add_fault("kma", scenario, count=1)
     assert len(fetch_week()) == 7
     assert kma_calls(api) == 2
+
+
+@pytest.mark.parametrize("scenario", ["quota_xml_200", "quota_xml_429"])
+def test_kma_daily_quota_is_not_retried_within_seconds_and_says_when_it_resets(api, monkeypatch, scenario):
+    monkeypatch.setenv("INS_NOW", "2026-11-23T10:00:00+09:00")
+    api.add_fault("kma", scenario, count=None)
+    with pytest.raises(
+        RetryLaterError, match="quota is used up; it resets at 2026-11-24 00:00 KST"
+    ) as raised:
+        fetch_week()
+    assert isinstance(raised.value, TransientApiError)  # Airflow's own retries still apply
+    assert not isinstance(raised.value, AirflowFailException)
+    assert raised.value.retry_at == pendulum.datetime(2026, 11, 24, tz="Asia/Seoul")
+    assert kma_calls(api) == 1
 
 
 def test_kma_timeout_is_retried(api):
@@ -180,7 +199,14 @@ def test_probe_against_a_server_ignoring_page_no_costs_at_most_two_calls(api):
     assert kma_calls(api) <= 2
 
 
-KOSIS_RETRIED = ["http_500", "malformed_json", "empty_200", "reset_connection"]
+KOSIS_RETRIED = [
+    "http_500",
+    "malformed_json",
+    "empty_200",
+    "reset_connection",
+    "reset_mid_body",
+    "maintenance_html",
+]
 
 
 @pytest.mark.parametrize("scenario", KOSIS_RETRIED)
@@ -283,19 +309,20 @@ def test_a_permanent_error_while_waiting_fails_at_once(api):
 
 
 @pytest.mark.parametrize(
-    ("scenario", "named"),
-    [("http_500", "server error"), ("quota_xml_200", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR"),
-     ("malformed_json", "malformed JSON")],
+    ("scenario", "named", "calls"),
+    [("http_500", "server error", ATTEMPTS),
+     ("quota_xml_200", "LIMITED_NUMBER_OF_SERVICE_REQUESTS_EXCEEDS_ERROR", 1),  # not retried within seconds
+     ("malformed_json", "malformed JSON", ATTEMPTS)],
 )  # fmt: skip
 @pytest.mark.parametrize("hour", [2, 14])  # inside the waiting window, and after it (a backfill, a re-run)
-def test_a_transient_fault_of_the_probe_keeps_its_class(api, scenario, named, hour):
+def test_a_transient_fault_of_the_probe_keeps_its_class(api, scenario, named, calls, hour):
     api.configure(now=f"2026-11-23T{hour:02d}:00:00+09:00")
     api.add_fault("kma", scenario, count=None)
     with pytest.raises(TransientApiError, match=named) as raised:
         weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, hour, tz="Asia/Seoul"))
     assert not isinstance(raised.value, AirflowFailException)  # Airflow's retries apply
     assert "not published" not in str(raised.value)
-    assert kma_calls(api) == ATTEMPTS
+    assert kma_calls(api) == calls
 
 
 def test_a_probe_answered_with_99_waits_then_says_not_published(api):

@@ -18,6 +18,7 @@ from include.ins_report.sources.errors import (
     TransientApiError,
     answer_body,
     gateway_error,
+    quota_error,
 )
 from include.ins_report.sources.numbers import parse_decimal
 
@@ -137,7 +138,7 @@ def parse_pig_grade_response(status: int, text: str) -> list[GradeRow]:
     if code in _PROVIDER_PERMANENT:
         raise PermanentApiError(API, code, f"{_PROVIDER_PERMANENT[code]}: {message}")
     if code in GATEWAY_QUOTA:
-        raise TransientApiError(API, code, f"{GATEWAY_QUOTA[code]}; retry later")
+        raise quota_error(API, code, message)  # the daily quota: not before 00:00 KST
     if code != "00":
         raise TransientApiError(API, code or "format", message or "no result code")
     body = root.find("body")

@@ -1,6 +1,10 @@
 """How an external API call failed, classified for the retry policy.
 
-- TransientApiError: retry with backoff (timeouts, connection errors, 5xx, 429, quota, not yet published).
+- TransientApiError: retry with backoff (timeouts, connection errors, 5xx, 429, maintenance, not yet
+  published); ThrottledError: the source asked for a short wait (``Retry-After``) that the retry honours.
+- RetryLaterError (a TransientApiError): worth retrying, but not within seconds: the source said when it
+  answers again (the daily quota resets at 00:00 KST; a ``Retry-After`` beyond what a call may wait). The
+  HTTP layer does not retry it; the message says when to.
 - PermanentApiError: fail at once; the message says what to fix (bad key, bad request).
 - ApiDataError (a PermanentApiError): the answer arrived but a value breaks the documented format or is
   physically impossible ("NaN", "37,5", humidity 101); asking again returns the same data.
@@ -9,9 +13,12 @@ Messages never contain request URLs or keys.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from airflow.sdk.exceptions import AirflowFailException
+
+from include.ins_report import clock
 
 
 class ApiError(Exception):
@@ -34,6 +41,24 @@ class NotYetPublishedError(TransientApiError):
     def __init__(self, api: str, code: str, message: str, *, retry_at) -> None:
         super().__init__(api, code, message)
         self.retry_at = retry_at
+
+
+class RetryLaterError(TransientApiError):
+    """Asking again within seconds cannot help: the source answers again from ``retry_at`` (an aware
+    datetime), which the message names. The HTTP layer does not retry it; Airflow's task retries may."""
+
+    def __init__(self, api: str, code: str, message: str, *, retry_at: dt.datetime) -> None:
+        super().__init__(api, code, message)
+        self.retry_at = retry_at
+
+
+class ThrottledError(TransientApiError):
+    """The source asked to wait ``wait_seconds`` before asking again (``Retry-After``), short enough for the
+    HTTP layer to wait before its next attempt."""
+
+    def __init__(self, api: str, code: str, message: str, *, wait_seconds: float) -> None:
+        super().__init__(api, code, message)
+        self.wait_seconds = wait_seconds
 
 
 class PermanentApiError(ApiError, AirflowFailException):
@@ -70,8 +95,22 @@ def answer_body(api: str, status: int, text: str, *, key_hint: str) -> str:
     return stripped
 
 
-# data.go.kr's gateway: quota errors are transient, whatever the API behind it.
+# data.go.kr's gateway: quota errors are transient, whatever the API behind it. The daily quota (22) is
+# counted per KST day: asking again before 00:00 KST is refused again.
 GATEWAY_QUOTA = {"22": "the daily request quota is used up", "23": "too many requests per second"}
+DAILY_QUOTA = "22"
+
+
+def quota_error(api: str, code: str, name: str = "") -> TransientApiError:
+    """A quota answer of data.go.kr (``code`` in GATEWAY_QUOTA): the per-second limit (23) is retried with
+    backoff; the daily quota (22) is a RetryLaterError at the next 00:00 KST (of include/ins_report/clock)."""
+    what = f"{name}: {GATEWAY_QUOTA[code]}" if name else GATEWAY_QUOTA[code]
+    if code != DAILY_QUOTA:
+        return TransientApiError(api, code, f"{what}; retry later")
+    resets = clock.now().start_of("day").add(days=1)
+    return RetryLaterError(
+        api, code, f"{what}; it resets at {resets.format('YYYY-MM-DD HH:mm')} KST", retry_at=resets
+    )
 
 
 def gateway_error(
@@ -90,5 +129,5 @@ def gateway_error(
     if code in permanent:
         return PermanentApiError(api, code, f"{name}: {permanent[code]}")
     if code in GATEWAY_QUOTA:
-        return TransientApiError(api, code, f"{name}: {GATEWAY_QUOTA[code]}; retry later")
+        return quota_error(api, code, name)
     return TransientApiError(api, code, f"{name} (HTTP {status})")

@@ -9,6 +9,9 @@ ended (so after its last call). A process therefore keeps its calls ``interval``
 from its own start (``_Pace``), which also keeps them ``interval`` after any earlier call in the slot. In a
 task process the first call usually comes that late anyway, so the pace costs nothing until the workers
 are fast enough to need it.
+
+One call (sent, read within its deadline, classified) is ``http_call.call``; its failure classes are
+described there.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import quote, quote_plus
 
-import requests
 import tenacity
 from airflow.providers.http.hooks.http import HttpHook
 
-from include.ins_report.sources.errors import TransientApiError
+from include.ins_report.sources.errors import NotYetPublishedError, RetryLaterError, TransientApiError
+from include.ins_report.sources.http_call import MAX_WAIT_SECONDS, call
 
 log = logging.getLogger(__name__)
 
@@ -103,31 +106,26 @@ def http_get(
     """GET ``endpoint`` and ``parse(status, text)``; retry transient failures ``attempts`` times in all.
 
     Every attempt starts at least ``min_interval_seconds`` (``slot_interval``) after this process's previous
-    call to ``api`` and after the process started.
-
-    Transport errors are turned into TransientApiError without their text, because requests puts the full
-    URL, query string and key included, into its exception messages.
+    call to ``api`` and after the process started, and ends within ``timeout_seconds``. A RetryLaterError
+    or NotYetPublishedError is not retried here: asking again within seconds cannot help.
     """
     hook = HttpHook(method="GET", http_conn_id=conn_id)
 
     def attempt() -> T:
         _PACE.wait(api, min_interval_seconds)
-        try:
-            response = hook.run(
-                endpoint=endpoint,
-                data=params,
-                extra_options={"check_response": False, "timeout": timeout_seconds},
-            )
-        except requests.Timeout:
-            raise TransientApiError(api, "timeout", f"no answer within {timeout_seconds:g} s") from None
-        except requests.ConnectionError:
-            raise TransientApiError(api, "connection", "connection failed or was reset") from None
-        return parse(response.status_code, response.text)
+        return call(hook, api, conn_id, endpoint, params, parse, timeout_seconds)
+
+    exponential = tenacity.wait_exponential(multiplier=backoff_seconds, max=MAX_WAIT_SECONDS)
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        return max(exponential(state), getattr(error, "wait_seconds", 0.0))
 
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(TransientApiError),
+        retry=tenacity.retry_if_exception(_retried),
         stop=tenacity.stop_after_attempt(max(1, attempts)),
-        wait=tenacity.wait_exponential(multiplier=backoff_seconds, max=60),
+        wait=wait,
+        sleep=lambda seconds: _sleep(seconds),
         before_sleep=lambda state: log.warning(
             "%s call failed (attempt %d of %d), retrying: %s",
             api,
@@ -138,3 +136,12 @@ def http_get(
         reraise=True,
     )
     return retrying(attempt)
+
+
+_sleep = time.sleep  # tests record the waits instead
+
+
+def _retried(error: BaseException) -> bool:
+    return isinstance(error, TransientApiError) and not isinstance(
+        error, (RetryLaterError, NotYetPublishedError)
+    )

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from include.ins_report.plausible import PHYSICAL_HUMIDITY_PCT, PHYSICAL_RAIN_MM, PHYSICAL_TEMPERATURE_C
 from include.ins_report.sources.errors import (
+    GATEWAY_QUOTA,
     ApiDataError,
     ApiError,
     PermanentApiError,
     TransientApiError,
     answer_body,
     gateway_error,
+    quota_error,
 )
 from include.ins_report.sources.numbers import parse_decimal
 
@@ -189,6 +191,8 @@ def parse_asos_response(status: int, text: str) -> AsosPage:
         return AsosPage([], 0)
     if code in _PROVIDER_PERMANENT:
         raise PermanentApiError(API, code, f"{_PROVIDER_PERMANENT[code]}: {message}")
+    if code in GATEWAY_QUOTA:
+        raise quota_error(API, code, message)  # the daily quota: not before 00:00 KST
     if code != "00":
         if code in _PROVIDER_TRANSIENT or not code:
             raise TransientApiError(API, code or "format", message or "no result code")

@@ -74,7 +74,12 @@ def test_a_weeks_report_stays_the_same_when_later_weeks_ran_in_between(stack):
         )[0][0]
     }
     (row,) = [r for r in stack.job_log(again.run_id) if r.step == "RUN_WEEKLY_REPORT"]
-    assert "periods used: pig_farms_and_heads_by_sido=202602, consumer_price_index_meat=202609" in row.message
+    used = row.message.partition("; periods used: ")[2]
+    assert used.split(", ") == [
+        "pig_carcass_prices=20261026..20261101",
+        "pig_farms_and_heads_by_sido=202602",
+        "consumer_price_index_meat=202609",
+    ]
 
 
 @pytest.mark.parametrize(

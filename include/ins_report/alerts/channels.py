@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from airflow.providers.http.hooks.http import HttpHook
 from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -29,13 +28,15 @@ from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
 from include.ins_report.alerts.message import Alert
-from include.ins_report.secrets import api_secrets, redact
+from include.ins_report.secrets import (  # what is secret in a connection: defined once there
+    api_secrets,
+    channel_conn_ids,
+    connection_secrets,
+    redact,
+)
 from include.ins_report.settings import CHANNELS, Settings  # the channel names, defined once there
 
 log = logging.getLogger(__name__)
-
-SECRET_EXTRA_WORDS = ("auth", "token", "key", "secret", "signature", "password", "cookie")
-MIN_SECRET = 5  # Airflow's masker ignores shorter strings too
 
 
 def parse_channels(names: Iterable[str]) -> list[str]:
@@ -48,48 +49,6 @@ def parse_channels(names: Iterable[str]) -> list[str]:
         if channel not in channels:
             channels.append(channel)
     return channels
-
-
-def channel_conn_ids(settings: Settings) -> dict[str, str]:
-    return {
-        "email": settings.smtp_conn_id,
-        "slack": settings.slack_conn_id,
-        "webhook": settings.webhook_conn_id,
-    }
-
-
-def _url_secrets(url: str) -> set[str]:
-    """A URL that carries a token (``https://hooks.slack.com/services/T/B/X``): the URL itself, without its
-    scheme, its path and query (what ``requests`` names in its errors), each encoded as well."""
-    if not url:
-        return set()
-    parts = urlsplit(url if "://" in url else f"//{url}")
-    found = {url, url.split("://", 1)[-1]}
-    tail = parts.path + (f"?{parts.query}" if parts.query else "")
-    if tail.strip("/"):
-        found |= {tail, parts.path, parts.query}
-    found |= {quote(item, safe="/") for item in set(found)}
-    return {item for item in found if len(item) >= MIN_SECRET and item.strip("/")}
-
-
-def connection_secrets(conn: Any) -> set[str]:
-    """Every secret part of a channel's connection: the password, a token-bearing URL in host or password,
-    and extras that look like credentials (headers such as ``Authorization`` or ``X-Api-Key``)."""
-    found: set[str] = set()
-    password = getattr(conn, "password", None) or ""
-    if password:
-        found |= {password} | _url_secrets(password)
-    conn_type = (getattr(conn, "conn_type", None) or "").lower()
-    if conn_type in ("http", "https", "slackwebhook"):
-        found |= _url_secrets(getattr(conn, "host", None) or "")
-    try:
-        extras = conn.extra_dejson or {}
-    except Exception:
-        extras = {}
-    for key, value in extras.items():
-        if isinstance(value, str) and any(word in key.lower() for word in SECRET_EXTRA_WORDS):
-            found |= {value, *value.split()[1:]}  # "Bearer <token>": the token alone too
-    return {item for item in found if len(item) >= MIN_SECRET}
 
 
 def mask_connection(conn: Any) -> set[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from include.ins_report.farms import WeatherLocation
+from include.ins_report.manifest import PlannedFarm
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.steps import StepContext, select_farms, weather_rows
 from include.ins_report.warehouse import now_text
@@ -27,6 +28,12 @@ def plan_farms(ctx: StepContext) -> list[dict]:
         for location in provider.locations(selection.valid)
         for farm_no in location.farm_nos
     ]
+    # The week's manifest, farm part, as the product's plan writes it (the gate and the report read it).
+    names = {farm.farm_no: farm.name for farm in selection.valid}
+    planned = [
+        PlannedFarm(farm["farm_no"], names[farm["farm_no"]], farm["point_id"], farm["name"]) for farm in farms
+    ]
+    warehouse.replace_manifest_farms(ctx.week_key, ctx.run_id, planned)
     ctx.log(warehouse, "PLAN_WEATHER_LOCATIONS", started, len(farms), f"{len(farms)} farms, one task each")
     return farms
 

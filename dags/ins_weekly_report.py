@@ -64,7 +64,8 @@ def step_inputs():
 
 def collect_statistics(source: str) -> dict:
     context, inputs = step_inputs()
-    result = steps.collect_statistics(inputs, catalog.BY_NAME[source])
+    with airflow_context.waiting_for_the_source(inputs):  # not published yet, a quota
+        result = steps.collect_statistics(inputs, catalog.BY_NAME[source])
     airflow_context.announce(context, assets.of_source(catalog.BY_NAME[source]), inputs)
     return result
 
@@ -93,8 +94,8 @@ with DAG(
             title="Report week",
             # JSON schema has no lower bound for a date: the first week is checked when the week is resolved
             # (week.parse_week_param), and said here.
-            description=f"Monday of the week to report (YYYY-MM-DD), from {schedule.START} (the DAG's first "
-            "week) to the latest complete week. Empty: the week before the run.",
+            description=f"Monday of the week to report (YYYY-MM-DD), from {schedule.FIRST_WEEK} (the DAG's "
+            "first week) to the latest complete week. Empty: the week before the run.",
         )
     },
     default_args=task_defaults(SETTINGS),  # retries, timeout, job-log callbacks
@@ -159,7 +160,9 @@ with DAG(
                 pool=SETTINGS.kma_pool,
             )
             def wait_for_weather_publication() -> PokeReturnValue:
-                return PokeReturnValue(is_done=steps.weather_published(step_inputs()[1]))
+                inputs = step_inputs()[1]
+                with airflow_context.waiting_for_the_source(inputs):  # a quota or a long Retry-After
+                    return PokeReturnValue(is_done=steps.weather_published(inputs))
 
             @task(
                 task_display_name=WEATHER.title,
@@ -173,7 +176,8 @@ with DAG(
             def collect_station_weather(location: dict) -> dict:
                 context, inputs = step_inputs()
                 planned = airflow_context.planned_location(context, location)
-                result = steps.collect_station_weather(inputs, planned)
+                with airflow_context.waiting_for_the_source(inputs):  # a Sunday later than the probe's
+                    result = steps.collect_station_weather(inputs, planned)
                 weather = assets.of_source(catalog.KMA_SOURCE)
                 airflow_context.announce(context, weather, inputs, station=planned.point_id)
                 return result
@@ -188,12 +192,16 @@ with DAG(
     def check_collection() -> dict:
         return steps.check_collection(step_inputs()[1])
 
-    # One procedure at a time across all runs, backfills included (their max_active_runs is separate).
-    # Bounded by INS_REPORT_TIMEOUT on the database; once the call has reached the database it is not
-    # retried automatically (include/ins_report/report_step.py); Airflow's own timeout comes after.
+    # One procedure at a time across all runs, backfills included (their max_active_runs is separate), and
+    # at most one call per attempt: Airflow never retries this task (retries=0), since a timeout, a kill or
+    # a lost worker may leave the first call running on the database; the steps before the call retry
+    # inside the task, and an attempt first checks that no earlier call still runs
+    # (include/ins_report/report_call.py). Bounded by INS_REPORT_TIMEOUT on the database; Airflow's own
+    # timeout comes after.
     @task(
         task_id=REPORT.task_id,
         task_display_name=REPORT.title,
+        retries=0,
         max_active_tis_per_dag=1,
         outlets=[assets.REPORT],  # downstream DAGs scheduled on the report run after a built week
         execution_timeout=timedelta(seconds=SETTINGS.report_timeout_seconds + 600)

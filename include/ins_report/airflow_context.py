@@ -20,9 +20,10 @@ from include.ins_report.farms import WeatherLocation, farms_xcom_key, unpack_far
 from include.ins_report.joblog import PLAN, FailureDetail, step_for_task
 from include.ins_report.oracle_errors import describe_error
 from include.ins_report.settings import DAG_ID, Settings
-from include.ins_report.sources.errors import NotYetPublishedError
+from include.ins_report.sources.errors import RetryLaterError
 from include.ins_report.steps import StepContext
-from include.ins_report.week import InvalidWeekError, ReportWeek, resolve_report_week
+from include.ins_report.waiting import publication_window_end
+from include.ins_report.week import KST, InvalidWeekError, ReportWeek, resolve_report_week
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +90,21 @@ def planned_location(context: dict, location: dict) -> WeatherLocation:
 
 
 @contextmanager
-def rescheduled_until_published() -> Iterator[None]:
-    """A source's "not published yet" inside the waiting window becomes a reschedule: the task frees its
-    worker slot and runs again at the error's ``retry_at``, without spending one of its retries."""
+def waiting_for_the_source(inputs: StepContext) -> Iterator[None]:
+    """A source that answers again only later (not published yet, a quota or ``Retry-After`` of an hour):
+    inside the week's waiting window the task is rescheduled to that moment, freeing its worker slot and
+    spending no retry; past the window it fails at once, saying when the source answers again."""
     try:
         yield
-    except NotYetPublishedError as exc:
-        log.info("%s; rescheduled", exc)
-        raise AirflowRescheduleException(
-            reschedule_date=pendulum.instance(exc.retry_at).in_timezone("UTC")
+    except RetryLaterError as exc:
+        end = publication_window_end(inputs.week, inputs.settings)
+        retry_at = pendulum.instance(exc.retry_at)
+        if retry_at <= end:
+            log.info("%s; rescheduled to %s", exc, retry_at.in_timezone(KST).format("YYYY-MM-DD HH:mm"))
+            raise AirflowRescheduleException(reschedule_date=retry_at.in_timezone("UTC")) from None
+        raise AirflowFailException(
+            f"{exc} (after the waiting window, {end.format('YYYY-MM-DD HH:mm')} KST: not retried; clear the "
+            "task once the source answers again)"
         ) from None
 
 

@@ -146,7 +146,7 @@ def test_a_period_not_published_yet_is_waited_for_then_named(ctx, db, monkeypatc
     assert rows(db, "SELECT COUNT(*) FROM TA_STATS_DATA") == [(0,)]  # nothing written while waiting
     with (
         pytest.raises(AirflowRescheduleException) as rescheduled,
-        airflow_context.rescheduled_until_published(),
+        airflow_context.waiting_for_the_source(ctx),
     ):
         collect_statistics(ctx, cpi_missing)
     assert rescheduled.value.reschedule_date == waiting.value.retry_at
@@ -264,3 +264,29 @@ def test_the_manifest_model():
         "report_column",
     )
     assert InputCell.from_row(tuple(row[key] for key in keys)) == cells[0]
+
+
+def test_a_source_answering_only_later_is_waited_for_inside_the_window_else_fails_at_once(ctx):
+    """A quota or a long Retry-After (RetryLaterError): rescheduled to its time when that is inside the
+    week's waiting window, failed at once (no retry within seconds or minutes) when it is after it."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from include.ins_report.sources.errors import RetryLaterError
+
+    in_an_hour = pendulum.datetime(2026, 11, 23, 4, 0, tz="Asia/Seoul")
+    with (
+        pytest.raises(AirflowRescheduleException) as rescheduled,
+        airflow_context.waiting_for_the_source(ctx),
+    ):
+        raise RetryLaterError("KMA ASOS", "429", "too many requests; retry after 3600 s", retry_at=in_an_hour)
+    assert rescheduled.value.reschedule_date == in_an_hour
+    midnight = pendulum.datetime(2026, 11, 24, 0, 0, tz="Asia/Seoul")
+    with (
+        pytest.raises(
+            AirflowFailException, match="it resets at 2026-11-24 00:00 KST \\(after the waiting window"
+        ),
+        airflow_context.waiting_for_the_source(ctx),
+    ):
+        raise RetryLaterError(
+            "EKAPE", "22", "the daily quota is used up; it resets at 2026-11-24 00:00 KST", retry_at=midnight
+        )

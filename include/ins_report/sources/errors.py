@@ -33,23 +33,20 @@ class TransientApiError(ApiError):
     """Worth retrying later."""
 
 
-class NotYetPublishedError(TransientApiError):
-    """The source has not published what the week needs yet (a publication lag, not a gap): the task waits
-    and asks again at ``retry_at`` (inside the publication window) without spending a retry. After the
-    window the step raises a permanent error naming what never appeared."""
-
-    def __init__(self, api: str, code: str, message: str, *, retry_at) -> None:
-        super().__init__(api, code, message)
-        self.retry_at = retry_at
-
-
 class RetryLaterError(TransientApiError):
     """Asking again within seconds cannot help: the source answers again from ``retry_at`` (an aware
-    datetime), which the message names. The HTTP layer does not retry it; Airflow's task retries may."""
+    datetime), which the message names. The HTTP layer does not retry it; the task waits for ``retry_at``
+    when it falls inside the week's waiting window and fails at once otherwise (airflow_context)."""
 
     def __init__(self, api: str, code: str, message: str, *, retry_at: dt.datetime) -> None:
         super().__init__(api, code, message)
         self.retry_at = retry_at
+
+
+class NotYetPublishedError(RetryLaterError):
+    """The source has not published what the week needs yet (a publication lag, not a gap): the task asks
+    again at ``retry_at``, inside the publication window, without spending a retry. After the window the
+    step raises a permanent error naming what never appeared (include/ins_report/waiting.py)."""
 
 
 class ThrottledError(TransientApiError):

@@ -9,15 +9,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from devtools import processes
 from include.ins_report.settings import PACKAGE_DIR, TIMEZONE
 from include.ins_report.sqlfiles import load_sql, split_statements
 
@@ -139,7 +138,8 @@ def init_farm_db(path: Path, rows: list[tuple] | None = None) -> int:
 def emulator_process(
     state_dir: Path, *, latency_ms: int = 0, extra_args: tuple[str, ...] = ()
 ) -> Iterator[int]:
-    """Run the API emulator as its own process on a free loopback port; yields the port."""
+    """Run the API emulator as its own process, in a session of its own, on a free loopback port; yields the
+    port. On the way out its whole session is stopped (SIGTERM, 10 s, SIGKILL)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     port_file = state_dir / "emulator.port"
     port_file.unlink(missing_ok=True)
@@ -159,7 +159,7 @@ def emulator_process(
         *extra_args,
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
+    process = processes.start(command, cwd=ROOT, env=env, stdout=log_file, stderr=log_file)
     try:
         deadline = time.monotonic() + 30
         while not port_file.exists():
@@ -168,9 +168,5 @@ def emulator_process(
             time.sleep(0.05)
         yield int(port_file.read_text().strip())
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        processes.stop_sessions({process.pid}, grace=10, reap=[process])
         log_file.close()

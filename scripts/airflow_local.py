@@ -1,7 +1,8 @@
 """`make airflow`: Airflow locally (API server + UI, scheduler, DAG processor, triggerer) with the emulators.
 
 Everything runs on loopback with the embedded default (SQLite metadata and farm databases under .local/).
-Ctrl-C stops every process this script started.
+Ctrl-C (or SIGTERM) stops every process this script started, and whatever they started in turn (the
+scheduler's task processes included): devtools/processes.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,9 +26,12 @@ from devtools.embedded import (  # noqa: E402
     emulator_process,
     init_farm_db,
 )
+from devtools.processes import Supervisor, describe  # noqa: E402
 from include.ins_report.settings import DAG_ID  # noqa: E402
 
 USER, PASSWORD = "admin", "admin"
+# Every process this script starts, each in a session of its own, and their stop: SIGTERM, 30 s, SIGKILL.
+SUPERVISOR = Supervisor(grace=30)
 
 
 def wait_for_api(port: int, processes: list[subprocess.Popen], timeout: float = 120) -> None:
@@ -44,12 +47,19 @@ def wait_for_api(port: int, processes: list[subprocess.Popen], timeout: float = 
     raise RuntimeError(f"the API server did not answer on port {port} within {timeout:.0f} s")
 
 
-def _stop_on_sigterm(signum, frame) -> None:
-    raise KeyboardInterrupt
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def run(command: list[str], env: dict[str, str], **popen_kwargs) -> None:
+    """A set-up command in a session of its own (stopped with the rest on Ctrl-C); CalledProcessError if
+    it fails."""
+    process = SUPERVISOR.start(command, env=env, cwd=ROOT, **popen_kwargs)
+    if process.wait() != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("INS_AIRFLOW_PORT", "8080")))
     args = parser.parse_args()
@@ -65,11 +75,9 @@ def main() -> int:
     if not passwords.exists():
         passwords.write_text(json.dumps({USER: PASSWORD}))
     airflow_bin = str(Path(sys.executable).with_name("airflow"))
-    subprocess.run([airflow_bin, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    run([airflow_bin, "db", "migrate"], env, stdout=subprocess.DEVNULL)
     # Without its pools the API tasks would wait in "scheduled" for ever.
-    subprocess.run(
-        [sys.executable, "-m", "include.ins_report.pools", "--apply"], env=env, cwd=ROOT, check=True
-    )
+    run([sys.executable, "-m", "include.ins_report.pools", "--apply"], env)
 
     processes: list[subprocess.Popen] = []
     with emulator_process(LOCAL_DIR) as emulator_port:
@@ -83,22 +91,15 @@ def main() -> int:
             ):
                 log = (logs / f"{component[0]}.log").open("ab")
                 processes.append(
-                    subprocess.Popen(
-                        [airflow_bin, *component],
-                        env=env,
-                        cwd=ROOT,
-                        stdout=log,
-                        stderr=log,
-                        start_new_session=True,
-                    )
+                    SUPERVISOR.start([airflow_bin, *component], env=env, cwd=ROOT, stdout=log, stderr=log)
                 )
             wait_for_api(args.port, processes)
             url = f"http://127.0.0.1:{args.port}"
             print(
                 f"\nAirflow UI  {url}   login {USER} / {json.loads(passwords.read_text()).get(USER, '?')}\n"
                 f"DAG         {url}/dags/{DAG_ID}  (paused at creation: unpause, or trigger a week)\n"
-                f"emulators   http://127.0.0.1:{emulator_port}   farm database {farm_db.relative_to(ROOT)}\n"
-                f"logs        {logs.relative_to(ROOT)}/   Ctrl-C stops everything\n",
+                f"emulators   http://127.0.0.1:{emulator_port}   farm database {shown(farm_db)}\n"
+                f"logs        {shown(logs)}/   Ctrl-C stops everything\n",
                 flush=True,
             )
             while all(process.poll() is None for process in processes):
@@ -106,18 +107,22 @@ def main() -> int:
             print("an Airflow component exited; stopping the others (see .local/logs/)", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
-            print("\nstopping ...")
-            return 0
+            print("\nstopping ...", flush=True)
+            raise
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGTERM)
-            for process in processes:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+            # Airflow first (its task processes included), then the emulator (on leaving the `with`).
+            SUPERVISOR.stop(*processes)
+
+
+def launch() -> int:
+    """main() under the supervisor: Ctrl-C, SIGTERM or SIGHUP at any moment, an error or a component that
+    exits: every process this script started (their whole sessions) is stopped before it returns."""
+    code, left = SUPERVISOR.run(main)
+    if left:
+        print(f"make airflow: these processes did not stop: {describe(left)}", file=sys.stderr)
+        return 1
+    return 0 if code is None else code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launch())

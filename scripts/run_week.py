@@ -3,6 +3,10 @@
 Initialises the Airflow metadata database and the farm database under .local/, starts the API emulators,
 runs the DAG once through Airflow (`airflow dags test`: a real DAG run recorded in the metadata database),
 stops the emulators and prints the week, farms, API calls, rows written, the gate and the report.
+
+Airflow and the emulators run in sessions of their own (devtools/processes.py). Whatever ends this script (the
+run's end, an error, Ctrl-C or SIGTERM at any moment), every process of those sessions is stopped before it
+exits, the task processes `airflow dags test` forks included: SIGTERM, up to 20 s, then SIGKILL.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from devtools.embedded import (  # noqa: E402
     emulator_process,
     init_farm_db,
 )
+from devtools.processes import Supervisor, describe  # noqa: E402
 from include.ins_report import clock, joblog  # noqa: E402
 from include.ins_report.farms import classify_farms, weather_locations  # noqa: E402
 from include.ins_report.settings import DAG_ID, Settings  # noqa: E402
@@ -43,6 +48,8 @@ from include.ins_report.week import (  # noqa: E402
 
 PROGRESS_SECONDS = float(os.environ.get("INS_PROGRESS_SECONDS") or 30)  # how often a long run speaks
 STOP_GRACE_SECONDS = 20  # after Ctrl-C or SIGTERM, how long Airflow may take to stop before it is killed
+# Every process this script starts, and the stop of all of them on the way out.
+SUPERVISOR = Supervisor(grace=STOP_GRACE_SECONDS)
 
 
 def shown(path: Path) -> str:
@@ -52,7 +59,11 @@ def shown(path: Path) -> str:
 def airflow(args: list[str], env: dict[str, str], log_path: Path) -> int:
     airflow_bin = str(Path(sys.executable).with_name("airflow"))
     with log_path.open("ab") as log:
-        return subprocess.run([airflow_bin, *args], env=env, cwd=ROOT, stdout=log, stderr=log).returncode
+        process = SUPERVISOR.start([airflow_bin, *args], env=env, cwd=ROOT, stdout=log, stderr=log)
+        try:
+            return process.wait()
+        finally:
+            SUPERVISOR.stop(process)  # anything it left behind; on an interrupt, the command itself
 
 
 def last_log_id(db: Path) -> int:
@@ -189,31 +200,28 @@ def latest_wait_line(log_path: Path, since: int) -> tuple[str | None, int]:
 
 def run_airflow_with_progress(args: list[str], env: dict[str, str], log_path: Path, week: ReportWeek) -> int:
     """Run the DAG through Airflow, saying on the screen at least once a minute what it is doing (a run
-    that waits for Sunday's publication would otherwise be silent for hours)."""
+    that waits for Sunday's publication would otherwise be silent for hours). However this ends, Airflow's
+    session is stopped before it returns (task processes that outlived ``airflow dags test`` included)."""
     airflow_bin = str(Path(sys.executable).with_name("airflow"))
     started, offset, waiting = time.monotonic(), log_path.stat().st_size, None
     with log_path.open("ab") as log:
-        process = subprocess.Popen([airflow_bin, *args], env=env, cwd=ROOT, stdout=log, stderr=log)
-        while True:
-            try:
-                return process.wait(timeout=PROGRESS_SECONDS)
-            except subprocess.TimeoutExpired:
-                pass
-            except BaseException:  # Ctrl-C or SIGTERM: the run stops with us
-                process.terminate()
+        process = SUPERVISOR.start([airflow_bin, *args], env=env, cwd=ROOT, stdout=log, stderr=log)
+        try:
+            while True:
                 try:
-                    process.wait(timeout=STOP_GRACE_SECONDS)
-                except subprocess.TimeoutExpired:  # a task still winding down: the run is abandoned anyway
-                    process.kill()
-                    process.wait()
-                raise
-            line, offset = latest_wait_line(log_path, offset)
-            waiting = line or waiting
-            elapsed, now = time.monotonic() - started, clock.now()
-            status = f"  ... {elapsed:.0f} s, {now:%Y-%m-%d %H:%M} KST: week {week} still running"
-            if waiting:
-                status += f"; waiting: {waiting.split('] ', 1)[-1][:200]}"
-            print(status, flush=True)
+                    return process.wait(timeout=PROGRESS_SECONDS)
+                except subprocess.TimeoutExpired:
+                    pass
+                line, offset = latest_wait_line(log_path, offset)
+                waiting = line or waiting
+                elapsed, now = time.monotonic() - started, clock.now()
+                status = f"  ... {elapsed:.0f} s, {now:%Y-%m-%d %H:%M} KST: week {week} still running"
+                if waiting:
+                    status += f"; waiting: {waiting.split('] ', 1)[-1][:200]}"
+                print(status, flush=True)
+        finally:
+            # Ctrl-C / SIGTERM anywhere above (the progress print included): the run stops with us.
+            SUPERVISOR.stop(process)
 
 
 def main() -> int:
@@ -261,15 +269,22 @@ def main() -> int:
     return 0
 
 
-def stop_on_sigterm(signum, frame) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+def launch() -> int:
+    """main() under the supervisor: SIGINT, SIGTERM (a CI timeout, `kill`) and SIGHUP unwind it, and every
+    process it started is stopped, whatever ended it."""
+    code, left = SUPERVISOR.run(main)
+    if left:
+        print(f"make run: these processes of the run did not stop: {describe(left)}", file=sys.stderr)
+    if code is None:
+        name = signal.Signals(SUPERVISOR.interrupted_by).name if SUPERVISOR.interrupted_by else "interrupt"
+        if not left:
+            print(
+                f"make run: interrupted ({name}); the Airflow run and the emulators were stopped",
+                file=sys.stderr,
+            )
+        return 130
+    return 1 if left else code
 
 
 if __name__ == "__main__":
-    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the emulators and the Airflow run stop too.
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("make run: interrupted; the Airflow run and the emulators were stopped", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(launch())

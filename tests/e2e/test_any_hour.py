@@ -12,11 +12,12 @@ import subprocess
 import sys
 
 import pendulum
+import psutil
 import pytest
 import requests
 
 from include.ins_report import clock
-from include.ins_report.settings import Settings
+from include.ins_report.settings import DAG_ID, Settings
 from include.ins_report.sources import catalog
 from include.ins_report.week import week_before
 from tests.conftest import ROOT
@@ -58,9 +59,30 @@ def test_make_run_at_monday_0300_kst_reports_the_latest_published_week(tmp_path)
     assert monday_0300 <= created < monday_0300.add(minutes=15), (created, monday_0300)
 
 
+def alive(process: psutil.Process) -> bool:
+    """Running and not a zombie (exited, not yet reaped)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def live_in(sessions: set[int]) -> list[str]:
+    """``pid command`` of every live process of ``sessions``."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if os.getsid(process.pid) in sessions and alive(process):
+                found.append(f"{process.pid} {' '.join(process.cmdline())}")
+        except (OSError, psutil.Error):
+            continue
+    return found
+
+
 def test_make_run_of_a_week_still_waiting_says_what_it_waits_for_and_stops_cleanly(tmp_path):
-    """WEEK set to the week that waits for Sunday: the screen says what for and until when, repeatedly; an
-    interrupt stops Airflow and the emulators with it."""
+    """WEEK set to the week that waits for Sunday: the screen says what for and until when, repeatedly; a
+    SIGTERM stops Airflow, every process it forked and the emulators with it: no process is left in the
+    launcher's session or in any session it started."""
     monday_0330 = latest_monday_at(clock.now(), dt.time(3, 30))
     waiting = week_before(monday_0330)
     env = {
@@ -77,13 +99,21 @@ def test_make_run_of_a_week_still_waiting_says_what_it_waits_for_and_stops_clean
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # as from a terminal: a session of its own, so this one is never counted
     )
     lines: list[str] = []
+    # The processes of the run while it waits (Airflow, task processes it forked, the emulator).
+    seen: list[tuple[psutil.Process, int, str]] = []
     try:
         for line in process.stdout:
             lines.append(line)
             if "waiting: ASOS" in line:
                 break
+        for child in psutil.Process(process.pid).children(recursive=True):
+            try:
+                seen.append((child, os.getsid(child.pid), " ".join(child.cmdline())))
+            except (OSError, psutil.Error):
+                continue
     finally:
         process.send_signal(signal.SIGTERM)
         rest, _ = process.communicate(timeout=120)
@@ -97,8 +127,17 @@ def test_make_run_of_a_week_still_waiting_says_what_it_waits_for_and_stops_clean
     assert f"{monday_0330:%Y-%m-%d %H:%M} KST: week {waiting} still running" in said
     assert ("not final yet; waiting until" in said) or (f"ASOS {waiting.end} not published yet" in said), said
     assert process.returncode == 130, output
-    assert "the Airflow run and the emulators were stopped" in output
-    # Nothing of the run is left behind: no emulator answers on its port any more.
+    assert "interrupted (SIGTERM); the Airflow run and the emulators were stopped" in output
+    # Airflow and the emulator each ran in a session of their own, which the launcher stopped whole.
+    shown = "\n".join(f"{child.pid} sid={sid} {command}" for child, sid, command in seen)
+    airflow = [(child, sid) for child, sid, command in seen if f"dags test {DAG_ID}" in command]
+    emulator = [(child, sid) for child, sid, command in seen if "devtools.emulator" in command]
+    assert any(child.pid == sid for child, sid in airflow), shown  # its forked tasks share its session
+    assert any(child.pid == sid for child, sid in emulator), shown
+    sessions = {process.pid} | {sid for _, sid, _ in seen}
+    assert live_in(sessions) == [], f"left running after the stop:\n{live_in(sessions)}\nseen:\n{shown}"
+    assert [f"{child.pid} {command}" for child, _, command in seen if alive(child)] == []
+    # No emulator answers on its port any more.
     port = int((tmp_path / "local" / "emulator.port").read_text())
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=2)

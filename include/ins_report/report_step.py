@@ -15,6 +15,13 @@ from include.ins_report.gate import ManifestMissingError
 from include.ins_report.joblog import GATE, REPORT, SUCCESS, WARNING, ReportMessage, RunLog
 from include.ins_report.joblog.messages import listed as _listed
 from include.ins_report.manifest import periods_used
+from include.ins_report.report_call import (  # the call's own exceptions, importable from here as before
+    ReportCallNotRetried,  # noqa: F401
+    SessionTag,
+    before_call,
+    call_once,
+    check_report_sessions,
+)
 from include.ins_report.sources import catalog
 from include.ins_report.warehouse import Warehouse, now_text
 from include.ins_report.weather_steps import select_farms
@@ -24,20 +31,6 @@ if TYPE_CHECKING:
     from include.ins_report.steps import StepContext
 
 log = logging.getLogger(__name__)
-
-
-class ReportCallNotRetried(AirflowFailException):
-    """The procedure call reached the database and failed (an ORA- error, ORA-20xxx from the procedure
-    itself, or INS_REPORT_TIMEOUT): the task fails at once, without Airflow's retries. PL/SQL may still run
-    on the server after the client gave up, and a deterministic error would only repeat; the operator
-    checks on the server and clears the task (README, "The report procedure")."""
-
-    reports_cause = True  # the job log and the alert name the cause (oracle_errors.describe_error)
-
-
-NOT_RETRIED = (
-    "not retried automatically: check on the database that the procedure no longer runs, then clear the task"
-)
 
 
 class ReportMismatchError(AirflowFailException):
@@ -120,24 +113,29 @@ def run_weekly_report(ctx: StepContext) -> dict:
     started = now_text()
     settings = ctx.settings
     week_text = ctx.week.start.strftime(settings.report_week_format)
-    warehouse = ctx.warehouse()
+    # Before the call nothing of the procedure runs: each step is retried a few times (report_call.py).
+    warehouse = before_call(ctx.warehouse, "looking up the farm database's connection")
     # Oracle: stops here (INS_LEGACY_JOB_GUARD=fail) or warns while JOB_INS_WEEKLY_REPORT is still enabled.
-    legacy_warning = check_legacy_job(warehouse, settings.legacy_job_guard, settings.legacy_job_name)
+    legacy_warning = before_call(
+        lambda: check_legacy_job(warehouse, settings.legacy_job_guard, settings.legacy_job_name),
+        "reading the legacy scheduler job's state",
+    )
     if catalog.weather_enabled(settings) and not warehouse.manifest_farms(ctx.week_key):
         raise ManifestMissingError(
             f"the week's plan (TS_INS_WEEK_FARM, week {ctx.week_key}) is empty: the procedure would build an "
             "empty report; clear the whole run so the week is planned again"
         )
+    # Oracle: stops here while a session of an earlier attempt (or run) is still in the procedure.
+    before_call(lambda: check_report_sessions(warehouse), "checking for a report call still running")
+    tag = SessionTag.of(ctx.run_id, settings.report_procedure, week_text)
     call = f"{settings.report_procedure}('{settings.report_proc_type}', '{week_text}')"
-    log.info("calling %s (database call timeout %s s)", call, settings.report_timeout_seconds or "none")
-    try:
-        warehouse.run_report(
-            settings.report_procedure, settings.report_proc_type, week_text, settings.report_timeout_seconds
-        )
-    except Exception as exc:
-        if not warehouse.report_call_sent:
-            raise  # the database was not reached: nothing runs there, Airflow's retries apply
-        raise ReportCallNotRetried(NOT_RETRIED) from exc
+    log.info(
+        "calling %s (database call timeout %s s; V$SESSION.CLIENT_IDENTIFIER %s)",
+        call,
+        settings.report_timeout_seconds or "none",
+        tag.client_identifier,
+    )
+    call_once(warehouse, settings, tag, week_text)  # at most once: once sent, any error fails the task
     note, status = "", SUCCESS
     if settings.reconcile_report:
         gate_row = RunLog.from_dicts(warehouse.job_log(ctx.run_id)).latest(GATE.name)

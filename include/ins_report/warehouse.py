@@ -101,6 +101,7 @@ class Warehouse:
             )
         self.conn_id = conn_id
         self.report_call_sent = False
+        self.report_session: tuple[str, str, str] | None = None  # tag_report_session
         self.dialect = DIALECTS[conn_type]
         self.hook = connection.get_hook()
 
@@ -276,7 +277,8 @@ class Warehouse:
         ``timeout_seconds`` (INS_REPORT_TIMEOUT; 0: none) bounds the database call: python-oracledb's
         ``call_timeout`` on the session (the call fails with DPY-4024 and the session is cut, which ends the
         call on the server), SQLite's progress handler (the script is interrupted and rolled back).
-        ``report_call_sent`` tells afterwards whether the call reached the database (a session was opened)."""
+        ``report_call_sent`` tells afterwards whether the call reached the database (a session was opened).
+        On Oracle the call's session carries ``tag_report_session``'s MODULE, ACTION and CLIENT_IDENTIFIER."""
         self.report_call_sent = False
         if self.dialect.report_is_procedure:
             with self._call_timeout(timeout_seconds):
@@ -296,11 +298,12 @@ class Warehouse:
         def get_conn_with_timeout() -> Any:
             conn = get_conn()
             self.report_call_sent = True
-            if not seconds or seconds <= 0:
-                return conn
             if self.dialect.name == "oracle":
-                conn.call_timeout = int(seconds * 1000)  # milliseconds, per round trip
-            else:
+                if seconds and seconds > 0:
+                    conn.call_timeout = int(seconds * 1000)  # milliseconds, per round trip
+                if self.report_session:  # python-oracledb sends them with the call's round trip
+                    conn.module, conn.action, conn.client_identifier = self.report_session
+            elif seconds and seconds > 0:
                 deadline = time.monotonic() + seconds
                 conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
             return conn
@@ -313,3 +316,21 @@ class Warehouse:
 
     def report_row_count(self, week_text: str) -> int:
         return int(self.query("count_report_rows", {"p_week": week_text})[0][0])
+
+    # --- the report call's session (include/ins_report/report_call.py) --------------------------------
+
+    def tag_report_session(self, module: str, action: str, client_identifier: str) -> None:
+        """The next report call's session shows these in V$SESSION (Oracle; nothing on SQLite)."""
+        self.report_session = (module, action, client_identifier)
+
+    def report_sessions(self, module: str, client_prefix: str) -> list[tuple]:
+        """The batch user's sessions tagged as report calls (MODULE, or CLIENT_IDENTIFIER's prefix):
+        (SID, SERIAL#, STATUS, LAST_CALL_ET, MODULE, ACTION, CLIENT_IDENTIFIER, SQL_ID). None on SQLite,
+        whose report script runs in the calling process: no session of another attempt can be in it."""
+        if not self.dialect.report_is_procedure:
+            return []
+        return self.query("report_sessions", {"module": module, "client_prefix": client_prefix})
+
+    def login_user(self) -> str:
+        """The database user of the connection (for a grant), upper case as the dictionary has it."""
+        return (BaseHook.get_connection(self.conn_id).login or "").upper()

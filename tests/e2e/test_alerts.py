@@ -178,7 +178,7 @@ def test_a_procedure_failure_is_reported_with_its_ora_code_and_not_retried(stack
     (row,) = [row for row in log if row[:2] == ("RUN_WEEKLY_REPORT", "FAILED")]
     assert row.message.startswith("oracledb.DatabaseError: ORA-20001: SP_INS_WEEK_MAIN: no TM_WEATHER rows")
     assert "not retried automatically" in row.message
-    assert row.message.endswith("(task run_weekly_report, try 1 of 3)")  # failed at once, retries unused
+    assert row.message.endswith("(task run_weekly_report, try 1 of 1)")  # Airflow never retries the call
     assert ("RUN_WEEKLY_REPORT", "RETRY") not in {(step, status) for step, status, *_ in log}
     assert ("CHECK_COLLECTION", "SUCCESS") in {(step, status) for step, status, *_ in log}
 

@@ -222,3 +222,68 @@ def test_legacy_job_guard_reads_the_real_dictionary(oracle_session, wh):
         assert "still enabled" in check_legacy_job(wh, "warn")
     else:  # absent, or the compose stand-in (created disabled)
         assert check_legacy_job(wh, "fail") is None
+
+
+WAITING_PROCEDURE = """CREATE OR REPLACE PROCEDURE SP_INS_TEST_WAIT (
+    p_type IN VARCHAR2, p_week IN VARCHAR2
+) AS
+BEGIN
+    -- Waits for the row lock the test holds on ZT0001: in the call until the test lets it go.
+    UPDATE TA_FARM SET FARM_NM = FARM_NM WHERE FARM_NO = 'ZT0001';
+    ROLLBACK;
+END;"""
+
+
+def test_a_call_still_running_is_seen_by_the_next_attempt(oracle_session, wh, farms):
+    """The call's session carries the run in V$SESSION (MODULE, ACTION, CLIENT_IDENTIFIER), and the session
+    check of a next attempt refuses while that call runs, then lets the call go once it has ended. Needs
+    GRANT SELECT ON V_$SESSION TO the test user; without it the check must name that grant."""
+    import threading
+
+    from include.ins_report import report_call
+    from tests.support.waiting import wait_for
+
+    tag = report_call.SessionTag.of("oracle-test-session-check", "SP_INS_TEST_WAIT", WEEK)
+    probe = Warehouse(oracle_session.conn_id)
+    not_granted = ""
+    try:
+        report_call.check_report_sessions(probe)
+    except report_call.SessionCheckNotGrantedError as exc:
+        not_granted = str(exc)
+    if not_granted:
+        assert f"GRANT SELECT ON V_$SESSION TO {oracle_session.dsn.user.upper()}" in not_granted
+        pytest.skip("the test user cannot read V$SESSION (the check names the grant, as it must)")
+    oracle_session.execute(WAITING_PROCEDURE)
+    holder = oracle_session.connection
+    with holder.cursor() as cursor:  # the row lock the procedure waits for, not committed
+        cursor.execute("UPDATE TA_FARM SET FARM_NM = FARM_NM WHERE FARM_NO = 'ZT0001'")
+    outcome: dict[str, BaseException | None] = {}
+
+    def call() -> None:
+        try:
+            wh.tag_report_session(tag.module, tag.action, tag.client_identifier)
+            wh.run_report("SP_INS_TEST_WAIT", "WEEK", WEEK)
+            outcome["error"] = None
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    try:
+
+        def refused() -> str:
+            try:
+                report_call.check_report_sessions(probe)
+            except report_call.ReportStillRunningError as exc:
+                return str(exc)
+            return ""
+
+        message = wait_for(refused, timeout=60, what="the waiting call seen in V$SESSION", poll=0.5)
+        assert f"CLIENT_IDENTIFIER '{tag.client_identifier}'" in message
+        assert f"ACTION '{tag.action}'" in message
+    finally:
+        holder.rollback()  # the procedure goes on and ends
+        caller.join(timeout=60)
+        oracle_session.execute("DROP PROCEDURE SP_INS_TEST_WAIT")
+    assert outcome.get("error") is None, outcome
+    report_call.check_report_sessions(probe)  # the call has ended: a next attempt may call

@@ -24,6 +24,8 @@ from include.ins_report.week import ReportWeek
 from tests.unit.test_oracle_contract import FakeDatabaseError, RecordingOracle, oracle  # noqa: F401  (fixture)
 
 STATE_SQL = load_sql("oracle", "legacy_job_state")
+SESSIONS_SQL = load_sql("oracle", "report_sessions")  # the report step's check for a call still running
+BEGIN = "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;"
 OWN = ("INS_APP", "JOB_INS_WEEKLY_REPORT", "TRUE", "SCHEDULED")
 OWN_DISABLED = ("INS_APP", "JOB_INS_WEEKLY_REPORT", "FALSE", "DISABLED")
 OTHER = ("INSOWNER", "JOB_INS_WEEKLY_REPORT", "TRUE", "SCHEDULED")
@@ -152,7 +154,7 @@ def test_warn_mode_calls_the_procedure_and_keeps_the_warning_in_the_job_log(guar
     answer(guarded, [OWN])
     steps.run_weekly_report(report_context())
     sqls = [sql for _, sql, _ in guarded.statements()]
-    assert sqls[:2] == [STATE_SQL, "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;"]
+    assert sqls[:4] == [STATE_SQL, load_sql("oracle", "manifest_farms"), SESSIONS_SQL, BEGIN]
     (row,) = guarded.statements()[-1][2]
     assert row["step_nm"] == "RUN_WEEKLY_REPORT"
     assert "is still enabled" in row["message"]
@@ -162,4 +164,4 @@ def test_a_disabled_job_lets_the_report_run(guarded):
     answer(guarded, [OWN_DISABLED])
     steps.run_weekly_report(report_context())
     sqls = [sql for _, sql, _ in guarded.statements()]
-    assert sqls[:2] == [STATE_SQL, "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;"]
+    assert sqls[:4] == [STATE_SQL, load_sql("oracle", "manifest_farms"), SESSIONS_SQL, BEGIN]

@@ -24,9 +24,9 @@ import oracledb
 import pendulum
 import pytest
 from airflow.providers.oracle.hooks.oracle import OracleHook
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowTaskTimeout
 
-from include.ins_report import steps
+from include.ins_report import report_call, steps
 from include.ins_report.oracle_errors import describe_error
 from include.ins_report.report_step import ReportCallNotRetried
 from include.ins_report.settings import JOB_NAME, Settings
@@ -79,6 +79,23 @@ class RecordingOracle:
     def connect(self, **kwargs: Any) -> FakeConnection:
         self.events.append(("connect", kwargs))
         return FakeConnection(self)
+
+    # The report step's session check (report_sessions.sql) is answered with ``report_sessions`` (no
+    # session still in the procedure, by default), whatever ``responder`` answers to the other queries.
+    report_sessions: tuple[tuple, ...] = ()
+
+    @property
+    def responder(self) -> Callable[[str, Any], list[tuple]]:
+        def respond(sql: str, params: Any) -> list[tuple]:
+            if sql == SESSIONS_SQL:
+                return list(self.report_sessions)
+            return self._respond(sql, params)
+
+        return respond
+
+    @responder.setter
+    def responder(self, respond: Callable[[str, Any], list[tuple]]) -> None:
+        self._respond = respond
 
     # --- views of the record ---
     def kinds(self) -> list[str]:
@@ -185,6 +202,9 @@ def file_binds(name: str) -> set[str]:
 
 
 QUERY_SESSION = ["connect", "cursor", "execute", "commit", "close"]
+SESSIONS_SQL = load_sql("oracle", "report_sessions")
+SESSIONS_BINDS = {"module": "INS_WEEKLY_REPORT", "client_prefix": "INS_WEEKLY_REPORT:"}
+BEGIN = "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;"
 WRITE_SESSION = ["connect", "cursor", "executemany", "commit", "close"]
 
 
@@ -385,10 +405,16 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
 
     call = f"SP_INS_WEEK_MAIN('WEEK', '{expected}')"
     assert result == {"call": call, "report_rows": 45}
-    procedure, count, log = oracle.sessions()
+    check, procedure, count, log = oracle.sessions()
+    # First, no session of an earlier attempt (or run) may still be in the procedure.
+    assert check[1:] == [("cursor",), ("execute", SESSIONS_SQL, SESSIONS_BINDS), ("commit",), ("close",)]
     assert procedure == [
         ("connect", procedure[0][1]),
         ("set", "call_timeout", 3600 * 1000),  # INS_REPORT_TIMEOUT, on the session of the call
+        # V$SESSION shows the call's run: MODULE, ACTION and CLIENT_IDENTIFIER (python-oracledb attributes).
+        ("set", "module", "INS_WEEKLY_REPORT"),
+        ("set", "action", f"SP_INS_WEEK_MAIN {expected}"),
+        ("set", "client_identifier", f"INS_WEEKLY_REPORT:{kind}__run"),
         ("set", "autocommit", True),
         ("cursor",),
         ("execute", "BEGIN SP_INS_WEEK_MAIN(:1,:2); END;", ["WEEK", expected]),
@@ -423,10 +449,9 @@ def test_configured_procedure_name_type_and_week_format(oracle):
     ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
     oracle.responder = lambda sql, params: [(0,)]
     steps.run_weekly_report(ctx)
-    assert oracle.statements()[0][1:] == (
-        "BEGIN INS.PKG_INS.SP_INS_WEEK_MAIN(:1,:2); END;",
-        ["W", "2026-11-16"],
-    )
+    (call,) = [event for event in oracle.statements() if event[1].startswith("BEGIN")]
+    assert call[1:] == ("BEGIN INS.PKG_INS.SP_INS_WEEK_MAIN(:1,:2); END;", ["W", "2026-11-16"])
+    assert ("set", "action", "SP_INS_WEEK_MAIN 2026-11-16") in oracle.events
 
 
 def test_callproc_statement_is_built_by_the_provider(oracle):
@@ -448,27 +473,194 @@ def test_a_failing_procedure_fails_the_step_and_logs_no_success(oracle):
     oracle.failure = fail_call
     ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
     # The call reached the database: the task fails at once, no automatic retry (AirflowFailException),
-    # and the job log and the alert name the procedure's own error.
+    # and the job log and the alert name the procedure's own error; the database answered, so it has ended.
     with pytest.raises(ReportCallNotRetried, match="not retried automatically") as raised:
         steps.run_weekly_report(ctx)
     assert isinstance(raised.value, AirflowFailException)
     assert isinstance(raised.value.__cause__, oracledb.DatabaseError)
     assert describe_error(raised.value).startswith("tests.FakeDatabaseError: ORA-20001: SP_INS_WEEK_MAIN")
-    assert oracle.kinds() == ["connect", "set", "set", "cursor", "cursor.close", "close"]
-    assert not oracle.statements()  # no row count, no SUCCESS row in TS_INS_JOB_LOG
+    assert "the database answered the call with this error, so the call has ended" in str(raised.value)
+    (procedure,) = [
+        session for session in oracle.sessions() if ("set", "module", "INS_WEEKLY_REPORT") in session
+    ]
+    assert [event[0] for event in procedure] == ["connect", *["set"] * 5, "cursor", "cursor.close", "close"]
+    assert not [event for event in oracle.statements() if event[0] == "executemany"]  # no SUCCESS row
 
 
-def test_the_database_not_reached_is_left_to_airflows_retries(oracle, monkeypatch):
-    """No session for the call, so nothing can be running on the server: the error stays retryable."""
+# --- at most once per attempt, never twice at once ------------------------------------------------------
 
-    def cannot_connect(self, *args):
-        raise FakeDatabaseError("DPY-6005: cannot connect to database")
 
-    monkeypatch.setattr(Warehouse, "run_report", cannot_connect)
-    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
-    with pytest.raises(FakeDatabaseError, match="DPY-6005") as raised:
-        steps.run_weekly_report(ctx)
-    assert not isinstance(raised.value, AirflowFailException)
+def session_running(recorder: RecordingOracle, sql: str) -> list[tuple]:
+    """The one session of the record that executed ``sql`` (its events, connect first)."""
+    (session,) = [s for s in recorder.sessions() if any(e[0] == "execute" and e[1] == sql for e in s)]
+    return session
+
+
+def calls(recorder: RecordingOracle) -> list[tuple]:
+    return [event for event in recorder.statements() if event[1].startswith("BEGIN")]
+
+
+@pytest.fixture
+def report(oracle, monkeypatch) -> steps.StepContext:
+    """The report step of run ``r`` for week 2026-11-16 (the procedure call and the job-log row only), and
+    the pauses of its bounded retries recorded instead of slept (``paused``)."""
+    pauses: list[float] = []
+    monkeypatch.setattr(report_call, "_pause", pauses.append)
+    oracle.paused = pauses
+    oracle.responder = lambda sql, params: [(0,)] if "COUNT" in sql.upper() else []
+    settings = dataclasses.replace(Settings.from_env(), reconcile_report=False, sources=["kosis"])
+    return steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
+
+
+def still_running(status: str = "ACTIVE") -> tuple:
+    """A V$SESSION row (report_sessions.sql's columns) of an earlier attempt still in the procedure."""
+    return (
+        123,
+        4567,
+        status,
+        812,
+        "INS_WEEKLY_REPORT",
+        "SP_INS_WEEK_MAIN 20261116",
+        "INS_WEEKLY_REPORT:r",
+        "9x",
+    )
+
+
+def test_a_call_still_running_in_an_earlier_session_stops_the_attempt_without_a_call(oracle, report):
+    oracle.report_sessions = (still_running(),)
+    with pytest.raises(report_call.ReportStillRunningError) as raised:
+        steps.run_weekly_report(report)
+    assert isinstance(raised.value, AirflowFailException)  # no retry either
+    message = str(raised.value)
+    assert "SID 123, SERIAL# 4567, ACTIVE for 812 s, CLIENT_IDENTIFIER 'INS_WEEKLY_REPORT:r'" in message
+    assert "WHERE CLIENT_IDENTIFIER = 'INS_WEEKLY_REPORT:r'" in message  # the query to watch it end
+    assert "ALTER SYSTEM KILL SESSION '123,4567' IMMEDIATE" in message
+    assert calls(oracle) == []
+    assert [sql for _, sql, _ in oracle.statements()].count(SESSIONS_SQL) == 1
+    assert oracle.paused == []
+
+
+def test_a_session_no_longer_in_a_call_does_not_stop_the_attempt(oracle, report):
+    oracle.report_sessions = (still_running("INACTIVE"),)
+    steps.run_weekly_report(report)
+    assert len(calls(oracle)) == 1
+
+
+def test_without_the_grant_on_v_session_the_procedure_is_not_called(oracle, report):
+    def no_grant(method: str, sql: str, params: Any) -> Exception | None:
+        return FakeDatabaseError("ORA-00942: table or view does not exist") if sql == SESSIONS_SQL else None
+
+    oracle.failure = no_grant
+    with pytest.raises(report_call.SessionCheckNotGrantedError) as raised:
+        steps.run_weekly_report(report)
+    assert "GRANT SELECT ON V_$SESSION TO INS_APP" in str(raised.value)  # the connection's login
+    assert "ORA-00942" in describe_error(raised.value)
+    assert calls(oracle) == []
+    assert oracle.paused == []  # a privilege is not retried
+
+
+def test_connecting_for_the_call_is_retried_inside_the_task(oracle, report, monkeypatch):
+    """Nothing was sent: the connection for the call is tried again, a few times, 10 s then 20 s apart."""
+    connects: list[dict] = []
+
+    def flaky(**kwargs: Any) -> FakeConnection:
+        connects.append(kwargs)
+        if len(connects) in (2, 3):  # after the session check: the call's first two connections
+            raise FakeDatabaseError("DPY-6005: cannot connect to database (CONNECTION_ID=x)")
+        return oracle.connect(**kwargs)
+
+    monkeypatch.setattr(oracledb, "connect", flaky)
+    steps.run_weekly_report(report)
+    assert oracle.paused == [10.0, 20.0]
+    assert len(calls(oracle)) == 1  # called once
+
+
+def test_what_keeps_failing_before_the_call_fails_the_task_without_a_call(oracle, report, monkeypatch):
+    def cannot_connect(**kwargs: Any) -> FakeConnection:
+        raise FakeDatabaseError("DPY-6005: cannot connect to database (CONNECTION_ID=x)")
+
+    monkeypatch.setattr(oracledb, "connect", cannot_connect)
+    with pytest.raises(report_call.ReportNotCalled) as raised:
+        steps.run_weekly_report(report)
+    assert isinstance(raised.value, AirflowFailException)  # the task has no Airflow retries
+    assert str(raised.value).startswith("the report procedure was not called: checking for a report call")
+    assert "(3 tries); nothing of the procedure runs" in str(raised.value)
+    assert describe_error(raised.value).startswith("tests.FakeDatabaseError: DPY-6005")
+    assert oracle.paused == [10.0, 20.0]
+
+
+def test_a_refused_login_before_the_call_is_not_tried_again(oracle, report, monkeypatch):
+    connects: list[dict] = []
+
+    def refused(**kwargs: Any) -> FakeConnection:
+        connects.append(kwargs)
+        raise FakeDatabaseError("ORA-01017: invalid credential or not authorized; logon denied")
+
+    monkeypatch.setattr(oracledb, "connect", refused)
+    with pytest.raises(report_call.ReportNotCalled, match=r"\(1 try\)"):
+        steps.run_weekly_report(report)
+    assert len(connects) == 1  # one failed login, not three
+    assert oracle.paused == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        FakeDatabaseError("DPY-4024: call timeout of 3600000 ms exceeded"),  # INS_REPORT_TIMEOUT
+        FakeDatabaseError("DPY-4011: the database or network closed the connection"),
+        AirflowTaskTimeout(),  # Airflow's execution_timeout, raised while the call waits
+    ],
+    ids=["call-timeout", "lost-connection", "airflow-timeout"],
+)
+def test_after_the_call_was_sent_it_may_still_run_and_is_never_called_again(oracle, report, error):
+    def interrupted(method: str, sql: str, params: Any) -> BaseException | None:
+        return error if sql == BEGIN else None
+
+    oracle.failure = interrupted
+    with pytest.raises(ReportCallNotRetried) as raised:
+        steps.run_weekly_report(report)
+    assert raised.value.__cause__ is error
+    assert str(raised.value) == (
+        "not retried automatically: the call was sent and may still be running on the database. Check with: "
+        "SELECT SID, SERIAL#, STATUS, LAST_CALL_ET, ACTION FROM V$SESSION WHERE CLIENT_IDENTIFIER = "
+        "'INS_WEEKLY_REPORT:r' (a row ACTIVE: it still runs; a new attempt refuses to call while it does); "
+        "when no row is ACTIVE, clear the task"
+    )
+    assert oracle.paused == []
+    procedure = session_running(oracle, SESSIONS_SQL)
+    assert procedure  # the check came first, then the one call attempt
+    assert [event[0] for event in oracle.events].count("connect") == 2
+
+
+def test_the_client_identifier_names_the_run_within_64_bytes():
+    assert report_call.client_identifier("scheduled__2026-11-22T17:00:00+00:00") == (
+        "INS_WEEKLY_REPORT:scheduled__2026-11-22T17:00:00+00:00"
+    )
+    long_a = "asset_triggered__2026-11-22T17:00:00.123456+00:00_" + "a" * 40
+    long_b = "asset_triggered__2026-11-22T17:00:00.123456+00:00_" + "b" * 40
+    tag_a = report_call.client_identifier(long_a)
+    assert len(tag_a.encode()) == 64
+    assert tag_a.startswith("INS_WEEKLY_REPORT:asset_triggered__")
+    assert tag_a == report_call.client_identifier(long_a)  # the same on every attempt
+    assert tag_a != report_call.client_identifier(long_b)
+    tag = report_call.SessionTag.of("r", "INS.PKG_INS.SP_INS_WEEK_MAIN", "20261116")
+    assert (tag.module, tag.action, tag.client_identifier) == (
+        "INS_WEEKLY_REPORT",
+        "SP_INS_WEEK_MAIN 20261116",
+        "INS_WEEKLY_REPORT:r",
+    )
+
+
+def test_sqlite_has_no_session_to_check(tmp_path, monkeypatch):
+    from devtools.embedded import init_farm_db
+
+    path = tmp_path / "farm.db"
+    init_farm_db(path)
+    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    warehouse = Warehouse("farm_db")
+    monkeypatch.setattr(warehouse, "query", lambda *args: pytest.fail("no query on SQLite"))
+    assert warehouse.report_sessions("INS_WEEKLY_REPORT", "INS_WEEKLY_REPORT:") == []
+    report_call.check_report_sessions(warehouse)  # a no-op
 
 
 def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
@@ -489,7 +681,8 @@ def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
         steps.run_weekly_report(steps.StepContext(run_id="r", week=week, settings=settings))["report_rows"]
         is None
     )
-    count_session = oracle.sessions()[1]
+    sessions = oracle.sessions()
+    count_session = sessions[sessions.index(session_running(oracle, BEGIN)) + 1]  # right after the call
     assert [event[0] for event in count_session] == ["connect", "cursor", "rollback", "close"]
     assert oracle.statements()[-1][2][0]["row_count"] is None
 

@@ -9,6 +9,7 @@ unparseable statement fails the test instead of passing as an opaque command.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -26,7 +27,9 @@ CUTOVER = ORACLE / "cutover"
 SCRIPTS = {"schema"}  # multi-statement scripts, split by the app's split_statements
 PLSQL = {"sp_ins_week_main"}  # the reference procedure: PL/SQL, installed by SQL*Plus or the opt-in tests
 SQLITE_ONLY: set[str] = set()  # every SQLite statement has an Oracle twin (the report script: the procedure)
-ORACLE_ONLY = {"legacy_job_state"}  # the cutover guard's query: Oracle's scheduler has no SQLite twin
+# The cutover guard's query (Oracle's scheduler) and the report step's session check (V$SESSION): SQLite has
+# neither a scheduler nor sessions of other processes, so no twin.
+ORACLE_ONLY = {"legacy_job_state", "report_sessions"}
 APP_STATEMENTS = sorted(
     path.stem for path in ORACLE.glob("*.sql") if path.stem not in SCRIPTS | PLSQL
 )  # executed by Warehouse as one statement each
@@ -593,6 +596,36 @@ def test_the_guard_query_reads_both_scheduler_views():
         "ENABLED",
         "STATE",
     ]
+
+
+def test_the_session_check_reads_the_batch_users_tagged_sessions_but_its_own():
+    """report_sessions.sql: V$SESSION rows of the connection's user whose MODULE is the batch's or whose
+    CLIENT_IDENTIFIER starts with its prefix (report_call.SessionTag), never the checking session itself; the
+    columns in the order ``report_call.ReportSession.from_row`` reads them."""
+    from include.ins_report.report_call import ReportSession
+
+    tree = parse_oracle((ORACLE / "report_sessions.sql").read_text(encoding="utf-8"))
+    assert {table.name.upper() for table in tree.find_all(exp.Table)} == {"V$SESSION"}
+    assert binds(tree) == {"module", "client_prefix"}
+    columns = [projection.this.name.upper() for projection in tree.expressions]
+    assert columns == [
+        "SID",
+        "SERIAL#",
+        "STATUS",
+        "LAST_CALL_ET",
+        "MODULE",
+        "ACTION",
+        "CLIENT_IDENTIFIER",
+        "SQL_ID",
+    ]
+    assert len(columns) == len(dataclasses.fields(ReportSession))
+    where = tree.args["where"].this
+    conditions = {condition.sql("oracle", comments=False) for condition in where.flatten()}
+    assert conditions == {
+        "USERNAME = USER",
+        "MODULE = :module OR INSTR(CLIENT_IDENTIFIER, :client_prefix) = 1",
+        "SID <> TO_NUMBER(SYS_CONTEXT('USERENV', 'SID'))",
+    }
 
 
 @pytest.mark.parametrize(

@@ -37,10 +37,32 @@ def test_policy(dag):
     for task in dag.tasks:
         assert task.owner not in ("", "airflow"), task.task_id
         assert task.task_display_name != task.task_id, f"{task.task_id} needs a readable name"
-        if task.task_id != "finish_job":
+        if task.task_id not in ("finish_job", "run_weekly_report"):
             assert task.retries >= 2, f"{task.task_id} must retry (production default)"
+        if task.task_id != "finish_job":
             assert task.on_failure_callback, f"{task.task_id} must record its failure in the job log"
     assert Settings().task_retries >= 2
+
+
+def test_the_report_procedure_is_never_retried_by_airflow(dag):
+    """At most one call per attempt, never two at once: Airflow does not retry the report task (a timeout, a
+    kill or a lost worker may leave the first call running), one instance at a time across runs; the steps
+    before the call retry inside the task (include/ins_report/report_call.py)."""
+    report = dag.get_task("run_weekly_report")
+    assert report.retries == 0
+    assert report.max_active_tis_per_dag == 1
+    assert dag.get_task("check_collection").retries == Settings().task_retries  # the others keep theirs
+
+
+def test_every_task_classifies_the_farm_databases_errors(dag):
+    """One retry decision for Oracle's errors on every task (mapped ones included): credentials and
+    privileges fail at once, lost connections are retried."""
+    from include.ins_report.callbacks import FarmDbRetryPolicy
+
+    for task in dag.tasks:
+        policy = task.partial_kwargs.get("retry_policy") if hasattr(task, "partial_kwargs") else None
+        policy = policy or task.retry_policy
+        assert policy == FarmDbRetryPolicy(Settings().farm_db_conn_id), task.task_id
 
 
 def test_structure(dag):

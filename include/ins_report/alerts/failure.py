@@ -7,7 +7,7 @@ from include.ins_report import joblog
 from include.ins_report.airflow_context import RunFacts
 from include.ins_report.alerts.message import Alert, payload_head, run_url, task_url
 from include.ins_report.joblog import STEPS, RunLog, step_title
-from include.ins_report.oracle_errors import oracle_code, oracle_hint
+from include.ins_report.oracle_errors import ACCESS, error_kind, oracle_code, oracle_hint
 from include.ins_report.settings import DAG_ID, Settings
 from include.ins_report.week import ReportWeek
 
@@ -28,8 +28,9 @@ def trigger_week_hint(week: ReportWeek | None) -> list[str]:
     ]
 
 
-def next_action(row: joblog.LogRow, labels: list[str]) -> str:
-    """What to do about a failed step; ``labels``: the failed weather stations (all of them, one action)."""
+def next_action(row: joblog.LogRow, labels: list[str], conn_id: str = "farm_db") -> str:
+    """What to do about a failed step; ``labels``: the failed weather stations (all of them, one action);
+    ``conn_id``: the farm database's connection, named in an Oracle error's hint."""
     title = f"“{step_title(row.step)}”"
     code = oracle_code(row.failure.error) if row.failure else None
     quoted = ", ".join(f"“{label}”" for label in labels)
@@ -39,7 +40,7 @@ def next_action(row: joblog.LogRow, labels: list[str]) -> str:
         clear=f"then in the Grid clear {title} with “Downstream” ticked",
         stations=(f"station {quoted}" if len(labels) == 1 else f"stations {quoted}") if labels else "station",
         instances="each of these instances" if len(labels) > 1 else "the instance",
-        cause=f" with {code} ({oracle_hint(code)})" if code else "",
+        cause=f" with {code} ({oracle_hint(code, conn_id)})" if code else "",
     )
 
 
@@ -70,7 +71,9 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
             failed_lines.append(f"      farms: {', '.join(farms)}" + (f" … and {more} more" if more else ""))
         failed_lines.append(f"      error: {detail.error if detail else row.message}")
         if code:
-            failed_lines.append(f"      Oracle error {code}: {oracle_hint(code)}")
+            failed_lines.append(f"      Oracle error {code}: {oracle_hint(code, settings.farm_db_conn_id)}")
+        # Credentials or privileges: the connection to fix, by its conn id (not retried: oracle_errors).
+        connection = settings.farm_db_conn_id if detail and error_kind(detail.error) == ACCESS else None
         if detail and detail.try_number:
             tries = f"try {detail.try_number}" + (f" of {detail.tries}" if detail.tries else "")
             failed_lines.append(f"      {tries}, failed at {row.ended_at} KST")
@@ -86,6 +89,7 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
                 "error_class": detail.error_class if detail else "",
                 "error": detail.error if detail else row.message,
                 "oracle_code": code,
+                "connection": connection,
                 "try_number": detail.try_number if detail else None,
                 "tries": detail.tries if detail else None,
                 "failed_at": row.ended_at,
@@ -109,7 +113,7 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
         )
 
     stations = [row.failure.label for row in failures if row.step == joblog.MAPPED_STEP and row.failure]
-    actions = [next_action(row, stations) for row in failures] or [
+    actions = [next_action(row, stations, settings.farm_db_conn_id) for row in failures] or [
         f"No failed step was recorded (reason: {run.reason or 'unknown'}): open the run in the "
         "UI; a run that timed out or was marked failed by hand has its tasks' states there."
     ]

@@ -365,7 +365,7 @@ def capture_channels(monkeypatch) -> list[Alert]:
         "AIRFLOW_CONN_ALERT_WEBHOOK", json.dumps({"conn_type": "http", "host": "http://hooks.example/x"})
     )
     sent: list[Alert] = []
-    monkeypatch.setitem(channels.SENDERS, "webhook", lambda alert, settings, conn: sent.append(alert))
+    monkeypatch.setitem(channels.SENDERS, "webhook", lambda alert, settings, conn, budget: sent.append(alert))
     return sent
 
 

@@ -5,12 +5,14 @@ off while its connection is absent, and a broken one never stops the others."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
-from include.ins_report.alerts import Alert, configured_channels, send_alert
+from include.ins_report.alerts import Alert, channels, configured_channels, deliver, send_alert
+from include.ins_report.alerts.delivery import CALLBACK_LIMIT_SECONDS, CHANNEL_BUDGET_SECONDS, callback_budget
 from include.ins_report.settings import Settings
-from tests.support.receivers import SmtpReceiver, WebhookReceiver, free_port
+from tests.support.receivers import SilentReceiver, SmtpReceiver, WebhookReceiver, free_port
 
 KEY = "Kma+Key/SECRET=9"
 CONNS = ("AIRFLOW_CONN_SMTP_ALERTS", "AIRFLOW_CONN_SLACK_ALERTS", "AIRFLOW_CONN_ALERT_WEBHOOK")
@@ -176,3 +178,106 @@ def test_a_down_channel_never_logs_its_token_url(monkeypatch, caplog, capfd):
     masked = airflow_masker(logged)
     assert WEBHOOK_TOKEN not in masked
     assert "slack-SECRET" not in masked
+
+
+# --- each channel within its budget, all at once ------------------------------------------------------
+
+
+def test_a_webhook_that_never_answers_does_not_silence_the_other_channels(receivers, monkeypatch):
+    """A real socket that accepts the webhook's connection and never answers: the webhook fails on its own
+    time budget (its HTTP read timeout, or the join), and e-mail and Slack are delivered all the same."""
+    smtp, slack, _ = receivers
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_ALERTS", smtp_conn(smtp.port))
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_ALERTS", json.dumps({"conn_type": "http", "host": slack.url}))
+    with SilentReceiver() as silent:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_ALERT_WEBHOOK", json.dumps({"conn_type": "http", "host": silent.url})
+        )
+        delivery = deliver(ALERT, Settings.from_env(), budget=4)
+        assert silent.connections == 1  # the request reached it, and was left unanswered
+    assert delivery.sent == ["email", "slack"]
+    (failed,) = delivery.failed
+    assert (failed.channel, failed.conn_id) == ("webhook", "alert_webhook")
+    assert failed.error_class in ("ReadTimeout", "TimeoutError"), failed.error
+    assert not delivery.lost
+    assert len(smtp.messages) == 1
+    assert len(slack.requests) == 1
+
+
+def test_the_channels_run_at_the_same_time(monkeypatch):
+    """E-mail (first in order) waits for the webhook (last) to have been sent: only a webhook sent while the
+    e-mail is still going lets both through, as when one channel hangs and the others must not wait."""
+    for name in CONNS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_ALERTS", smtp_conn(free_port()))
+    monkeypatch.setenv("AIRFLOW_CONN_ALERT_WEBHOOK", json.dumps({"conn_type": "http", "host": "http://h/x"}))
+    webhook_sent = threading.Event()
+
+    def email(alert, settings, conn, budget):
+        if not webhook_sent.wait(budget):
+            raise TimeoutError("the webhook was not sent meanwhile")
+
+    monkeypatch.setitem(channels.SENDERS, "email", email)
+    monkeypatch.setitem(channels.SENDERS, "webhook", lambda alert, settings, conn, budget: webhook_sent.set())
+    delivery = deliver(ALERT, Settings.from_env(), budget=30)
+    assert delivery.sent == ["email", "webhook"], delivery.failed
+
+
+def test_a_channel_that_ignores_its_own_timeout_is_given_up_when_its_budget_is_spent(monkeypatch):
+    """The join does not wait for a sender that blocks for good: the others' results stand."""
+    for name in CONNS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_ALERTS", smtp_conn(free_port()))
+    monkeypatch.setenv("AIRFLOW_CONN_ALERT_WEBHOOK", json.dumps({"conn_type": "http", "host": "http://h/x"}))
+    mailed: list[Alert] = []
+    release = threading.Event()
+    monkeypatch.setitem(channels.SENDERS, "email", lambda alert, settings, conn, budget: mailed.append(alert))
+    monkeypatch.setitem(channels.SENDERS, "webhook", lambda alert, settings, conn, budget: release.wait())
+    try:
+        delivery = deliver(ALERT, Settings.from_env(), budget=2)
+    finally:
+        release.set()
+    assert delivery.sent == ["email"]
+    assert len(mailed) == 1
+    assert [result.error for result in delivery.failed] == ["TimeoutError: no answer within 2 s"]
+
+
+def test_each_sender_is_given_the_budget(monkeypatch):
+    """The senders bound their own calls with it: HTTP (connect, read) timeouts, one SMTP attempt."""
+    assert channels._http_timeout(20.0) == (channels.CONNECT_SECONDS, 20.0)
+    assert channels._http_timeout(3.0) == (3.0, 3.0)
+    conn = type("Conn", (), {"extra_dejson": {"timeout": 60, "retry_limit": 5}})()
+    hook = channels._BoundedSmtpHook("smtp_alerts", 20.0)
+    hook.smtp_connection = conn
+    assert (hook.timeout, hook.smtp_retry_limit) == (20, 0)  # the provider's own: 60 s, 5 retries
+
+
+def test_every_channel_down_is_a_lost_alert_and_says_why_per_channel(receivers, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_ALERTS", smtp_conn(free_port()))  # nobody listens there
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ALERT_WEBHOOK",
+        json.dumps(
+            {"conn_type": "http", "host": f"http://127.0.0.1:{free_port()}/hooks/x?token={WEBHOOK_TOKEN}"}
+        ),
+    )
+    delivery = deliver(ALERT, Settings.from_env(), budget=5)
+    assert delivery.lost
+    assert [(result.channel, bool(result.error_class)) for result in delivery.failed] == [
+        ("email", True),
+        ("webhook", True),
+    ]
+    summary = delivery.summary()
+    assert "email via smtp_alerts (" in summary
+    assert "webhook via alert_webhook (ConnectionError" in summary
+    assert WEBHOOK_TOKEN not in summary  # the webhook's URL is a credential: redacted
+
+
+def test_the_callbacks_time_stays_below_the_dag_processors_limit():
+    """The job-log read, every channel at once and the ALERT row: under 40 s with the default budget, below
+    dag_file_processor_timeout, after which the dag-processor kills a DAG callback."""
+    from airflow.configuration import conf
+
+    assert CHANNEL_BUDGET_SECONDS == 20.0
+    assert callback_budget() <= CALLBACK_LIMIT_SECONDS <= 40.0
+    processor_limit = conf.getfloat("dag_processor", "dag_file_processor_timeout")
+    assert processor_limit > CALLBACK_LIMIT_SECONDS

@@ -1,6 +1,7 @@
 """The admins' alerts: one notifier (``notifier.InsAlertNotifier``), the messages as pure functions of the
 run's job log (``failure``, ``digest``, ``gaps``, ``deadline``), the channels that carry them
-(``channels``) and the alert itself (``message``)."""
+(``channels``), their delivery, all at once within a time budget (``delivery``), and the alert itself
+(``message``)."""
 
 from include.ins_report.alerts.channels import (
     CHANNELS,
@@ -9,16 +10,18 @@ from include.ins_report.alerts.channels import (
     connection_secrets,
     mask_connection,
     parse_channels,
-    send_alert,
 )
+from include.ins_report.alerts.delivery import Delivery, deliver, send_alert
 from include.ins_report.alerts.message import Alert, payload_head, run_url, task_url
 
 __all__ = [
     "CHANNELS",
     "Alert",
+    "Delivery",
     "channel_conn_ids",
     "configured_channels",
     "connection_secrets",
+    "deliver",
     "mask_connection",
     "parse_channels",
     "payload_head",

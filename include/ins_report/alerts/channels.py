@@ -14,6 +14,10 @@ its host: every secret part of a channel's connection is registered with Airflow
 the channel is used, so that no log line of the process (task, dag-processor, triggerer) shows it, not even
 the HTTP library's own warnings. A failing channel is logged (class and masked message, no traceback) and
 never stops the others. Everything sent is redacted once more here (API keys).
+
+Each sender keeps to the time budget it is given: HTTP timeouts on the webhook and Slack calls, an SMTP
+timeout and a single connection attempt. ``alerts/delivery.py`` runs the channels at once, each in a thread
+of its own within that budget.
 """
 
 from __future__ import annotations
@@ -28,15 +32,12 @@ from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
 from include.ins_report.alerts.message import Alert
-from include.ins_report.secrets import (  # what is secret in a connection: defined once there
-    api_secrets,
-    channel_conn_ids,
-    connection_secrets,
-    redact,
-)
+from include.ins_report.secrets import channel_conn_ids, connection_secrets  # defined once there
 from include.ins_report.settings import CHANNELS, Settings  # the channel names, defined once there
 
 log = logging.getLogger(__name__)
+
+CONNECT_SECONDS = 10.0  # of an HTTP channel's budget, at most this to connect
 
 
 def parse_channels(names: Iterable[str]) -> list[str]:
@@ -67,7 +68,7 @@ def _connection(conn_id: str):
         return None
 
 
-def _configured(settings: Settings, channels: Iterable[str] = CHANNELS) -> dict[str, Any]:
+def configured_connections(settings: Settings, channels: Iterable[str] = CHANNELS) -> dict[str, Any]:
     """Of ``channels``, those whose connection exists (e-mail also needs recipients), with the connection;
     their secrets are masked from here on."""
     conn_ids = channel_conn_ids(settings)
@@ -86,48 +87,54 @@ def _configured(settings: Settings, channels: Iterable[str] = CHANNELS) -> dict[
 
 def configured_channels(settings: Settings) -> list[str]:
     """The channels an alert goes to: those whose connection exists (e-mail also needs recipients)."""
-    return list(_configured(settings))
+    return list(configured_connections(settings))
 
 
-def _send_email(alert: Alert, settings: Settings, conn) -> None:
-    with SmtpHook(smtp_conn_id=conn.conn_id) as smtp:
+class _BoundedSmtpHook(SmtpHook):
+    """The smtp provider's hook within a budget: its socket timeout at most the budget, and one connection
+    attempt (the provider tries a failed connection ``retry_limit`` + 1 times, 6 by default)."""
+
+    def __init__(self, smtp_conn_id: str, budget: float) -> None:
+        super().__init__(smtp_conn_id=smtp_conn_id)
+        self._budget = budget
+
+    @property
+    def timeout(self) -> int:
+        return max(1, min(int(super().timeout), int(self._budget)))
+
+    @property
+    def smtp_retry_limit(self) -> int:
+        return 0
+
+
+def _http_timeout(budget: float) -> tuple[float, float]:
+    """requests' (connect, read) timeouts within a channel's budget."""
+    return (min(CONNECT_SECONDS, budget), budget)
+
+
+def _send_email(alert: Alert, settings: Settings, conn, budget: float) -> None:
+    with _BoundedSmtpHook(conn.conn_id, budget) as smtp:
         smtp.send_email_smtp(to=settings.alert_emails, subject=alert.subject, html_content=alert.html)
 
 
-def _send_slack(alert: Alert, settings: Settings, conn) -> None:
+def _send_slack(alert: Alert, settings: Settings, conn, budget: float) -> None:
     message = alert.slack_message()
     if (conn.conn_type or "").lower() == "slackwebhook":
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
-        SlackWebhookHook(slack_webhook_conn_id=conn.conn_id).send(**message)
+        # No retry handlers: slack_sdk retries a connection error once by default.
+        hook = SlackWebhookHook(
+            slack_webhook_conn_id=conn.conn_id, timeout=max(1, int(budget)), retry_handlers=[]
+        )
+        hook.send(**message)
     else:
-        HttpHook(method="POST", http_conn_id=conn.conn_id).run(json=message)
+        hook = HttpHook(method="POST", http_conn_id=conn.conn_id)
+        hook.run(json=message, extra_options={"timeout": _http_timeout(budget)})
 
 
-def _send_webhook(alert: Alert, settings: Settings, conn) -> None:
-    HttpHook(method="POST", http_conn_id=conn.conn_id).run(json=alert.payload)
+def _send_webhook(alert: Alert, settings: Settings, conn, budget: float) -> None:
+    hook = HttpHook(method="POST", http_conn_id=conn.conn_id)
+    hook.run(json=alert.payload, extra_options={"timeout": _http_timeout(budget)})
 
 
 SENDERS = {"email": _send_email, "slack": _send_slack, "webhook": _send_webhook}
-
-
-def send_alert(alert: Alert, settings: Settings, channels: Iterable[str] | None = None) -> list[str]:
-    """Send on every configured channel (or on those of ``channels`` that are configured); returns the
-    channels that accepted it."""
-    wanted = list(CHANNELS) if channels is None else parse_channels(channels)
-    try:
-        alert = alert.redacted(api_secrets(settings))
-    except Exception:  # never lose an alert to the redaction's own lookups
-        log.warning("API keys could not be looked up for redaction")
-    sent = []
-    for channel, conn in _configured(settings, wanted).items():
-        try:
-            SENDERS[channel](alert, settings, conn)
-            sent.append(channel)
-        except Exception as exc:
-            # No traceback: it would repeat the request's URL; the class and the (masked) message say enough.
-            error = redact(f"{type(exc).__name__}: {exc}", connection_secrets(conn))
-            log.error("alert via %s failed (connection %s): %s", channel, conn.conn_id, error)
-    kind = alert.payload.get("event", "alert")
-    log.info("%s sent via %s", kind, ", ".join(sent) or "no channel (none configured or all failed)")
-    return sent

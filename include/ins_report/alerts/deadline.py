@@ -1,6 +1,8 @@
 """The deadline alert: the run is not finished by INS_REPORT_DEADLINE (an Airflow DeadlineAlert, whose
 callback runs in the triggerer). Sent only for a run that has not failed: a failed run has had its failure
-alert, and Airflow drops a run's deadline only when the run succeeds (``should_send``)."""
+alert, and Airflow drops a run's deadline only when the run succeeds (``should_send``). Both read the run's
+current attempt only (``current_attempt``): a run that failed, was cleared and runs again past its deadline
+gets its deadline alert, whatever its earlier attempt wrote under the same run id."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import pendulum
 from include.ins_report import joblog
 from include.ins_report.airflow_context import RunFacts
 from include.ins_report.alerts.message import Alert, payload_head, run_url
-from include.ins_report.joblog import FINISH, PLAN, STEPS, WAIT, RunLog, step_title
+from include.ins_report.joblog import FINISH, PLAN, START, STEPS, WAIT, RunLog, parse_time, step_title
 from include.ins_report.schedule import deadline_interval  # also validated by the settings
 from include.ins_report.settings import TIMEZONE, Settings
+
+# The notifier by its path: it imports this module, and the triggerer imports it by this path anyway.
+NOTIFIER = "include.ins_report.alerts.notifier.InsAlertNotifier"
 
 
 def report_deadline(settings: Settings):
@@ -19,24 +24,38 @@ def report_deadline(settings: Settings):
     notifier, awaited in the triggerer), or None when INS_REPORT_DEADLINE is off."""
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
-    from include.ins_report.alerts.notifier import InsAlertNotifier
-
     interval = deadline_interval(settings.report_deadline)
     if interval is None:
         return None
     return DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=interval,
-        callback=AsyncCallback(
-            InsAlertNotifier, kwargs={"kind": "deadline", "deadline": settings.report_deadline}
-        ),
+        callback=AsyncCallback(NOTIFIER, kwargs={"kind": "deadline", "deadline": settings.report_deadline}),
         name=f"report not finished by {settings.report_deadline}",
     )
 
 
+def current_attempt(run: RunFacts, run_log: RunLog) -> RunLog:
+    """The job-log rows of the run's current attempt: those written since the run was last queued (clearing
+    a task queues the run again; Airflow moves its deadline with it), else since it last started, else from
+    its last START_JOB row on. The rows' times are KST wall-clock text; a row without one is kept."""
+    since = run.queued_at or run.started_at
+    if since is not None:
+        moment = pendulum.instance(since).in_timezone(TIMEZONE).naive().replace(microsecond=0)
+
+        def current(row: joblog.LogRow) -> bool:
+            written = parse_time(row.ended_at) or parse_time(row.started_at)
+            return written is None or written >= moment
+
+        return RunLog([row for row in run_log.rows if current(row)])
+    starts = [row.log_id for row in run_log.rows if row.step == START.name]
+    return RunLog([row for row in run_log.rows if row.log_id >= max(starts)]) if starts else run_log
+
+
 def should_send(run: RunFacts, run_log: RunLog) -> bool:
     """False for a run that failed (its failure alert went out, or goes out when it ends): Airflow's state
-    of the run when the deadline passed, or the run's FINISH_JOB row."""
+    of the run when the deadline passed, or a FINISH_JOB row of its current attempt (``run_log`` is that
+    attempt's, ``current_attempt``: an earlier attempt's FAILED row does not count)."""
     finish = run_log.latest(FINISH.name)
     return run.state != "failed" and not (finish and finish.status == joblog.FAILED)
 

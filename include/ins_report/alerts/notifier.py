@@ -8,41 +8,85 @@ providers' notifiers): the DAG's failure, success and deadline callbacks are ins
   awaited in the triggerer (``async_notify``); not sent for a run that failed.
 
 Each reads the run's job log, builds its message with a pure function (alerts/failure.py, digest.py,
-gaps.py, deadline.py) and sends it on the configured channels (alerts/channels.py). It never raises: a
-broken channel or an unreadable job log is logged and the alert still goes out with what is known.
+gaps.py, deadline.py) and sends it on the configured channels (alerts/delivery.py: all at once, each within
+its budget). It never raises: a broken channel or an unreadable job log is logged and the alert still goes
+out with what is known. The job log's read and write are bounded too (``JOB_LOG_BUDGET_SECONDS``), so the
+callback ends well before the dag-processor would kill it. When every configured channel fails, the alert's
+loss is recorded where the DB-side monitoring looks: a TS_INS_JOB_LOG row, step ``ALERT``, status
+``FAILED``, naming the channels and their errors (redacted). A farm database that refused the login (the
+failed task's own error says so) is not asked again: another failed login counts towards locking the account.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
 from include.ins_report import joblog
 from include.ins_report.airflow_context import RunFacts, run_facts
-from include.ins_report.alerts.channels import parse_channels, send_alert
-from include.ins_report.alerts.deadline import build_deadline_alert, should_send
+from include.ins_report.alerts.channels import parse_channels
+from include.ins_report.alerts.deadline import build_deadline_alert, current_attempt, should_send
+from include.ins_report.alerts.delivery import (
+    CALLBACK_LIMIT_SECONDS,
+    CHANNEL_BUDGET_SECONDS,
+    JOB_LOG_BUDGET_SECONDS,
+    deliver,
+    within,
+)
 from include.ins_report.alerts.digest import build_digest
 from include.ins_report.alerts.failure import build_failure_alert
 from include.ins_report.alerts.gaps import accepted_gaps, build_gaps_alert
-from include.ins_report.joblog import RunLog
+from include.ins_report.alerts.message import Alert
+from include.ins_report.joblog import FAILED, RunLog
+from include.ins_report.oracle_errors import login_refused, oracle_codes
 from include.ins_report.settings import Settings
-from include.ins_report.warehouse import Warehouse
+from include.ins_report.warehouse import Warehouse, now_text
 
 log = logging.getLogger(__name__)
 
 KINDS = ("failure", "success", "deadline")
+ALERT_STEP = "ALERT"  # TS_INS_JOB_LOG.STEP_NM of an alert no channel took (not a task of the DAG)
 
 
 def read_run_log(settings: Settings, run_id: str) -> tuple[RunLog, str]:
-    """The run's job log, and "" or why it could not be read."""
+    """The run's job log (its ALERT rows left out: they are about the alerts, not the run's steps), and ""
+    or why it could not be read (within JOB_LOG_BUDGET_SECONDS)."""
     try:
-        return RunLog.from_dicts(Warehouse(settings.farm_db_conn_id).job_log(run_id)), ""
+        rows = within(
+            JOB_LOG_BUDGET_SECONDS,
+            lambda: Warehouse(settings.farm_db_conn_id).job_log(run_id),
+            "reading the job log for the alert",
+        )
+        return RunLog.from_dicts([row for row in rows if row["step"] != ALERT_STEP]), ""
     except Exception as exc:
         log.warning("job log unavailable for the alert: %s: %s", type(exc).__name__, exc)
         return RunLog(), f"{type(exc).__name__}: {exc}"
+
+
+def record_lost_alert(settings: Settings, run: RunFacts, kind: str, summary: str, started: str) -> None:
+    """The ALERT row of an alert that no configured channel took (within JOB_LOG_BUDGET_SECONDS)."""
+    message = f"{kind} alert not delivered on any channel: {summary}"
+    try:
+        within(
+            JOB_LOG_BUDGET_SECONDS,
+            lambda: Warehouse(settings.farm_db_conn_id).log_step(
+                run_id=run.run_id,
+                report_week=run.week_key,
+                step=ALERT_STEP,
+                status=FAILED,
+                started_at=started,
+                message=message,
+            ),
+            "recording the lost alert in the job log",
+        )
+    except Exception as exc:
+        log.error(
+            "the lost alert could not be recorded in TS_INS_JOB_LOG either: %s: %s", type(exc).__name__, exc
+        )
 
 
 class InsAlertNotifier(BaseNotifier):
@@ -80,35 +124,64 @@ class InsAlertNotifier(BaseNotifier):
             log.exception("the %s alert could not be sent", self.kind)
             return f"{self.kind} alert failed: {type(exc).__name__}"
 
+    def _send(
+        self,
+        alert: Alert,
+        run: RunFacts,
+        settings: Settings,
+        channels: list[str] | None = None,
+        budget: float = CHANNEL_BUDGET_SECONDS,
+    ) -> list[str]:
+        """Deliver on the channels; when every configured one failed, record that in the job log."""
+        started = now_text()
+        delivery = deliver(alert, settings, channels, budget)
+        if delivery.lost:
+            record_lost_alert(settings, run, self.kind, delivery.summary(), started)
+        return delivery.sent
+
     def _failure(self, run: RunFacts, settings: Settings) -> str:
-        run_log, error = read_run_log(settings, run.run_id)
-        sent = send_alert(build_failure_alert(run, run_log, settings, job_log_error=error), settings)
+        refused = [detail for detail, _ in run.kept_failures if login_refused(detail.error)]
+        if refused:  # another login now would be one more failed login on the batch's account
+            codes = ", ".join(code for code in oracle_codes(refused[0].error) if code.startswith("ORA-"))
+            run_log, error = RunLog(), f"not read: {settings.farm_db_conn_id} refused the login ({codes})"
+        else:
+            run_log, error = read_run_log(settings, run.run_id)
+        sent = self._send(build_failure_alert(run, run_log, settings, job_log_error=error), run, settings)
         return f"failure alert sent via {', '.join(sent) or 'no channel'}"
 
     def _success(self, run: RunFacts, settings: Settings) -> str:
+        began = time.monotonic()
         run_log, _ = read_run_log(settings, run.run_id)
         done = []
         gate = accepted_gaps(run_log)
         if gate:
-            sent = send_alert(build_gaps_alert(run, gate, settings), settings)
+            sent = self._send(build_gaps_alert(run, gate, settings), run, settings)
             done.append(f"gaps warning sent via {', '.join(sent) or 'no channel'}")
         if settings.digest_channels:
             try:
-                recent = joblog.recent_runs(Warehouse(settings.farm_db_conn_id), weeks=12)
+                recent = within(
+                    JOB_LOG_BUDGET_SECONDS,
+                    lambda: joblog.recent_runs(Warehouse(settings.farm_db_conn_id), weeks=12),
+                    "reading the last weeks for the digest",
+                )
             except Exception as exc:
                 log.warning("previous runs unavailable for the digest: %s", exc)
                 recent = []
             digest = build_digest(run, run_log, recent, settings)
-            sent = send_alert(digest, settings, channels=parse_channels(settings.digest_channels))
+            # What is left of the callback's time after the gaps warning, the ALERT row kept aside.
+            left = CALLBACK_LIMIT_SECONDS - (time.monotonic() - began) - JOB_LOG_BUDGET_SECONDS
+            budget = max(1.0, min(CHANNEL_BUDGET_SECONDS, left))
+            sent = self._send(digest, run, settings, parse_channels(settings.digest_channels), budget)
             done.append(f"digest sent via {', '.join(sent) or 'no channel'}")
         return "; ".join(done) or "nothing to send"
 
     def _deadline(self, run: RunFacts, settings: Settings) -> str:
         run_log, _ = read_run_log(settings, run.run_id)
+        run_log = current_attempt(run, run_log)  # a cleared run's earlier attempt is history
         if not should_send(run, run_log):
             log.info(
                 "run %s failed before its deadline and had its failure alert: no deadline alert", run.run_id
             )
             return "deadline alert not sent: the run failed and had its failure alert"
-        sent = send_alert(build_deadline_alert(run, run_log, settings, self.deadline), settings)
+        sent = self._send(build_deadline_alert(run, run_log, settings, self.deadline), run, settings)
         return f"deadline alert sent via {', '.join(sent) or 'no channel'}"

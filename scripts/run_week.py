@@ -35,10 +35,9 @@ from devtools.embedded import (  # noqa: E402
 )
 from devtools.processes import Supervisor, describe  # noqa: E402
 from include.ins_report import clock, joblog  # noqa: E402
-from include.ins_report.farms import classify_farms, weather_locations  # noqa: E402
+from include.ins_report.farms import classify_farms  # noqa: E402
 from include.ins_report.settings import DAG_ID, Settings  # noqa: E402
 from include.ins_report.sources import catalog  # noqa: E402
-from include.ins_report.stations import load_stations  # noqa: E402
 from include.ins_report.week import (  # noqa: E402
     InvalidWeekError,
     ReportWeek,
@@ -92,7 +91,10 @@ def summary(
     selection = classify_farms(
         conn.execute("SELECT FARM_NO, FARM_NM, LAT, LON, USE_YN FROM TA_FARM").fetchall()
     )
-    locations = weather_locations(selection.valid, load_stations(Settings.from_env().stations_file))
+    # The week's plan as the run wrote it (the manifest), not a fresh read of TA_FARM.
+    planned_farms, locations = conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT POINT_ID) FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = ?", (week_key,)
+    ).fetchone()
     weather_rows = conn.execute(
         "SELECT COUNT(*) FROM TM_WEATHER "
         "WHERE WEATHER_DATE BETWEEN date(?) AND date(?, '+6 days') AND RUN_ID = ?",
@@ -106,6 +108,13 @@ def summary(
     gate = next(((status, message) for step, status, _, message in steps if step == "CHECK_COLLECTION"), None)
     gate_counts = joblog.parse_gate_counts(gate[1] if gate else None) or {}
     finish = next((status for step, status, _, _ in reversed(steps) if step == "FINISH_JOB"), "NOT RECORDED")
+    report_row = next(
+        (message for step, _, _, message in reversed(steps) if step == "RUN_WEEKLY_REPORT"), None
+    )
+    report_message = joblog.ReportMessage.parse(report_row)
+    periods = (
+        ", ".join(f"{name} {text}" for name, text in report_message.periods.items()) if report_message else ""
+    )
     statistics = []
     for source in catalog.statistics_sources(Settings.from_env()):
         rows = conn.execute(
@@ -131,7 +140,7 @@ def summary(
         f"INS weekly report - run {run_id}",
         f"  week            {week_start} .. {week_end} (Mon-Sun, KST)   outcome: {finish}",
         f"                  {about_week}",
-        f"  farms           {len(selection.valid)} reported, {len(selection.excluded)} rows excluded, "
+        f"  farms           {planned_farms} in the week's plan, {len(selection.excluded)} rows excluded, "
         f"{selection.inactive} inactive",
     ]
     lines += [
@@ -139,7 +148,7 @@ def summary(
         for farm in selection.excluded
     ]
     lines += [
-        f"  weather         {len(locations)} ASOS locations, "
+        f"  weather         {locations} ASOS locations, "
         f"{api_stats.get('kma', {}).get('requests', '?')} KMA API calls",
         *[f"  {'statistics' if i == 0 else '':<16}{line}" for i, line in enumerate(statistics)],
         f"  rows written    TM_WEATHER {weather_rows}, TA_STATS_DATA {stats_rows}, "
@@ -147,6 +156,7 @@ def summary(
         "  gate            " + (f"{gate[0]}: {joblog.gate_headline(gate[1])}" if gate else "not reached"),
         "                  by kind: " + (" ".join(f"{kind}={n}" for kind, n in gate_counts.items()) or "-"),
         f"  report          {report_rows} farm rows for week {week_key}",
+        f"                  periods read: {periods or '-'}",
         "                  national pig carcass price (EKAPE, 등외 excl.): "
         + (f"{price[0]:,.1f} 원/kg in {price[1]} rows" if price and price[1] else "not in the report"),
     ]

@@ -14,6 +14,7 @@ from include.ins_report.cutover import check_legacy_job
 from include.ins_report.gate import ManifestMissingError
 from include.ins_report.joblog import GATE, REPORT, SUCCESS, WARNING, ReportMessage, RunLog
 from include.ins_report.joblog.messages import listed as _listed
+from include.ins_report.joblog.messages import periods_text
 from include.ins_report.manifest import periods_used
 from include.ins_report.report_call import (  # the call's own exceptions, importable from here as before
     ReportCallNotRetried,  # noqa: F401
@@ -156,6 +157,8 @@ def run_weekly_report(ctx: StepContext) -> dict:
             log.warning("report rows not counted: %s", exc)
             rows = None
     used = periods_used(warehouse.manifest_inputs(ctx.week_key))
-    message = ReportMessage(call, note, legacy_warning or "", used)
+    message = ReportMessage(
+        call, note, legacy_warning or "", {name: periods_text(p) for name, p in used.items()}
+    )
     ctx.log(warehouse, REPORT.name, started, rows, message.text(), status=status)
     return {"call": call, "report_rows": rows, "periods": {name: list(p) for name, p in used.items()}}

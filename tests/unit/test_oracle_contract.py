@@ -30,7 +30,7 @@ from include.ins_report import report_call, steps
 from include.ins_report.oracle_errors import describe_error
 from include.ins_report.report_step import ReportCallNotRetried
 from include.ins_report.settings import JOB_NAME, Settings
-from include.ins_report.sources import ekape, kosis
+from include.ins_report.sources import catalog, ekape, kosis
 from include.ins_report.sqlfiles import load_sql, split_statements
 from include.ins_report.warehouse import BATCH_SIZE, Warehouse
 from include.ins_report.week import KST, ReportWeek, resolve_report_week
@@ -64,16 +64,44 @@ class FakeDatabaseError(oracledb.DatabaseError):
     pass
 
 
+MANIFEST_QUERIES = {load_sql("oracle", "manifest_inputs"), load_sql("oracle", "manifest_farms")}
+
+
+def week_manifest(week: ReportWeek, settings: Settings | None = None) -> dict[str, list[tuple]]:
+    """The answers to the two manifest queries (Oracle SQL text -> rows) for ``week``: the catalog's cells
+    and two planned farms, F0001 at 203 이천 and F0002 at 232 천안."""
+    settings = settings or Settings()
+    inputs = [
+        (
+            c.source,
+            c.series_id,
+            c.series_name,
+            c.item_id,
+            c.category_id,
+            c.period_type,
+            c.period,
+            c.report_column,
+        )
+        for source in catalog.statistics_sources(settings)
+        for c in source.inputs(week, settings)
+    ]
+    farms = [("F0001", "이천 한돈농장", "203", "이천"), ("F0002", "안성 청정양돈", "232", "천안")]
+    return {load_sql("oracle", "manifest_inputs"): inputs, load_sql("oracle", "manifest_farms"): farms}
+
+
 class RecordingOracle:
     """Stands in for ``oracledb.connect``; every connection and cursor call lands in ``events``.
 
     ``responder(sql, params)`` gives the rows of a query; ``failure(method, sql, params)`` may return an
-    exception to raise from ``execute``/``executemany`` instead of recording a success.
+    exception to raise from ``execute``/``executemany`` instead of recording a success. The week's manifest
+    (``manifest``: rows per manifest query, as the start and plan steps wrote them) is answered first.
     """
 
     def __init__(self) -> None:
         self.events: list[tuple] = []
         self.responder: Callable[[str, Any], list[tuple]] = lambda sql, params: []
+        # None: each week's manifest as its run would have planned it (from the query's report_week bind).
+        self.manifest: dict[str, list[tuple]] | None = None
         self.failure: Callable[[str, str, Any], Exception | None] = lambda method, sql, params: None
 
     def connect(self, **kwargs: Any) -> FakeConnection:
@@ -151,7 +179,14 @@ class FakeCursor:
             raise error
         self._recorder.events.append(("execute", sql, copy.deepcopy(parameters)))
         is_query = sql.lstrip().upper().startswith(("SELECT", "WITH"))
-        self._rows = list(self._recorder.responder(sql, parameters) or []) if is_query else []
+        manifest = None
+        if is_query and sql in MANIFEST_QUERIES:
+            week = ReportWeek(dt.datetime.strptime(parameters["report_week"], "%Y%m%d").date())
+            manifest = (self._recorder.manifest or week_manifest(week)).get(sql)
+        if manifest is not None:
+            self._rows = list(manifest)
+        else:
+            self._rows = list(self._recorder.responder(sql, parameters) or []) if is_query else []
         self.description = [("COLUMN",)] if is_query else None
         self.rowcount = 0
         if isinstance(parameters, list):
@@ -371,9 +406,9 @@ def test_a_failed_batch_is_rolled_back_and_the_connection_closed(oracle):
 def test_create_schema_executes_each_ddl_statement(oracle):
     Warehouse("farm_db").create_schema()
     statements = split_statements(load_sql("oracle", "schema"))
-    assert len(statements) == 6
+    assert len(statements) == 8
     assert [(sql, params) for _, sql, params in oracle.statements()] == [(sql, {}) for sql in statements]
-    assert oracle.kinds() == ["connect", "cursor", *["execute"] * 6, "commit", "close"]
+    assert oracle.kinds() == ["connect", "cursor", *["execute"] * 8, "commit", "close"]
     assert all(not sql.rstrip().endswith(";") for sql in statements)
 
 
@@ -404,10 +439,12 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     result = steps.run_weekly_report(ctx)
 
     call = f"SP_INS_WEEK_MAIN('WEEK', '{expected}')"
-    assert result == {"call": call, "report_rows": 45}
-    check, procedure, count, log = oracle.sessions()
+    assert (result["call"], result["report_rows"]) == (call, 45)
+    plan, check, procedure, count, manifest, log = oracle.sessions()
     # First, no session of an earlier attempt (or run) may still be in the procedure.
     assert check[1:] == [("cursor",), ("execute", SESSIONS_SQL, SESSIONS_BINDS), ("commit",), ("close",)]
+    assert plan[2][1] == load_sql("oracle", "manifest_farms")  # no call for a week without a plan
+    assert manifest[2][1] == load_sql("oracle", "manifest_inputs")  # the periods the report used
     assert procedure == [
         ("connect", procedure[0][1]),
         ("set", "call_timeout", 3600 * 1000),  # INS_REPORT_TIMEOUT, on the session of the call
@@ -435,7 +472,9 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     assert row["report_week"] == expected
     assert row["run_id"] == f"{kind}__run"
     assert row["row_count"] == 45
-    assert row["message"] == f"{call} done"
+    cpi = next(series for series in kosis.load_series(settings.kosis_series_file) if series.prd_se == "M")
+    assert row["message"].startswith(f"{call} done; periods used: ")  # the week's manifest's
+    assert f"consumer_price_index_meat={kosis.period_for_week(cpi, week)}" in row["message"]
 
 
 def test_configured_procedure_name_type_and_week_format(oracle):
@@ -688,20 +727,28 @@ def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
 
 
 def test_report_is_reconciled_with_the_farms_of_the_week(oracle):
+    """The report's rows against the week's plan (the manifest: F0001 at 203, F0002 at 232), not a fresh
+    read of TA_FARM; the plan's farms with weather from their planned station must all be reported."""
     farms = [
         ("F0001", "이천 한돈농장", 37.2724, 127.435, "Y"),
         ("F0002", "안성 청정양돈", 37.008, 127.2797, "Y"),
         ("F0003", "y flag", 37.0, 127.0, "y"),  # not a farm of the week (the farm rule)
     ]
     report = [("F0001",), ("F0003",)]
+    weather = [
+        (farm, "2026-11-16", point, 1, -2.5, 4.0, 60, 0)
+        for farm, point in (("F0001", "203"), ("F0002", "232"))
+    ]
 
     def respond(sql: str, params: Any) -> list[tuple]:
         if sql == load_sql("oracle", "read_farms"):
             return farms
         if sql == load_sql("oracle", "report_farms"):
             return report
-        if sql == load_sql("oracle", "weather_days"):
-            return [(farm, "2026-11-16") for farm in ("F0001", "F0002")]
+        if sql == load_sql("oracle", "gate_weather"):
+            return weather
+        if sql in (load_sql("oracle", "job_log_for_run"), load_sql("oracle", "report_sessions")):
+            return []
         raise AssertionError(sql)
 
     oracle.responder = respond
@@ -709,19 +756,22 @@ def test_report_is_reconciled_with_the_farms_of_the_week(oracle):
     with pytest.raises(steps.ReportMismatchError) as raised:
         steps.run_weekly_report(ctx)
     message = str(raised.value)
-    assert "2 rows for 2 farms" in message
-    assert "1 farms of the week missing: F0002" in message
-    assert "1 extra farms (not farms of the week): F0003" in message
+    assert "2 rows for 2 planned farms" in message
+    assert "1 planned farms missing: F0002" in message
+    assert "1 extra farms (not in the week's plan): F0003" in message
     reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]
     assert (load_sql("oracle", "report_farms"), {"p_week": "20261116"}) in reads
+    assert (load_sql("oracle", "manifest_farms"), {"report_week": "20261116"}) in reads
     assert not [kind for kind, *_ in oracle.statements() if kind == "executemany"]  # no SUCCESS row
 
     report[:] = [("F0001",), ("F0002",)]
     oracle.events.clear()
     assert steps.run_weekly_report(ctx)["report_rows"] == 2
     (row,) = oracle.statements()[-1][2]
-    assert (
-        row["message"] == "SP_INS_WEEK_MAIN('WEEK', '20261116') done; 2 report rows = the farms of the week"
+    assert row["message"] == (
+        "SP_INS_WEEK_MAIN('WEEK', '20261116') done; 2 report rows = the farms of the week's plan; "
+        "periods used: pig_farms_and_heads_by_sido=202603, consumer_price_index_meat=202610, "
+        "pig_carcass_prices=20261116..20261122"
     )
 
 
@@ -732,10 +782,6 @@ def test_check_collection_on_oracle(oracle):
     week = ReportWeek(dt.date(2026, 11, 16))
     settings = Settings()
     series_list = kosis.load_series(settings.kosis_series_file)
-    farms = [
-        ("F0001", "이천 한돈농장", 37.2724, 127.435, "Y"),  # ASOS 203 이천
-        ("F0002", "안성 청정양돈", 37.008, 127.2797, "Y"),  # ASOS 232 천안
-    ]
     # Oracle answers NUMBER columns as int or float and the day as the TO_CHAR text.
     weather = [
         (farm, day.isoformat(), point, 1, -2.5, 4.0, 60, 0)
@@ -762,8 +808,6 @@ def test_check_collection_on_oracle(oracle):
     }
 
     def respond(sql: str, params: Any) -> list[tuple]:
-        if sql == load_sql("oracle", "read_farms"):
-            return farms
         if sql == load_sql("oracle", "gate_weather"):
             return weather
         if sql == load_sql("oracle", "gate_stats"):
@@ -773,7 +817,7 @@ def test_check_collection_on_oracle(oracle):
     oracle.responder = respond
     result = steps.check_collection(steps.StepContext(run_id="r", week=week, settings=settings))
     assert (result["farms"], result["weather_rows"], result["good_farm_days"]) == (2, 14, 14)
-    assert (result["stats_cells"], result["good_stats_cells"]) == (11, 11)
+    assert (result["stats_cells"], result["good_stats_cells"]) == (9, 9)  # KOSIS 2 cells, EKAPE 7 days
     reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]
     assert (
         load_sql("oracle", "gate_weather"),
@@ -785,8 +829,8 @@ def test_check_collection_on_oracle(oracle):
             "source": kosis.SOURCE,
             "series_id": series.series_id,
             "period_type": series.prd_se,
-            "first_period": min(kosis.periods_for_week(series, week)),
-            "last_period": max(kosis.periods_for_week(series, week)),
+            "first_period": kosis.period_for_week(series, week),
+            "last_period": kosis.period_for_week(series, week),
         }
         for series in series_list
     ] + [

@@ -21,7 +21,7 @@ from include.ins_report.sources import catalog, kma_asos, kosis
 from include.ins_report.sources.errors import ApiDataError
 from include.ins_report.sqlfiles import load_sql
 from include.ins_report.week import KST, ReportWeek
-from tests.unit.test_oracle_contract import RecordingOracle
+from tests.unit.test_oracle_contract import RecordingOracle, week_manifest
 from tests.unit.test_oracle_contract import oracle as recording_oracle  # noqa: F401 (a fixture, by this name)
 
 WEEK = ReportWeek(dt.date(2026, 11, 16))
@@ -59,10 +59,12 @@ def kosis_answer(**changes: object) -> str:
 
 
 @pytest.fixture
-def kosis_serves(monkeypatch):
-    """KOSIS answers with the given body (parsed by the real parser); one series configured."""
+def kosis_serves(monkeypatch, db):
+    """KOSIS answers with the given body (parsed by the real parser); one series configured, and the
+    week's manifest planned with it."""
     monkeypatch.setattr(kosis, "api_key", lambda conn_id: "key")
     monkeypatch.setattr(kosis, "load_series", lambda path: [SERIES])
+    db.manifest = week_manifest(WEEK)
 
     def install(body: str) -> None:
         monkeypatch.setattr(

@@ -228,19 +228,16 @@ class ReportMessage:
     call: str
     note: str = ""
     legacy_warning: str = ""
-    periods: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    periods: dict[str, str] = field(default_factory=dict)  # series name -> periods_text
     _RE = re.compile(
         r"(?P<call>.*?\)) done(?:; (?!WARNING: |periods used: )(?P<note>.*?))?"
         r"(?:; periods used: (?P<periods>[^;]*))?(?:; WARNING: (?P<warn>.*))?",
         re.S,
     )
 
-    def periods_used(self) -> dict[str, str]:
-        return {name: periods_text(periods) for name, periods in self.periods.items()}
-
     def text(self) -> str:
         note = f"; {self.note}" if self.note else ""
-        used = ", ".join(f"{name}={text}" for name, text in self.periods_used().items())
+        used = ", ".join(f"{name}={text}" for name, text in self.periods.items())
         return (
             f"{self.call} done{note}"
             + (f"; periods used: {used}" if used else "")
@@ -252,12 +249,8 @@ class ReportMessage:
         match = cls._RE.fullmatch(message or "")
         if not match:
             return None
-        periods = {}
-        for part in (match["periods"] or "").split(", "):
-            name, _, text = part.partition("=")
-            if name and text:
-                first, _, last = text.partition("..")
-                periods[name] = (first, last) if last else tuple(text.split("+"))
+        parts = [part.partition("=") for part in (match["periods"] or "").split(", ")]
+        periods = {name: text for name, _, text in parts if name and text}
         return cls(match["call"], match["note"] or "", match["warn"] or "", periods)
 
 

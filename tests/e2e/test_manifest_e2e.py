@@ -119,6 +119,7 @@ def test_a_farm_added_after_the_gate_is_named_not_in_the_plan(stack, monkeypatch
 
     monkeypatch.setattr(gate, "check_collection", gate_then_a_new_farm)
     stack.emulator("POST", "reset")
+    hooks = len(stack.webhook.requests)
     try:
         dag_run = stack.run_week("2026-11-02")
     finally:
@@ -135,6 +136,9 @@ def test_a_farm_added_after_the_gate_is_named_not_in_the_plan(stack, monkeypatch
     assert "1 farms not in this week's plan" in row.message
     assert "F0950" in row.message
     assert "accepted gaps" not in row.message
+    sent = [r["json"] for r in stack.webhook.requests[hooks:] if r["json"].get("run_id") == dag_run.run_id]
+    assert [alert["event"] for alert in sent] == ["ins_weekly_report_not_in_plan"]  # no gaps warning
+    assert "F0950" in sent[0]["text"]
 
 
 def test_the_gate_checks_the_cells_the_report_reads_and_warns_of_the_others(stack):

@@ -716,3 +716,30 @@ def test_with_the_farm_db_down_the_alert_still_names_the_task_and_its_error(monk
     assert "The job log (TS_INS_JOB_LOG) could not be written or read" in alert.text
     assert "No failed step was recorded" not in alert.text
     assert alert.payload["job_log_error"]
+
+
+def test_farms_not_in_the_weeks_plan_are_named_in_their_own_warning_and_the_digest(warehouse):
+    """A RUN_WEEKLY_REPORT WARNING row (farms that appeared after the plan): a warning of its own, and the
+    digest's line; a SUCCESS report row makes neither, and accepted gaps are a different message."""
+    from include.ins_report.alerts.gaps import build_plan_warning_alert, not_in_plan
+
+    note = (
+        "44 report rows = the farms of the week's plan; 1 farms not in this week's plan (in TA_FARM since the "
+        "plan; clear the whole run to include them): F0950"
+    )
+    message = joblog.ReportMessage("SP_INS_WEEK_MAIN('WEEK', '20261116')", note).text()
+    write(warehouse, "START_JOB", "SUCCESS")
+    write(
+        warehouse, "RUN_WEEKLY_REPORT", "SUCCESS", 44, joblog.ReportMessage("SP()", "44 report rows").text()
+    )
+    assert not_in_plan(run_log(warehouse)) is None
+    write(warehouse, "RUN_WEEKLY_REPORT", "WARNING", 44, message)
+    report = not_in_plan(run_log(warehouse))
+    assert report is not None
+    alert = build_plan_warning_alert(run_facts(context()), report, Settings.from_env())
+    assert "farms not in the week's plan" in alert.subject
+    assert "F0950" in alert.text
+    assert alert.payload["text"] == note
+    digest = build_digest(run_facts(context()), run_log(warehouse), [], Settings.from_env())
+    assert f"Not in the plan: {note}" in digest.text
+    assert digest.payload["not_in_plan"] == note

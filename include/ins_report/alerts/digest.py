@@ -7,6 +7,7 @@ import datetime as dt
 
 from include.ins_report import joblog
 from include.ins_report.airflow_context import RunFacts
+from include.ins_report.alerts.gaps import not_in_plan
 from include.ins_report.alerts.message import Alert, payload_head, run_url
 from include.ins_report.joblog import GATE, PLAN, REPORT, GateMessage, RunLog, format_seconds, step_title
 from include.ins_report.settings import Settings
@@ -51,6 +52,7 @@ def build_digest(run: RunFacts, run_log: RunLog, recent: list[dict], settings: S
         for row in run_log.warnings()
         if row.step == GATE.name and (message := GateMessage.parse(row.message))
     ]
+    report_warning = not_in_plan(run_log)  # farms that appeared after the week's plan
     retries = run_log.retries()
     durations = [
         f"  {step_title(step):<44} {format_seconds(secs):>12}" + (f"  {detail}" if detail else "")
@@ -69,6 +71,7 @@ def build_digest(run: RunFacts, run_log: RunLog, recent: list[dict], settings: S
         + (f" of {plan.row_count} usable farms" if plan and plan.row_count is not None else "")
         + (f"; {excluded}" if excluded else ""),
         "Gaps accepted:   " + ("; ".join(gaps) if gaps else "none (the week is complete)"),
+        *([f"Not in the plan: {report_warning.note}"] if report_warning else []),
         "Retries:         "
         + (", ".join(f"{step} {count}" for step, count in retries.items()) if retries else "none"),
         f"Run time:        {format_seconds(seconds)}; {comparison}",
@@ -81,6 +84,7 @@ def build_digest(run: RunFacts, run_log: RunLog, recent: list[dict], settings: S
         **payload_head("ins_weekly_report_digest", run_id, url, week),
         "farms_reported": farms,
         "gaps_accepted": gaps,
+        "not_in_plan": report_warning.note if report_warning else None,
         "retries": dict(retries),
         "run_seconds": seconds,
         "previous_week": previous,

@@ -1,11 +1,12 @@
-"""The gaps warning: the report was built although the completeness gate found gaps, which the coverage
-policy accepted (the CHECK_COLLECTION WARNING row). Sent when the run succeeds, on every channel."""
+"""The warnings of a built report, sent when the run succeeds, on every channel: the gaps the coverage policy
+accepted (the CHECK_COLLECTION WARNING row), and farms of TA_FARM that were not in the week's plan when the
+report was built (the RUN_WEEKLY_REPORT WARNING row: added or re-activated after the plan)."""
 
 from __future__ import annotations
 
 from include.ins_report.airflow_context import RunFacts
 from include.ins_report.alerts.message import Alert, payload_head, run_url
-from include.ins_report.joblog import GATE, GateMessage, RunLog
+from include.ins_report.joblog import GATE, REPORT, WARNING, GateMessage, ReportMessage, RunLog
 from include.ins_report.settings import Settings
 
 
@@ -29,6 +30,28 @@ def build_gaps_alert(run: RunFacts, gate: GateMessage, settings: Settings) -> Al
             "kinds": gate.counts,
             "gaps": gate.gaps,
             "text": details,
+        },
+        url=url,
+    )
+
+
+def not_in_plan(run_log: RunLog) -> ReportMessage | None:
+    """The report's row when it is a WARNING: farms that are farms of the week now but not of its plan."""
+    row = run_log.latest(REPORT.name)
+    return ReportMessage.parse(row.message) if row and row.status == WARNING else None
+
+
+def build_plan_warning_alert(run: RunFacts, report: ReportMessage, settings: Settings) -> Alert:
+    week_text = run.week.label() if run.week else run.week_key
+    url = run_url(settings, run.run_id)
+    return Alert(
+        subject=f"[INS weekly report] week {week_text}: farms not in the week's plan ({run.run_id})",
+        text=f"The report for week {week_text} was built for the farms of its plan. Farms that TA_FARM holds "
+        "now were not in the plan (added or re-activated after it) and are not in this report; clear the "
+        f"whole run to include them.\n\n{report.note}\n\n{url}",
+        payload={
+            **payload_head("ins_weekly_report_not_in_plan", run.run_id, url, run.week),
+            "text": report.note,
         },
         url=url,
     )

@@ -3,7 +3,8 @@ providers' notifiers): the DAG's failure, success and deadline callbacks are ins
 
 - ``InsAlertNotifier("failure")``: DAG ``on_failure_callback`` (dag-processor): one alert per failed run;
 - ``InsAlertNotifier("success")``: DAG ``on_success_callback`` (dag-processor): the gaps warning when the
-  gate accepted gaps, and the weekly digest when INS_DIGEST_CHANNELS names channels;
+  gate accepted gaps, the not-in-plan warning when farms appeared after the plan, and the weekly digest
+  when INS_DIGEST_CHANNELS names channels;
 - ``AsyncCallback(InsAlertNotifier, kwargs={"kind": "deadline", ...})``: the DeadlineAlert's callback,
   awaited in the triggerer (``async_notify``); not sent for a run that failed.
 
@@ -39,7 +40,12 @@ from include.ins_report.alerts.delivery import (
 )
 from include.ins_report.alerts.digest import build_digest
 from include.ins_report.alerts.failure import build_failure_alert
-from include.ins_report.alerts.gaps import accepted_gaps, build_gaps_alert
+from include.ins_report.alerts.gaps import (
+    accepted_gaps,
+    build_gaps_alert,
+    build_plan_warning_alert,
+    not_in_plan,
+)
 from include.ins_report.alerts.message import Alert
 from include.ins_report.joblog import FAILED, RunLog
 from include.ins_report.oracle_errors import login_refused, oracle_codes
@@ -157,6 +163,10 @@ class InsAlertNotifier(BaseNotifier):
         if gate:
             sent = self._send(build_gaps_alert(run, gate, settings), run, settings)
             done.append(f"gaps warning sent via {', '.join(sent) or 'no channel'}")
+        report = not_in_plan(run_log)
+        if report:
+            sent = self._send(build_plan_warning_alert(run, report, settings), run, settings)
+            done.append(f"not-in-plan warning sent via {', '.join(sent) or 'no channel'}")
         if settings.digest_channels:
             try:
                 recent = within(

@@ -724,8 +724,8 @@ def test_farms_not_in_the_weeks_plan_are_named_in_their_own_warning_and_the_dige
     from include.ins_report.alerts.gaps import build_plan_warning_alert, not_in_plan
 
     note = (
-        "44 report rows = the farms of the week's plan; 1 farms not in this week's plan (in TA_FARM since the "
-        "plan; clear the whole run to include them): F0950"
+        "44 report rows = the farms of the week's plan; 1 farms not in this week's plan (in TA_FARM since "
+        "the plan; clear the whole run to include them): F0950"
     )
     message = joblog.ReportMessage("SP_INS_WEEK_MAIN('WEEK', '20261116')", note).text()
     write(warehouse, "START_JOB", "SUCCESS")

@@ -9,8 +9,10 @@ Builds the weekly insight (INS) report for every active pig farm. Replaces the O
 2. **collect_weather** (in parallel): active farms of `TA_FARM` are mapped to their nearest ASOS station;
    after Sunday's values are published, one task per station fetches the week and writes one
    `TM_WEATHER` row per farm per day, with THI (upsert).
-3. **check_collection**: reads the database; every usable farm has its 7 days and every series its
-   periods, or the run stops here and the admins are alerted.
+3. **check_collection**: reads the database and checks the week's manifest (`TS_INS_WEEK_INPUT`,
+   `TS_INS_WEEK_FARM`: written by the start and plan steps): every planned farm has its 7 days from its
+   station and every cell the report reads its value at its period, or the run stops here and the admins
+   are alerted. The procedure reads the same manifest.
 4. **run_weekly_report**: calls `SP_INS_WEEK_MAIN('WEEK', 'YYYYMMDD')` with the report week.
 5. Every step appends its outcome to `TS_INS_JOB_LOG`.
 

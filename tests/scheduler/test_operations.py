@@ -75,12 +75,10 @@ def test_backfill_creates_one_run_per_missed_monday(deployment, scheduled_run):
         ReportWeek(latest.start - dt.timedelta(days=7)),
     )
     # The window bounds select trigger times (Mondays 02:00 KST), both inclusive.
-    result = deployment.airflow.airflow(
-        "backfill", "create", "--dag-id", "ins_weekly_report",
+    result = deployment.airflow.create_backfill(
         "--from-date", older.trigger_time.isoformat(), "--to-date", old.trigger_time.isoformat(),
         "--max-active-runs", "1",
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
 
     def backfill_runs() -> list[dict]:
         runs = [run for run in deployment.airflow.runs() if run["run_type"] == "backfill"]

@@ -4,8 +4,8 @@
 its own (``setpgid``), so a signal to the Airflow command or to its process group misses them, and a killed
 parent leaves them running with PPID 1. They stay in the session, though: a child started here leads a new
 session (``start_new_session``) that holds everything it starts, whoever their parent is later. A stop
-signals every process of the session by session id: SIGTERM, a bounded wait, then SIGKILL, until none is
-left. Zombies (exited, not yet reaped) count as gone.
+signals every process of the session by session id: SIGINT (Ctrl-C, on which ``airflow dags test`` unwinds
+at once; it ignores SIGTERM), SIGTERM, each with a bounded wait, then SIGKILL, until none is left. Zombies (exited, not yet reaped) count as gone.
 
 Used by ``make run``, ``make airflow`` and the emulator process of the tests; no Airflow import.
 """
@@ -63,6 +63,9 @@ def child_sessions() -> set[int]:
     return found
 
 
+INTERRUPT_WAIT_SECONDS = 5.0  # for the processes to unwind on SIGINT before SIGTERM
+
+
 def _signal_all(sessions: set[int], signum: int) -> list[psutil.Process]:
     alive = members(sessions)
     for process in alive:
@@ -85,18 +88,22 @@ def _wait_gone(sessions: set[int], timeout: float, reap: Iterable[subprocess.Pop
 def stop_sessions(
     sessions: Iterable[int], *, grace: float, reap: Iterable[subprocess.Popen] = ()
 ) -> list[psutil.Process]:
-    """Stop every process of ``sessions``: SIGTERM, up to ``grace`` seconds for them to exit, then SIGKILL
-    (repeated for any process started meanwhile) for up to KILL_WAIT_SECONDS. Returns what is still alive
-    after that (normally nothing). Never signals the caller's own session."""
+    """Stop every process of ``sessions``: SIGINT, as a terminal's Ctrl-C (``airflow dags test`` unwinds on
+    it, while it ignores SIGTERM), up to INTERRUPT_WAIT_SECONDS; then SIGTERM and up to ``grace`` seconds;
+    then SIGKILL (repeated for any process started meanwhile) for up to KILL_WAIT_SECONDS. Returns what is
+    still alive after that (normally nothing). Never signals the caller's own session."""
     own = os.getsid(0)
     sessions = {session for session in sessions if session != own}
     reap = list(reap)
     if not sessions:
         return []
-    if not _signal_all(sessions, signal.SIGTERM):
+    if not _signal_all(sessions, signal.SIGINT):
         _wait_gone(sessions, 0, reap)
         return []
-    alive = _wait_gone(sessions, grace, reap)
+    alive = _wait_gone(sessions, INTERRUPT_WAIT_SECONDS, reap)
+    if alive:
+        _signal_all(sessions, signal.SIGTERM)
+        alive = _wait_gone(sessions, grace, reap)
     deadline = time.monotonic() + KILL_WAIT_SECONDS
     while alive and time.monotonic() < deadline:
         _signal_all(sessions, signal.SIGKILL)

@@ -51,7 +51,11 @@ def orphans():
 def orphan(made: list[psutil.Process], pid_file: Path, start=processes.start) -> psutil.Process:
     leader = start([sys.executable, "-c", ORPHANING_LEADER, str(pid_file)])
     leader.wait(timeout=60)
-    grandchild = psutil.Process(int(wait_for(pid_file.read_text, timeout=60, what="the grandchild's pid")))
+    # The grandchild renames its pid file into place, maybe after the leader exited: wait for it to appear.
+    written = wait_for(
+        lambda: pid_file.exists() and pid_file.read_text(), timeout=60, what="the grandchild's pid"
+    )
+    grandchild = psutil.Process(int(written))
     made.append(grandchild)
     assert os.getsid(grandchild.pid) == leader.pid
     assert os.getpgid(grandchild.pid) == grandchild.pid  # not in the leader's process group
@@ -93,7 +97,7 @@ def test_the_supervisor_stops_what_a_normal_end_left_running():
 
     code, left = supervisor.run(main)
     assert (code, left) == (3, [])
-    assert started[0].returncode == -signal.SIGTERM
+    assert started[0].returncode == -signal.SIGINT  # unwound by the first signal, as Ctrl-C does
     assert signal.getsignal(signal.SIGTERM) is not supervisor._interrupt  # handlers restored
 
 

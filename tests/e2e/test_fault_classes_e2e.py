@@ -3,8 +3,6 @@ end in a built report with no person involved, the ones it cannot fail at once s
 
 from __future__ import annotations
 
-import pytest
-
 WEEK, WEEK_KEY = "2026-10-12", "20261012"
 
 
@@ -12,25 +10,25 @@ def fault(stack, api: str, scenario: str, **options) -> None:
     stack.emulator("POST", "faults", {"api": api, "scenario": scenario, **options})
 
 
-@pytest.mark.parametrize(
-    ("scenario", "options"),
-    [
-        ("reset_mid_body", {}),  # ChunkedEncodingError / IncompleteRead: the connection class
-        ("maintenance_html", {}),  # an HTTP 200 maintenance page: transient
-        ("retry_after", {"retry_after": "1"}),  # a short Retry-After: waited for inside the call
-    ],
-)
-def test_a_transient_fault_once_is_recovered_inside_the_task(stack, scenario, options):
+def test_transient_faults_once_are_recovered_inside_their_tasks(stack):
+    """In one run: a connection reset mid-body (KOSIS), an HTTP 200 maintenance page (one KMA station) and a
+    short Retry-After (EKAPE), each once. Each task asks again itself; the run builds the report with no
+    RETRY row, so nobody is paged."""
     stack.emulator("POST", "reset")
-    fault(stack, "kosis", scenario, count=1, **options)
-    fault(stack, "kma", scenario, count=1, match={"stnIds": "203"}, **options)
+    before = stack.emulator("GET", "stats")
+    fault(stack, "kosis", "reset_mid_body", count=1)
+    fault(stack, "kma", "maintenance_html", count=1, match={"stnIds": "203"})
+    fault(stack, "ekape", "retry_after", count=1, retry_after="1")
     dag_run = stack.run_week(WEEK)
     stats = stack.emulator("GET", "stats")
     stack.emulator("POST", "reset")
     assert dag_run.state == "success"
     log = stack.job_log(dag_run.run_id)
     assert not [row for row in log if row.status in ("FAILED", "RETRY")]  # recovered by the HTTP layer
-    assert stats["kosis"]["requests"] == 3  # two series, one answer bent and asked again
+    assert stats["kosis"]["requests"] - before["kosis"]["requests"] == 3  # two series, one asked again
+    assert stats["ekape"]["requests"] - before["ekape"]["requests"] == 15  # 14, one asked again
+    locations = len([row for row in log if row.step == "COLLECT_STATION_WEATHER"])
+    assert stats["kma"]["requests"] - before["kma"]["requests"] == locations + 2  # the probe, one again
     (report,) = [row for row in log if row.step == "RUN_WEEKLY_REPORT"]
     assert report.status == "SUCCESS"
 

@@ -34,3 +34,8 @@ def now() -> pendulum.DateTime:
             f"{NOW_ENV}={fixed!r} needs a date, a time and an offset, e.g. 2026-11-30T03:00+09:00"
         )
     return pendulum.instance(moment).in_timezone(KST)
+
+
+def now_text() -> str:
+    """Now as the farm database writes timestamps: KST wall-clock text, as its monitoring reads them."""
+    return now().strftime("%Y-%m-%d %H:%M:%S")

@@ -15,13 +15,12 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
-from include.ins_report import clock
+from include.ins_report.clock import now_text
 from include.ins_report.joblog import clip_utf8
-from include.ins_report.manifest import InputCell, PlannedFarm
+from include.ins_report.manifest_tables import BATCH_SIZE, ManifestTables
 from include.ins_report.settings import JOB_NAME
 from include.ins_report.sqlfiles import load_sql, split_statements
 
-BATCH_SIZE = 5000
 FETCH_SIZE = 5000  # rows per round trip when reading (python-oracledb's default is 100)
 
 
@@ -85,12 +84,7 @@ class _CountingCursor:
         return iter(self._cursor)
 
 
-def now_text() -> str:
-    """Timestamps in the farm database are KST wall-clock text, as the existing monitoring reads them."""
-    return clock.now().strftime("%Y-%m-%d %H:%M:%S")
-
-
-class Warehouse:
+class Warehouse(ManifestTables):
     def __init__(self, conn_id: str) -> None:
         connection = BaseHook.get_connection(conn_id)
         conn_type = (connection.conn_type or "").lower()
@@ -165,35 +159,6 @@ class Warehouse:
 
     def upsert_stats(self, rows: Sequence[dict]) -> int:
         return self.write_many("upsert_stats", rows)
-
-    # --- the week's manifest (include/ins_report/manifest.py) -----------------------------------------
-
-    def replace_week_rows(
-        self, delete_name: str, insert_name: str, week_key: str, rows: Sequence[dict]
-    ) -> int:
-        """Replace one week's rows of a manifest table: delete, then insert, in one transaction."""
-        with self.transaction() as cursor:
-            cursor.execute(self.sql(delete_name), {"report_week": week_key})
-            statement = self.sql(insert_name)
-            for start in range(0, len(rows), BATCH_SIZE):
-                cursor.executemany(statement, list(rows[start : start + BATCH_SIZE]))
-        return len(rows)
-
-    def replace_manifest_inputs(self, week_key: str, run_id: str, cells: Sequence[InputCell]) -> int:
-        created = now_text()
-        rows = [cell.as_row(week_key, run_id, created) for cell in cells]
-        return self.replace_week_rows("delete_manifest_inputs", "insert_manifest_input", week_key, rows)
-
-    def replace_manifest_farms(self, week_key: str, run_id: str, farms: Sequence[PlannedFarm]) -> int:
-        created = now_text()
-        rows = [farm.as_row(week_key, run_id, created) for farm in farms]
-        return self.replace_week_rows("delete_manifest_farms", "insert_manifest_farm", week_key, rows)
-
-    def manifest_inputs(self, week_key: str) -> list[InputCell]:
-        return [InputCell.from_row(row) for row in self.query("manifest_inputs", {"report_week": week_key})]
-
-    def manifest_farms(self, week_key: str) -> list[PlannedFarm]:
-        return [PlannedFarm.from_row(row) for row in self.query("manifest_farms", {"report_week": week_key})]
 
     def log_step(
         self,

@@ -5,7 +5,8 @@ its own (``setpgid``), so a signal to the Airflow command or to its process grou
 parent leaves them running with PPID 1. They stay in the session, though: a child started here leads a new
 session (``start_new_session``) that holds everything it starts, whoever their parent is later. A stop
 signals every process of the session by session id: SIGINT (Ctrl-C, on which ``airflow dags test`` unwinds
-at once; it ignores SIGTERM), SIGTERM, each with a bounded wait, then SIGKILL, until none is left. Zombies (exited, not yet reaped) count as gone.
+at once; it ignores SIGTERM), SIGTERM, each with a bounded wait, then SIGKILL, until none is left. Zombies
+(exited, not yet reaped) count as gone.
 
 Used by ``make run``, ``make airflow`` and the emulator process of the tests; no Airflow import.
 """

@@ -46,7 +46,7 @@ from include.ins_report.sources import catalog
 from include.ins_report.warehouse import Warehouse, now_text
 
 if TYPE_CHECKING:
-    from include.ins_report.steps import StepContext
+    from include.ins_report.step_context import StepContext
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from include.ins_report.weather_steps import select_farms
 from include.ins_report.week import ReportWeek
 
 if TYPE_CHECKING:
-    from include.ins_report.steps import StepContext
+    from include.ins_report.step_context import StepContext
 
 log = logging.getLogger(__name__)
 

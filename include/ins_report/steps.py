@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 
 import pendulum
 from airflow.sdk.exceptions import AirflowFailException
@@ -34,50 +33,16 @@ from include.ins_report.joblog import (
     StatsMessage,
 )
 from include.ins_report.manifest import by_series, periods_used
-from include.ins_report.settings import Settings
 from include.ins_report.sources import catalog
+from include.ins_report.step_context import StepContext
 from include.ins_report.waiting import not_published, publication_window_end
-from include.ins_report.warehouse import Warehouse, now_text
-from include.ins_report.week import ReportWeek
+from include.ins_report.warehouse import now_text
 
 log = logging.getLogger(__name__)
 
 
 class ReportNotBuiltError(AirflowFailException):
     """The run ended without the report: the finish step fails so that the run fails and alerts."""
-
-
-@dataclass(frozen=True)
-class StepContext:
-    run_id: str
-    week: ReportWeek
-    settings: Settings
-
-    @property
-    def week_key(self) -> str:
-        return self.week.start.strftime("%Y%m%d")
-
-    def warehouse(self) -> Warehouse:
-        return Warehouse(self.settings.farm_db_conn_id)
-
-    def log(
-        self,
-        warehouse: Warehouse,
-        step: str,
-        started_at: str,
-        rows: int | None,
-        message: str,
-        status: str = SUCCESS,
-    ) -> None:
-        warehouse.log_step(
-            run_id=self.run_id,
-            report_week=self.week_key,
-            step=step,
-            status=status,
-            started_at=started_at,
-            row_count=rows,
-            message=message,
-        )
 
 
 # --- start ------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from include.ins_report.waiting import not_published, publication_window_end
 from include.ins_report.warehouse import Warehouse, now_text
 
 if TYPE_CHECKING:
-    from include.ins_report.steps import StepContext
+    from include.ins_report.step_context import StepContext
 
 log = logging.getLogger(__name__)
 

@@ -577,7 +577,7 @@ def docs_queries(document: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("document", "dialect"),
-    [("docs/operations.md", "sqlite"), ("docs/operations.md", "oracle"), ("README.md", "sqlite")],
+    [("docs/operations.md", "sqlite"), ("docs/operations.md", "oracle"), ("docs/operating.md", "sqlite")],
 )
 def test_the_documented_query_is_the_shipped_one(document, dialect):
     shipped = (SQL_DIR / dialect / "job_log_last_weeks.sql").read_text(encoding="utf-8")
@@ -641,7 +641,7 @@ def test_the_last_weeks_query(warehouse):
     assert ok["started_at"] == "2026-11-19 02:00:00"
     # The documented query gives the same rows.
     with sqlite3.connect(warehouse.path) as conn:
-        assert [row[:3] for row in conn.execute(docs_queries("README.md")["sqlite"])] == [
+        assert [row[:3] for row in conn.execute(docs_queries("docs/operating.md")["sqlite"])] == [
             (run["report_week"], run["run_id"], run["outcome"]) for run in runs
         ]
 

@@ -32,7 +32,7 @@ from tests.support.compose import (
 
 SCHEMA = ROOT / "docker" / "schema" / "compose-spec.json"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-DOCS = ROOT / "README.md"
+DOCS = ROOT / "docs" / "production.md"  # the compose stack's section (moved from the README)
 PRODUCTION_DOC = ROOT / "docs" / "production.md"
 ENV_EXAMPLE = ROOT / ".env.example"
 

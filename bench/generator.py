@@ -16,9 +16,9 @@ from pathlib import Path
 
 from devtools.embedded import init_farm_db
 from devtools.emulator.common import stable_rng
-from include.ins_report.farms import LAT_RANGE, LON_RANGE
-from include.ins_report.settings import Settings
-from include.ins_report.stations import load_stations
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.farms import LAT_RANGE, LON_RANGE
+from include.ins_report.model.stations import load_stations
 
 # (district, latitude, longitude, weight): weights follow the regions' share of Korean pig farms.
 HOTSPOTS: tuple[tuple[str, float, float, float], ...] = (

@@ -34,11 +34,11 @@ import requests
 from bench.generator import FarmSet, generate, write_farm_db
 from bench.naive import NAIVE_DAG_ID
 from devtools.embedded import LOCAL_DIR, ROOT, connection_env, emulator_process
-from include.ins_report import clock
-from include.ins_report.farms import classify_farms
-from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.config.settings import DAG_ID, Settings
+from include.ins_report.model import clock
+from include.ins_report.model.farms import classify_farms
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog
-from include.ins_report.week import ReportWeek
 from tests.support.airflow_stack import AirflowStack
 
 BENCH_DIR = ROOT / "bench"

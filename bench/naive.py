@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from include.ins_report.farms import WeatherLocation
-from include.ins_report.manifest import PlannedFarm
+from include.ins_report.model.farms import WeatherLocation
+from include.ins_report.model.manifest import PlannedFarm
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
-from include.ins_report.steps import StepContext, select_farms, weather_rows
-from include.ins_report.warehouse import now_text
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.weather import select_farms, weather_rows
+from include.ins_report.store.farm_db import now_text
 
 NAIVE_DAG_ID = "ins_weekly_report_naive"
 
@@ -20,8 +21,8 @@ NAIVE_DAG_ID = "ins_weekly_report_naive"
 def plan_farms(ctx: StepContext) -> list[dict]:
     """Every usable farm with its station: the list the per-farm tasks are mapped over."""
     started = now_text()
-    warehouse = ctx.warehouse()
-    selection = select_farms(warehouse)
+    farm_db = ctx.farm_db()
+    selection = select_farms(farm_db)
     provider = AsosWeatherProvider(ctx.settings)
     farms = [
         {"farm_no": farm_no, "point_id": location.point_id, "name": location.name}
@@ -33,8 +34,8 @@ def plan_farms(ctx: StepContext) -> list[dict]:
     planned = [
         PlannedFarm(farm["farm_no"], names[farm["farm_no"]], farm["point_id"], farm["name"]) for farm in farms
     ]
-    warehouse.replace_manifest_farms(ctx.week_key, ctx.run_id, planned)
-    ctx.log(warehouse, "PLAN_WEATHER_LOCATIONS", started, len(farms), f"{len(farms)} farms, one task each")
+    farm_db.replace_manifest_farms(ctx.week_key, ctx.run_id, planned)
+    ctx.log(farm_db, "PLAN_WEATHER_LOCATIONS", started, len(farms), f"{len(farms)} farms, one task each")
     return farms
 
 
@@ -46,12 +47,12 @@ def collect_farm_weather(ctx: StepContext, farm: dict) -> dict:
     location = WeatherLocation(farm["point_id"], farm["name"], (farm["farm_no"],))
     observations = provider.fetch_week(location, ctx.week)
     rows = weather_rows(location, observations, ctx.run_id, provider.source)
-    warehouse = ctx.warehouse()
-    statement = warehouse.sql("upsert_weather")
-    with warehouse.transaction() as cursor:
+    farm_db = ctx.farm_db()
+    statement = farm_db.sql("upsert_weather")
+    with farm_db.transaction() as cursor:
         for row in rows:  # one statement and one round trip per row
             cursor.executemany(statement, [row])
     ctx.log(
-        warehouse, "COLLECT_STATION_WEATHER", started, len(rows), f"farm {farm['farm_no']}: {len(rows)} rows"
+        farm_db, "COLLECT_STATION_WEATHER", started, len(rows), f"farm {farm['farm_no']}: {len(rows)} rows"
     )
     return {"farm_no": farm["farm_no"], "rows": len(rows)}

@@ -35,7 +35,8 @@ A manual run may name the week with the `week` param (the Monday, `YYYY-MM-DD`).
   procedure"), fix the cause, then clear that task with *Downstream* ticked.
 - **Waiting for Sunday's weather** until Monday 12:00 KST is normal (KMA publishes around 09:00).
 - **Weather or statistics tasks stay *scheduled*** with nothing running: their API pool (`kma_api`,
-  `kosis_api`) is missing; create it with `python -m include.ins_report.pools --apply` (docs/scale-out.md).
+  `kosis_api`) is missing; create it with `python -m include.ins_report.airflow_edge.pools --apply`
+  (docs/scale-out.md).
 - **History**: `TS_INS_JOB_LOG`, one row per step outcome; docs/operations.md has the last-eight-weeks query.
 - **Who to ask**: the INS data platform team (owner of this DAG); farm master data: the farm-service team.
 """
@@ -47,13 +48,16 @@ from datetime import timedelta
 from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
 from airflow.sdk import get_current_context as current_context
 
-from include.ins_report import airflow_context, assets, schedule, steps
+from include.ins_report.airflow_edge import assets
+from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.airflow_edge.callbacks import task_defaults
 from include.ins_report.alerts.deadline import report_deadline
 from include.ins_report.alerts.notifier import InsAlertNotifier
-from include.ins_report.callbacks import task_defaults
+from include.ins_report.config.settings import DAG_ID, Settings
 from include.ins_report.joblog import FINISH, GATE, PLAN, REPORT, START, WAIT, WEATHER
-from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.model import schedule
 from include.ins_report.sources import catalog
+from include.ins_report.steps import gate, job, report, weather
 
 SETTINGS = Settings.from_env()  # names and retry numbers only; no I/O at import time
 
@@ -67,13 +71,13 @@ def step_inputs():
 def collect_statistics(source: str) -> dict:
     context, inputs = step_inputs()
     with airflow_context.waiting_for_the_source(inputs):  # not published yet, a quota
-        result = steps.collect_statistics(inputs, catalog.BY_NAME[source])
+        result = job.collect_statistics(inputs, catalog.BY_NAME[source])
     airflow_context.announce(context, assets.of_source(catalog.BY_NAME[source]), inputs)
     return result
 
 
 def statistics_final(source: str) -> bool:
-    return steps.statistics_final(step_inputs()[1], catalog.BY_NAME[source])
+    return job.statistics_final(step_inputs()[1], catalog.BY_NAME[source])
 
 
 with DAG(
@@ -111,7 +115,7 @@ with DAG(
 
     @task(task_id=START.task_id, task_display_name=START.title)
     def start_job() -> dict:
-        return steps.start_job(step_inputs()[1])
+        return job.start_job(step_inputs()[1])
 
     statistics = catalog.statistics_sources(SETTINGS)
     with TaskGroup(
@@ -151,7 +155,7 @@ with DAG(
             def plan_weather_locations() -> list[dict]:
                 context, inputs = step_inputs()
                 # Each location's farm list goes to an XCom of its own; the mapped list stays small.
-                return steps.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
+                return weather.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
 
             # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
             @task.sensor(
@@ -164,13 +168,14 @@ with DAG(
             def wait_for_weather_publication() -> PokeReturnValue:
                 inputs = step_inputs()[1]
                 with airflow_context.waiting_for_the_source(inputs):  # a quota or a long Retry-After
-                    return PokeReturnValue(is_done=steps.weather_published(inputs))
+                    return PokeReturnValue(is_done=weather.weather_published(inputs))
 
             @task(
                 task_display_name=WEATHER.title,
                 # Rendered from the mapped argument, so the label shows while the task runs, not only after.
                 map_index_template="{{ task.op_kwargs['location']['label'] }}",
-                # At most the KMA pool's slots at once, across runs and workers (include/ins_report/pools.py).
+                # At most the KMA pool's slots at once, across runs and workers
+                # (include/ins_report/airflow_edge/pools.py).
                 pool=SETTINGS.kma_pool,
                 max_active_tis_per_dagrun=SETTINGS.kma_pool_slots,
                 outlets=[assets.of_source(catalog.KMA_SOURCE)],
@@ -179,9 +184,9 @@ with DAG(
                 context, inputs = step_inputs()
                 planned = airflow_context.planned_location(context, location)
                 with airflow_context.waiting_for_the_source(inputs):  # a Sunday later than the probe's
-                    result = steps.collect_station_weather(inputs, planned)
-                weather = assets.of_source(catalog.KMA_SOURCE)
-                airflow_context.announce(context, weather, inputs, station=planned.point_id)
+                    result = weather.collect_station_weather(inputs, planned)
+                weather_asset = assets.of_source(catalog.KMA_SOURCE)
+                airflow_context.announce(context, weather_asset, inputs, station=planned.point_id)
                 return result
 
             locations = plan_weather_locations()
@@ -192,13 +197,13 @@ with DAG(
     # none_failed: with no weather location the mapped task is skipped and the gate itself decides.
     @task(task_id=GATE.task_id, task_display_name=GATE.title, trigger_rule=TriggerRule.NONE_FAILED)
     def check_collection() -> dict:
-        return steps.check_collection(step_inputs()[1])
+        return gate.check_collection(step_inputs()[1])
 
     # One procedure at a time across all runs, backfills included (their max_active_runs is separate), and
     # at most one call per attempt: Airflow never retries this task (retries=0), since a timeout, a kill or
     # a lost worker may leave the first call running on the database; the steps before the call retry
     # inside the task, and an attempt first checks that no earlier call still runs
-    # (include/ins_report/report_call.py). Bounded by INS_REPORT_TIMEOUT on the database; Airflow's own
+    # (include/ins_report/steps/report_call.py). Bounded by INS_REPORT_TIMEOUT on the database; Airflow's own
     # timeout comes after.
     @task(
         task_id=REPORT.task_id,
@@ -212,7 +217,7 @@ with DAG(
     )
     def run_weekly_report() -> dict:
         context, inputs = step_inputs()
-        result = steps.run_weekly_report(inputs)
+        result = report.run_weekly_report(inputs)
         airflow_context.announce(context, assets.REPORT, inputs)
         return result
 
@@ -225,6 +230,6 @@ with DAG(
     )
     def finish_job() -> dict:
         context, inputs = step_inputs()
-        return steps.finish_job(inputs, airflow_context.task_states(context))
+        return job.finish_job(inputs, airflow_context.task_states(context))
 
     chain(start_job(), collections, check_collection(), run_weekly_report(), finish_job())

@@ -17,8 +17,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from devtools import processes
-from include.ins_report.settings import PACKAGE_DIR, TIMEZONE
-from include.ins_report.sqlfiles import load_sql, split_statements
+from include.ins_report.config.settings import PACKAGE_DIR, TIMEZONE
+from include.ins_report.store.sqlfiles import load_sql, split_statements
 
 ROOT = PACKAGE_DIR.parents[1]
 # Where the embedded default keeps its databases and logs; INS_LOCAL_DIR gives a test its own.

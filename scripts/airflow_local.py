@@ -27,7 +27,7 @@ from devtools.embedded import (  # noqa: E402
     init_farm_db,
 )
 from devtools.processes import Supervisor, describe  # noqa: E402
-from include.ins_report.settings import DAG_ID  # noqa: E402
+from include.ins_report.config.settings import DAG_ID  # noqa: E402
 
 USER, PASSWORD = "admin", "admin"
 # Every process this script starts, each in a session of its own, and their stop: SIGTERM, 30 s, SIGKILL.
@@ -77,7 +77,7 @@ def main() -> int:
     airflow_bin = str(Path(sys.executable).with_name("airflow"))
     run([airflow_bin, "db", "migrate"], env, stdout=subprocess.DEVNULL)
     # Without its pools the API tasks would wait in "scheduled" for ever.
-    run([sys.executable, "-m", "include.ins_report.pools", "--apply"], env)
+    run([sys.executable, "-m", "include.ins_report.airflow_edge.pools", "--apply"], env)
 
     processes: list[subprocess.Popen] = []
     with emulator_process(LOCAL_DIR) as emulator_port:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from include.ins_report import clock
+from include.ins_report.model import clock
 from tests.support.faketime import faketime_env, latest_monday_at
 
 if __name__ == "__main__":

@@ -34,16 +34,17 @@ from devtools.embedded import (  # noqa: E402
     init_farm_db,
 )
 from devtools.processes import Supervisor, describe  # noqa: E402
-from include.ins_report import clock, joblog  # noqa: E402
-from include.ins_report.farms import classify_farms  # noqa: E402
-from include.ins_report.settings import DAG_ID, Settings  # noqa: E402
-from include.ins_report.sources import catalog  # noqa: E402
-from include.ins_report.week import (  # noqa: E402
+from include.ins_report import joblog  # noqa: E402
+from include.ins_report.config.settings import DAG_ID, Settings  # noqa: E402
+from include.ins_report.model import clock  # noqa: E402
+from include.ins_report.model.farms import classify_farms  # noqa: E402
+from include.ins_report.model.week import (  # noqa: E402
     InvalidWeekError,
     ReportWeek,
     parse_week_param,
     week_before,
 )
+from include.ins_report.sources import catalog  # noqa: E402
 
 PROGRESS_SECONDS = float(os.environ.get("INS_PROGRESS_SECONDS") or 30)  # how often a long run speaks
 STOP_GRACE_SECONDS = 20  # after Ctrl-C or SIGTERM, how long Airflow may take to stop before it is killed

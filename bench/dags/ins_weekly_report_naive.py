@@ -18,10 +18,11 @@ from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, cha
 from airflow.sdk import get_current_context as current_context
 
 from bench import naive
-from include.ins_report import airflow_context, steps
-from include.ins_report.callbacks import task_defaults
-from include.ins_report.settings import TIMEZONE, Settings
+from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.airflow_edge.callbacks import task_defaults
+from include.ins_report.config.settings import TIMEZONE, Settings
 from include.ins_report.sources import catalog
+from include.ins_report.steps import gate, job, report, weather
 
 SETTINGS = Settings.from_env()
 
@@ -31,7 +32,7 @@ def step_inputs():
 
 
 def collect_statistics(source: str) -> dict:
-    return steps.collect_statistics(step_inputs(), catalog.BY_NAME[source])
+    return job.collect_statistics(step_inputs(), catalog.BY_NAME[source])
 
 
 with DAG(
@@ -50,7 +51,7 @@ with DAG(
 
     @task(task_display_name="Start: record the run")
     def start_job() -> dict:
-        return steps.start_job(step_inputs())
+        return job.start_job(step_inputs())
 
     # The statistics sources as the product collects them (the bench's week is final for every source).
     with TaskGroup("collect_stats") as collect_stats:
@@ -74,7 +75,7 @@ with DAG(
             timeout=timedelta(days=2).total_seconds(),
         )
         def wait_for_weather_publication() -> PokeReturnValue:
-            return PokeReturnValue(is_done=steps.weather_published(step_inputs()))
+            return PokeReturnValue(is_done=weather.weather_published(step_inputs()))
 
         @task(
             task_display_name="Fetch one farm's week into TM_WEATHER",
@@ -88,10 +89,10 @@ with DAG(
 
     @task(task_display_name="Check the week's data is complete", trigger_rule=TriggerRule.NONE_FAILED)
     def check_collection() -> dict:
-        return steps.check_collection(step_inputs())
+        return gate.check_collection(step_inputs())
 
     @task(task_display_name="Run SP_INS_WEEK_MAIN for the week", max_active_tis_per_dag=1)
     def run_weekly_report() -> dict:
-        return steps.run_weekly_report(step_inputs())
+        return report.run_weekly_report(step_inputs())
 
     chain(start_job(), [collect_stats, collect_weather], check_collection(), run_weekly_report())

@@ -2,7 +2,8 @@
 
 A listener runs inside the task process at its end and appends one JSON line to ``INS_BENCH_METRICS_FILE``:
 the task instance, the process's peak resident memory (``ru_maxrss``) and the farm database statements and
-rows it sent (``include.ins_report.warehouse.METRICS``). Loaded only by the benchmark's Airflow (its plugins
+rows it sent (``include.ins_report.store.farm_db.METRICS``). Loaded only by the benchmark's Airflow (its
+plugins
 folder is bench/plugins); does nothing when the variable is unset.
 """
 
@@ -23,8 +24,8 @@ def _record(task_instance, state: str) -> None:
     # Only task processes: the API server calls the same hooks for state changes made through the API.
     if not path or type(task_instance).__name__ != "RuntimeTaskInstance":
         return
-    warehouse = sys.modules.get("include.ins_report.warehouse")
-    db = warehouse.METRICS.as_dict() if warehouse is not None else {}
+    farm_db = sys.modules.get("include.ins_report.store.farm_db")
+    db = farm_db.METRICS.as_dict() if farm_db is not None else {}
     line = {
         "dag_id": task_instance.dag_id,
         "run_id": task_instance.run_id,

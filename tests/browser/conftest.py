@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from include.ins_report.week import ReportWeek
+from include.ins_report.model.week import ReportWeek
 from tests.conftest import ROOT
 from tests.support import deployment as support
 from tests.support.airflow_stack import PASSWORD, USER

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import pendulum
 import pytest
 
-from include.ins_report.week import ReportWeek
+from include.ins_report.model.week import ReportWeek
 from tests.browser.ui import (
     STATIONS,
     assert_week_reported,

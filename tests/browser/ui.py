@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from include.ins_report.week import ReportWeek
+from include.ins_report.model.week import ReportWeek
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import ROOT
 

@@ -20,11 +20,11 @@ import pytest
 
 from bench.generator import generate, write_farm_db
 from devtools.embedded import connection_env, emulator_process
-from include.ins_report import clock
-from include.ins_report.farms import LAT_RANGE, LON_RANGE, classify_farms
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model import clock
+from include.ins_report.model.farms import LAT_RANGE, LON_RANGE, classify_farms
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog
-from include.ins_report.week import ReportWeek
 from tests.support.airflow_stack import AirflowStack
 from tests.support.farm_db import week_content
 

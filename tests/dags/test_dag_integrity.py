@@ -8,8 +8,8 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 from include.ins_report import joblog
-from include.ins_report.settings import DAG_ID, Settings
-from include.ins_report.week import resolve_report_week
+from include.ins_report.config.settings import DAG_ID, Settings
+from include.ins_report.model.week import resolve_report_week
 from tests.conftest import ROOT
 
 
@@ -47,7 +47,7 @@ def test_policy(dag):
 def test_the_report_procedure_is_never_retried_by_airflow(dag):
     """At most one call per attempt, never two at once: Airflow does not retry the report task (a timeout, a
     kill or a lost worker may leave the first call running), one instance at a time across runs; the steps
-    before the call retry inside the task (include/ins_report/report_call.py)."""
+    before the call retry inside the task (include/ins_report/steps/report_call.py)."""
     report = dag.get_task("run_weekly_report")
     assert report.retries == 0
     assert report.max_active_tis_per_dag == 1
@@ -57,7 +57,7 @@ def test_the_report_procedure_is_never_retried_by_airflow(dag):
 def test_every_task_classifies_the_farm_databases_errors(dag):
     """One retry decision for Oracle's errors on every task (mapped ones included): credentials and
     privileges fail at once, lost connections are retried."""
-    from include.ins_report.callbacks import FarmDbRetryPolicy
+    from include.ins_report.airflow_edge.callbacks import FarmDbRetryPolicy
 
     for task in dag.tasks:
         policy = task.partial_kwargs.get("retry_policy") if hasattr(task, "partial_kwargs") else None
@@ -103,7 +103,7 @@ def test_structure(dag):
 
 
 def test_every_source_of_the_catalog_is_enabled_by_default():
-    from include.ins_report.settings import DEFAULT_SOURCES
+    from include.ins_report.config.settings import DEFAULT_SOURCES
     from include.ins_report.sources import catalog
 
     assert tuple(source.name for source in catalog.SOURCES) == DEFAULT_SOURCES
@@ -152,7 +152,7 @@ def test_bad_settings_are_one_import_error_naming_each_variable(monkeypatch):
 
 
 def test_the_week_param_names_the_first_week(dag):
-    from include.ins_report.schedule import FIRST_WEEK
+    from include.ins_report.model.schedule import FIRST_WEEK
 
     assert str(FIRST_WEEK) in dag.params.get_param("week").description
 
@@ -192,9 +192,9 @@ def test_every_task_is_a_step_of_the_job_log_registry(dag):
 
 
 def test_the_schedule_is_defined_once_and_read_by_dag_week_and_deadline(dag):
-    from include.ins_report import schedule
     from include.ins_report.alerts.deadline import deadline_interval
-    from include.ins_report.week import ReportWeek
+    from include.ins_report.model import schedule
+    from include.ins_report.model.week import ReportWeek
 
     assert dag.timetable == schedule.timetable()
     assert ReportWeek(dt.date(2026, 11, 16)).trigger_time.time() == schedule.TRIGGER_TIME

@@ -1,5 +1,6 @@
 """Pools: a task whose pool does not exist is never scheduled and raises no error, so the DAG may only use
-the pools that include/ins_report/pools.py defines (and every launcher creates), or Airflow's default pool."""
+the pools that include/ins_report/airflow_edge/pools.py defines (and every launcher creates), or Airflow's
+default pool."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from unittest import mock
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from include.ins_report.pools import DEFAULT_POOL, pool_definitions
-from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.airflow_edge.pools import DEFAULT_POOL, pool_definitions
+from include.ins_report.config.settings import DAG_ID, Settings
 from tests.conftest import ROOT
 
 KMA_TASKS = {"collect_weather.wait_for_weather_publication", "collect_weather.collect_station_weather"}
@@ -71,7 +72,7 @@ def test_a_pool_needs_a_slot():
 
 def test_the_pools_file_for_airflow_pools_import():
     result = subprocess.run(
-        [sys.executable, "-m", "include.ins_report.pools"],
+        [sys.executable, "-m", "include.ins_report.airflow_edge.pools"],
         cwd=ROOT,
         capture_output=True,
         text=True,

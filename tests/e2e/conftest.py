@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from devtools.embedded import sample_farms
-from include.ins_report.farms import classify_farms
-from include.ins_report.settings import DAG_ID
+from include.ins_report.config.settings import DAG_ID
+from include.ins_report.model.farms import classify_farms
 from tests.conftest import ROOT
 from tests.support.deployment import Deployment, local_services
 

@@ -171,7 +171,7 @@ def test_a_procedure_failure_is_reported_with_its_ora_code_and_not_retried(stack
         self.report_call_sent = True  # the call reached the database
         raise error
 
-    with mock.patch("include.ins_report.warehouse.Warehouse.run_report", the_procedure_raises):
+    with mock.patch("include.ins_report.store.farm_db.FarmDatabase.run_report", the_procedure_raises):
         dag_run = stack.run_week("2026-10-19")
     assert dag_run.state == "failed"
     log = stack.job_log(dag_run.run_id)

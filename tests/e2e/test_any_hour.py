@@ -16,10 +16,10 @@ import psutil
 import pytest
 import requests
 
-from include.ins_report import clock
-from include.ins_report.settings import DAG_ID, Settings
+from include.ins_report.config.settings import DAG_ID, Settings
+from include.ins_report.model import clock
+from include.ins_report.model.week import week_before
 from include.ins_report.sources import catalog
-from include.ins_report.week import week_before
 from tests.conftest import ROOT
 from tests.support.faketime import faketime_env, latest_monday_at
 

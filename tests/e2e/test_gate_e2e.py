@@ -15,9 +15,9 @@ from contextlib import closing
 
 import pytest
 
-from include.ins_report.farms import classify_farms
+from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
-from include.ins_report.settings import Settings
+from include.ins_report.model.farms import classify_farms
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ from contextlib import closing, contextmanager
 
 import pytest
 
-from include.ins_report import gate
 from include.ins_report.joblog import parse_gate_counts
-from include.ins_report.week import ReportWeek
+from include.ins_report.model.week import ReportWeek
+from include.ins_report.steps import gate
 
 PIG, CPI = "101/DT_1EO311", "101/DT_1J22003"
 

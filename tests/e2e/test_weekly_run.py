@@ -8,8 +8,8 @@ import re
 import pytest
 import requests
 
-from include.ins_report.thi import thi
-from include.ins_report.week import ReportWeek
+from include.ins_report.model.thi import thi
+from include.ins_report.model.week import ReportWeek
 
 WEEK = "2026-11-16"
 WEEK_KEY = "20261116"

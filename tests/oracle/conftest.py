@@ -6,7 +6,7 @@ Without the variable every test here is skipped with that reason. With it, the s
    reference stand-in (its source holds ``INS-REFERENCE-STAND-IN``), because the session replaces it;
 2. creates the reference tables that are missing (``include/sql/oracle/schema.sql``; existing ones are kept
    and must have the reference columns), and installs the reference procedure, checking USER_ERRORS;
-3. exposes the database as an Airflow ``oracle`` connection, so the tests go through ``Warehouse``;
+3. exposes the database as an Airflow ``oracle`` connection, so the tests go through ``FarmDatabase``;
 4. touches only its own rows (farms ``ZT%``, weeks in January 2000, run ids ``oracle-test-%``) and deletes
    them before and after.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from include.ins_report.sqlfiles import load_sql, split_statements
+from include.ins_report.store.sqlfiles import load_sql, split_statements
 
 DSN_ENV = "ORACLE_TEST_DSN"
 SKIP_REASON = (

@@ -1,6 +1,7 @@
 """End to end on a real Oracle (opt-in, see conftest.py): DDL, upserts, job log, procedure, guard.
 
-Everything goes through the app's own ``Warehouse`` on an ``oracle`` Airflow connection; the checks read the
+Everything goes through the app's own ``FarmDatabase`` on an ``oracle`` Airflow connection; the checks read
+the
 tables directly. Run twice what must be idempotent, and compare the procedure's report with the SQLite
 reference script on the same input.
 """
@@ -11,10 +12,10 @@ import sqlite3
 
 import pytest
 
-from include.ins_report.cutover import check_legacy_job
-from include.ins_report.settings import JOB_NAME
-from include.ins_report.sqlfiles import load_sql, split_statements
-from include.ins_report.warehouse import Warehouse
+from include.ins_report.config.settings import JOB_NAME
+from include.ins_report.steps.cutover import check_legacy_job
+from include.ins_report.store.farm_db import FarmDatabase
+from include.ins_report.store.sqlfiles import load_sql, split_statements
 from tests.oracle.conftest import requires_oracle
 from tests.unit.test_oracle_sql import schema_model
 
@@ -69,8 +70,8 @@ STATS = [
 
 
 @pytest.fixture
-def wh(oracle_session) -> Warehouse:
-    warehouse = Warehouse(oracle_session.conn_id)
+def wh(oracle_session) -> FarmDatabase:
+    warehouse = FarmDatabase(oracle_session.conn_id)
     assert warehouse.dialect.name == "oracle"
     return warehouse
 
@@ -240,11 +241,11 @@ def test_a_call_still_running_is_seen_by_the_next_attempt(oracle_session, wh, fa
     GRANT SELECT ON V_$SESSION TO the test user; without it the check must name that grant."""
     import threading
 
-    from include.ins_report import report_call
+    from include.ins_report.steps import report_call
     from tests.support.waiting import wait_for
 
     tag = report_call.SessionTag.of("oracle-test-session-check", "SP_INS_TEST_WAIT", WEEK)
-    probe = Warehouse(oracle_session.conn_id)
+    probe = FarmDatabase(oracle_session.conn_id)
     not_granted = ""
     try:
         report_call.check_report_sessions(probe)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from include.ins_report.settings import DAG_ID
+from include.ins_report.config.settings import DAG_ID
 from tests.conftest import ROOT
 from tests.support.deployment import airflow_deployment
 

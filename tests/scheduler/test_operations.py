@@ -18,8 +18,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from include.ins_report import clock
-from include.ins_report.week import ReportWeek, latest_scheduled_week
+from include.ins_report.model import clock
+from include.ins_report.model.week import ReportWeek, latest_scheduled_week
 from tests.scheduler.conftest import DOWNSTREAM_DAG, KMA_KEY, KOSIS_KEY
 from tests.support.waiting import wait_for
 
@@ -276,7 +276,8 @@ def test_a_task_killed_mid_write_leaves_no_partial_week(deployment, scheduled_ru
 def test_a_downstream_dag_runs_after_each_built_week_and_not_after_a_failed_one(
     deployment, scheduled_run, failed_run
 ):
-    """The report's asset (include/ins_report/assets.py) schedules a downstream team's DAG with the week in
+    """The report's asset (include/ins_report/airflow_edge/assets.py) schedules a downstream team's DAG with
+    the week in
     the event; a failed week emits no event."""
     airflow = deployment.airflow
     _, _, failed_week, _, _ = failed_run

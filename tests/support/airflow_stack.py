@@ -3,7 +3,7 @@ their own processes, driven through the public REST API (and the CLI where opera
 
 The executor is whatever ``env`` configures (LocalExecutor by default); with CeleryExecutor, start the
 workers with ``start_celery_worker``. The DAG's pools are created before anything starts, as every
-deployment must (include/ins_report/pools.py).
+deployment must (include/ins_report/airflow_edge/pools.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import requests
 
 from devtools.embedded import ROOT, airflow_env
-from include.ins_report.settings import DAG_ID
+from include.ins_report.config.settings import DAG_ID
 from tests.support.receivers import free_port
 from tests.support.waiting import wait_for
 
@@ -91,7 +91,7 @@ class AirflowStack:
     def create_pools(self) -> None:
         """The DAG's pools, by the command every launcher runs (make airflow, compose airflow-init)."""
         subprocess.run(
-            [sys.executable, "-m", "include.ins_report.pools", "--apply"],
+            [sys.executable, "-m", "include.ins_report.airflow_edge.pools", "--apply"],
             env=self.env,
             cwd=ROOT,
             check=True,

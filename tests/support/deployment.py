@@ -22,8 +22,8 @@ from devtools.embedded import (
     emulator_process,
     init_farm_db,
 )
-from include.ins_report.settings import DAG_ID
-from include.ins_report.week import ReportWeek, week_before
+from include.ins_report.config.settings import DAG_ID
+from include.ins_report.model.week import ReportWeek, week_before
 from tests.support import farm_db as farm_db_reads
 from tests.support.airflow_stack import AirflowStack
 from tests.support.receivers import SmtpReceiver, WebhookReceiver

@@ -9,7 +9,7 @@ import re
 
 import pendulum
 
-from include.ins_report.clock import KST
+from include.ins_report.model.clock import KST
 
 
 def latest_monday_at(now: dt.datetime, at: dt.time) -> pendulum.DateTime:

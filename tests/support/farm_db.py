@@ -8,11 +8,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
-from include.ins_report.manifest import PlannedFarm
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.manifest import PlannedFarm
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog
-from include.ins_report.warehouse import Warehouse
-from include.ins_report.week import ReportWeek
+from include.ins_report.store.farm_db import FarmDatabase
 
 # What legitimately differs between two clean runs of the same week.
 RUN_COLUMNS = {"RUN_ID", "COLLECTED_AT", "CREATED_AT"}
@@ -32,7 +32,7 @@ def query(farm_db: Path, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 def write_manifest(
-    warehouse: Warehouse, week: ReportWeek, farms: dict[str, str], settings: Settings | None = None
+    warehouse: FarmDatabase, week: ReportWeek, farms: dict[str, str], settings: Settings | None = None
 ) -> None:
     """The week's manifest as its run's start and plan steps write it: every enabled statistics source's
     cells (the catalog's ``inputs``) and ``farms`` (farm number -> planned station), for tests that call

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
 
-from include.ins_report import clock
+from include.ins_report.model import clock
 
 
 def free_port() -> int:

@@ -14,16 +14,18 @@ import pytest
 from oracledb.errors import _Error as OracleErrorDetail
 
 from devtools.embedded import init_farm_db
-from include.ins_report import clock, joblog, oracle_errors
-from include.ins_report.airflow_context import run_facts
+from include.ins_report import joblog
+from include.ins_report.airflow_edge.context import run_facts
 from include.ins_report.alerts import Alert, channels, parse_channels
 from include.ins_report.alerts.deadline import build_deadline_alert, deadline_interval, report_deadline
-from include.ins_report.alerts.digest import build_digest
-from include.ins_report.alerts.failure import build_failure_alert
+from include.ins_report.alerts.messages.digest import build_digest
+from include.ins_report.alerts.messages.failure import build_failure_alert
 from include.ins_report.alerts.notifier import InsAlertNotifier
+from include.ins_report.config.settings import JOB_NAME, SQL_DIR, Settings
 from include.ins_report.joblog import FailureDetail, RunLog, clip_utf8
-from include.ins_report.settings import JOB_NAME, SQL_DIR, Settings
-from include.ins_report.warehouse import Warehouse
+from include.ins_report.model import clock
+from include.ins_report.store import oracle_errors
+from include.ins_report.store.farm_db import FarmDatabase
 from tests.conftest import ROOT
 
 RUN = "manual__2026-11-24T01:00:00+00:00"
@@ -102,7 +104,7 @@ def test_a_long_korean_error_is_cut_in_bytes_and_survives_the_job_log_column():
     )
     message = detail.message()
     assert len(message.encode("utf-8")) <= 3900
-    assert clip_utf8(message) == message  # what Warehouse.log_step stores is the whole row
+    assert clip_utf8(message) == message  # what FarmDatabase.log_step stores is the whole row
     parsed = FailureDetail.parse(message)
     assert (parsed.label, parsed.farms, parsed.map_index, parsed.try_number, parsed.tries) == (
         "203 이천 (2 farms)",
@@ -230,12 +232,12 @@ def test_alert_rendering():
 
 
 @pytest.fixture
-def warehouse(tmp_path, monkeypatch) -> Warehouse:
+def warehouse(tmp_path, monkeypatch) -> FarmDatabase:
     path = tmp_path / "farm.db"
     init_farm_db(path)
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
     monkeypatch.setenv("INS_AIRFLOW_BASE_URL", "http://airflow.example:8080")
-    warehouse = Warehouse("farm_db")
+    warehouse = FarmDatabase("farm_db")
     warehouse.path = path
     return warehouse
 
@@ -691,7 +693,7 @@ class FakeTaskInstance:
 
 
 def test_with_the_farm_db_down_the_alert_still_names_the_task_and_its_error(monkeypatch):
-    from include.ins_report import callbacks
+    from include.ins_report.airflow_edge import callbacks
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": "/nonexistent/x.db"})
@@ -721,7 +723,7 @@ def test_with_the_farm_db_down_the_alert_still_names_the_task_and_its_error(monk
 def test_farms_not_in_the_weeks_plan_are_named_in_their_own_warning_and_the_digest(warehouse):
     """A RUN_WEEKLY_REPORT WARNING row (farms that appeared after the plan): a warning of its own, and the
     digest's line; a SUCCESS report row makes neither, and accepted gaps are a different message."""
-    from include.ins_report.alerts.gaps import build_plan_warning_alert, not_in_plan
+    from include.ins_report.alerts.messages.gaps import build_plan_warning_alert, not_in_plan
 
     note = (
         "44 report rows = the farms of the week's plan; 1 farms not in this week's plan (in TA_FARM since "

@@ -11,7 +11,7 @@ import pytest
 
 from include.ins_report.alerts import Alert, channels, configured_channels, deliver, send_alert
 from include.ins_report.alerts.delivery import CALLBACK_LIMIT_SECONDS, CHANNEL_BUDGET_SECONDS, callback_budget
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
 from tests.support.receivers import SilentReceiver, SmtpReceiver, WebhookReceiver, free_port
 
 KEY = "Kma+Key/SECRET=9"

@@ -13,16 +13,18 @@ from airflow.sdk.definitions.retry_policy import RetryAction
 from oracledb import errors as oracledb_errors
 
 from devtools.embedded import init_farm_db
-from include.ins_report import callbacks, joblog, oracle_errors
-from include.ins_report.airflow_context import run_facts
+from include.ins_report import joblog
+from include.ins_report.airflow_edge import callbacks
+from include.ins_report.airflow_edge.callbacks import FarmDbRetryPolicy
+from include.ins_report.airflow_edge.context import run_facts
 from include.ins_report.alerts import channels
 from include.ins_report.alerts import notifier as notifier_module
 from include.ins_report.alerts.deadline import current_attempt, should_send
 from include.ins_report.alerts.notifier import ALERT_STEP, InsAlertNotifier
-from include.ins_report.callbacks import FarmDbRetryPolicy
-from include.ins_report.oracle_errors import ACCESS, OTHER, TRANSIENT
-from include.ins_report.settings import JOB_NAME
-from include.ins_report.warehouse import Warehouse
+from include.ins_report.config.settings import JOB_NAME
+from include.ins_report.store import oracle_errors
+from include.ins_report.store.farm_db import FarmDatabase
+from include.ins_report.store.oracle_errors import ACCESS, OTHER, TRANSIENT
 from tests.unit.test_alerts import (
     RUN,
     FakeTaskInstance,
@@ -38,12 +40,12 @@ from tests.unit.test_oracle_contract import FARM_DB, RecordingOracle
 
 
 @pytest.fixture
-def farm_db(tmp_path, monkeypatch) -> Warehouse:
+def farm_db(tmp_path, monkeypatch) -> FarmDatabase:
     """The SQLite farm database with its job log (test_alerts.py's ``warehouse`` fixture)."""
     path = tmp_path / "farm.db"
     init_farm_db(path)
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    warehouse = Warehouse("farm_db")
+    warehouse = FarmDatabase("farm_db")
     warehouse.path = path
     return warehouse
 
@@ -188,7 +190,7 @@ def test_a_privilege_error_is_written_with_the_connection_to_fix(farm_db):
 def test_a_report_task_lost_without_its_own_word_gets_the_query_to_check(oracle_db):
     """Killed, lost or timed out (the dag-processor's callback has no exception): on Oracle the FAILED row
     says how to see whether the call still runs; a failure the step explained itself gets no such guess."""
-    from include.ins_report.report_call import ReportNotCalled, client_identifier
+    from include.ins_report.steps.report_call import ReportNotCalled, client_identifier
 
     ti = FakeTaskInstance("run_weekly_report")
     callbacks.record_task_failure({**context(), "ti": ti, "exception": None})

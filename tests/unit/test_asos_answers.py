@@ -13,7 +13,7 @@ from devtools.emulator import start_emulator
 from devtools.emulator.common import KST
 from devtools.emulator.faults import FaultError, parse_rule
 from devtools.emulator.kma import KmaContext, handle, load_stations
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
 from include.ins_report.sources import kma_asos
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.sources.kma_asos import AsosPage, AsosWeatherProvider, parse_asos_response

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
 from include.ins_report.sources import kma_asos
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.sources.kma_asos import AsosPage, AsosWeatherProvider, DailyObservation

@@ -6,9 +6,9 @@ import json
 
 from bench import report
 from bench.generator import BAD_SHARES, generate
-from include.ins_report.farms import classify_farms, weather_locations
-from include.ins_report.settings import Settings
-from include.ins_report.stations import load_stations
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.farms import classify_farms, weather_locations
+from include.ins_report.model.stations import load_stations
 from tests.conftest import ROOT
 
 

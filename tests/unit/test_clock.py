@@ -7,16 +7,16 @@ import importlib.util
 import pendulum
 import pytest
 
-from include.ins_report import clock
-from include.ins_report.settings import Settings
-from include.ins_report.sources import catalog
-from include.ins_report.week import (
+from include.ins_report.config.settings import Settings
+from include.ins_report.model import clock
+from include.ins_report.model.week import (
     InvalidWeekError,
     ReportWeek,
     latest_published_week,
     latest_scheduled_week,
     week_before,
 )
+from include.ins_report.sources import catalog
 from tests.conftest import ROOT
 
 NINE = dt.time(9)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from devtools.embedded import DEV_EKAPE_KEY, DEV_KMA_KEY, DEV_KOSIS_KEY
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
 from include.ins_report.sources import catalog
 from tests.support.compose import (
     COMPOSE,
@@ -316,9 +316,9 @@ def test_init_migrates_and_creates_the_dags_pools(compose):
     assert environment(init)["_AIRFLOW_DB_MIGRATE"] == "true"
     # after the migration (the first /entrypoint call), before any scheduler can queue the API tasks
     assert script.index("/entrypoint airflow version") < script.index(
-        "/entrypoint python -m include.ins_report.pools --apply"
+        "/entrypoint python -m include.ins_report.airflow_edge.pools --apply"
     )
-    assert (ROOT / "include" / "ins_report" / "pools.py").is_file()
+    assert (ROOT / "include" / "ins_report" / "airflow_edge" / "pools.py").is_file()
 
 
 def test_emulator_service(compose):

@@ -15,12 +15,14 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from devtools.embedded import init_farm_db
-from include.ins_report import cutover, steps
-from include.ins_report.cutover import DISABLE_SCRIPT, LegacyJobEnabledError, check_legacy_job
-from include.ins_report.settings import Settings
-from include.ins_report.sqlfiles import load_sql
-from include.ins_report.warehouse import Warehouse
-from include.ins_report.week import ReportWeek
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.week import ReportWeek
+from include.ins_report.steps import cutover
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.cutover import DISABLE_SCRIPT, LegacyJobEnabledError, check_legacy_job
+from include.ins_report.steps.report import run_weekly_report
+from include.ins_report.store.farm_db import FarmDatabase
+from include.ins_report.store.sqlfiles import load_sql
 from tests.unit.test_oracle_contract import FakeDatabaseError, RecordingOracle, oracle  # noqa: F401  (fixture)
 
 STATE_SQL = load_sql("oracle", "legacy_job_state")
@@ -54,7 +56,7 @@ def state_queries(recorder: RecordingOracle) -> list[tuple]:
 def test_fail_mode_is_the_default_and_says_how_to_disable_the_job(guarded):
     answer(guarded, [OWN])
     with pytest.raises(LegacyJobEnabledError) as raised:
-        check_legacy_job(Warehouse("farm_db"))
+        check_legacy_job(FarmDatabase("farm_db"))
     assert isinstance(raised.value, AirflowFailException)  # no retry: retrying cannot change it
     message = str(raised.value)
     assert "INS_APP.JOB_INS_WEEKLY_REPORT (state SCHEDULED) is still enabled" in message
@@ -68,7 +70,7 @@ def test_fail_mode_is_the_default_and_says_how_to_disable_the_job(guarded):
 def test_warn_mode_returns_the_warning_and_logs_it(guarded, caplog):
     answer(guarded, [OWN])
     with caplog.at_level(logging.WARNING, logger=cutover.__name__):
-        message = check_legacy_job(Warehouse("farm_db"), "warn")
+        message = check_legacy_job(FarmDatabase("farm_db"), "warn")
     assert message
     assert "is still enabled" in message
     assert "called anyway" in message
@@ -77,7 +79,7 @@ def test_warn_mode_returns_the_warning_and_logs_it(guarded, caplog):
 
 def test_off_mode_does_not_query(guarded):
     answer(guarded, [OWN])
-    assert check_legacy_job(Warehouse("farm_db"), "off") is None
+    assert check_legacy_job(FarmDatabase("farm_db"), "off") is None
     assert guarded.events == []  # not even a connection
 
 
@@ -85,14 +87,14 @@ def test_off_mode_does_not_query(guarded):
 @pytest.mark.parametrize("rows", [[OWN_DISABLED], []], ids=["disabled", "absent"])
 def test_disabled_or_absent_job_passes(guarded, mode, rows):
     answer(guarded, rows)
-    assert check_legacy_job(Warehouse("farm_db"), mode) is None
+    assert check_legacy_job(FarmDatabase("farm_db"), mode) is None
     assert len(state_queries(guarded)) == 1
 
 
 def test_a_job_of_another_schema_is_named_with_its_owner(guarded):
     answer(guarded, [OWN_DISABLED, OTHER])
     with pytest.raises(LegacyJobEnabledError, match=r"DISABLE\('INSOWNER.JOB_INS_WEEKLY_REPORT'\)") as raised:
-        check_legacy_job(Warehouse("farm_db"))
+        check_legacy_job(FarmDatabase("farm_db"))
     assert "INS_APP.JOB_INS_WEEKLY_REPORT" not in str(raised.value)  # the disabled one is not blamed
 
 
@@ -100,7 +102,7 @@ def test_mode_and_job_name_from_the_environment(guarded, monkeypatch):
     monkeypatch.setenv("INS_LEGACY_JOB_GUARD", " Warn ")
     monkeypatch.setenv("INS_LEGACY_JOB_NAME", "job_ins_weekly_legacy")
     answer(guarded, [("INS_APP", "JOB_INS_WEEKLY_LEGACY", "TRUE", "SCHEDULED")])
-    assert "JOB_INS_WEEKLY_LEGACY" in check_legacy_job(Warehouse("farm_db"))
+    assert "JOB_INS_WEEKLY_LEGACY" in check_legacy_job(FarmDatabase("farm_db"))
     assert state_queries(guarded) == [(STATE_SQL, {"job_name": "JOB_INS_WEEKLY_LEGACY"})]
 
 
@@ -114,15 +116,15 @@ def test_an_unknown_mode_is_refused(guarded, monkeypatch):
     with pytest.raises(
         AirflowFailException, match="INS_LEGACY_JOB_GUARD='maybe' is not one of fail, warn, off"
     ):
-        check_legacy_job(Warehouse("farm_db"), "maybe")
+        check_legacy_job(FarmDatabase("farm_db"), "maybe")
     assert guarded.events == []
 
 
 def test_a_failed_check_raises_in_fail_mode_and_warns_in_warn_mode(guarded):
     guarded.failure = lambda method, sql, params: FakeDatabaseError("ORA-00942: table or view does not exist")
     with pytest.raises(FakeDatabaseError, match="ORA-00942"):
-        check_legacy_job(Warehouse("farm_db"), "fail")
-    assert "not checked (ORA-00942" in check_legacy_job(Warehouse("farm_db"), "warn")
+        check_legacy_job(FarmDatabase("farm_db"), "fail")
+    assert "not checked (ORA-00942" in check_legacy_job(FarmDatabase("farm_db"), "warn")
 
 
 def test_sqlite_has_no_scheduler_job(tmp_path, monkeypatch):
@@ -130,29 +132,27 @@ def test_sqlite_has_no_scheduler_job(tmp_path, monkeypatch):
     init_farm_db(db)
     monkeypatch.setenv("AIRFLOW_CONN_GUARD_SQLITE", json.dumps({"conn_type": "sqlite", "host": str(db)}))
     monkeypatch.delenv("INS_LEGACY_JOB_GUARD", raising=False)
-    assert check_legacy_job(Warehouse("guard_sqlite")) is None
+    assert check_legacy_job(FarmDatabase("guard_sqlite")) is None
 
 
 # --- wired into the report step --------------------------------------------------------------------------
 
 
-def report_context() -> steps.StepContext:
-    return steps.StepContext(
-        run_id="r1", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env()
-    )
+def report_context() -> StepContext:
+    return StepContext(run_id="r1", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
 
 
 def test_an_enabled_job_stops_the_report_before_the_procedure(guarded):
     answer(guarded, [OWN])
     with pytest.raises(LegacyJobEnabledError):
-        steps.run_weekly_report(report_context())
+        run_weekly_report(report_context())
     assert [sql for _, sql, _ in guarded.statements()] == [STATE_SQL]  # no BEGIN SP_INS_WEEK_MAIN, no log row
 
 
 def test_warn_mode_calls_the_procedure_and_keeps_the_warning_in_the_job_log(guarded, monkeypatch):
     monkeypatch.setenv("INS_LEGACY_JOB_GUARD", "warn")
     answer(guarded, [OWN])
-    steps.run_weekly_report(report_context())
+    run_weekly_report(report_context())
     sqls = [sql for _, sql, _ in guarded.statements()]
     assert sqls[:4] == [STATE_SQL, load_sql("oracle", "manifest_farms"), SESSIONS_SQL, BEGIN]
     (row,) = guarded.statements()[-1][2]
@@ -162,6 +162,6 @@ def test_warn_mode_calls_the_procedure_and_keeps_the_warning_in_the_job_log(guar
 
 def test_a_disabled_job_lets_the_report_run(guarded):
     answer(guarded, [OWN_DISABLED])
-    steps.run_weekly_report(report_context())
+    run_weekly_report(report_context())
     sqls = [sql for _, sql, _ in guarded.statements()]
     assert sqls[:4] == [STATE_SQL, load_sql("oracle", "manifest_farms"), SESSIONS_SQL, BEGIN]

@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from devtools.emulator import start_emulator
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import ekape
 from include.ins_report.sources import ekape_answers as answers
 from include.ins_report.sources.ekape import EkapeClient, GradeRow, parse_pig_grade_response
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
-from include.ins_report.week import ReportWeek
 from tests.unit.test_parsers import GATEWAY_KEY_CLASSIC, GATEWAY_KEY_NEW
 
 KST = pendulum.timezone("Asia/Seoul")
@@ -547,21 +547,22 @@ def test_the_egrade_flag_meaning_does_not_change_the_headline(api):
 def test_the_ekape_wait_passes_once_the_week_is_final_and_fails_after_the_waiting_window():
     from airflow.sdk.exceptions import AirflowFailException
 
-    from include.ins_report import steps
     from include.ins_report.sources import catalog
+    from include.ins_report.steps.context import StepContext
+    from include.ins_report.steps.job import statistics_final
 
     week = ReportWeek(dt.date(2026, 11, 16))
-    ctx = steps.StepContext("manual__test", week, Settings())
+    ctx = StepContext("manual__test", week, Settings())
     monday = dt.datetime(2026, 11, 23, tzinfo=KST)
-    assert not steps.statistics_final(ctx, catalog.EKAPE_SOURCE, monday.replace(hour=9, minute=59))
-    assert steps.statistics_final(ctx, catalog.EKAPE_SOURCE, monday.replace(hour=10))
-    assert steps.statistics_final(ctx, catalog.KOSIS_SOURCE, monday.replace(hour=2))  # nothing to wait for
+    assert not statistics_final(ctx, catalog.EKAPE_SOURCE, monday.replace(hour=9, minute=59))
+    assert statistics_final(ctx, catalog.EKAPE_SOURCE, monday.replace(hour=10))
+    assert statistics_final(ctx, catalog.KOSIS_SOURCE, monday.replace(hour=2))  # nothing to wait for
     # A finalisation later than the waiting window (Monday 12:00 KST) fails the wait, saying both times.
-    late = steps.StepContext("manual__test", week, Settings(ekape_final_at="13:00"))
-    assert not steps.statistics_final(late, catalog.EKAPE_SOURCE, monday.replace(hour=11, minute=59))
+    late = StepContext("manual__test", week, Settings(ekape_final_at="13:00"))
+    assert not statistics_final(late, catalog.EKAPE_SOURCE, monday.replace(hour=11, minute=59))
     with pytest.raises(
         AirflowFailException,
         match=r"final only at 2026-11-23 13:00 KST, after the waiting "
         r"window \(2026-11-23 12:00 KST\)",
     ):
-        steps.statistics_final(late, catalog.EKAPE_SOURCE, monday.replace(hour=12))
+        statistics_final(late, catalog.EKAPE_SOURCE, monday.replace(hour=12))

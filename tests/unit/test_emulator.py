@@ -17,7 +17,7 @@ import requests
 from devtools.emulator import start_emulator
 from devtools.emulator.faults import KMA_SCENARIOS, KOSIS_SCENARIOS
 from devtools.emulator.kma import MEASURED_KEYS, ROW_KEYS
-from include.ins_report import clock
+from include.ins_report.model import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2024-07-10T12:00:00+09:00"

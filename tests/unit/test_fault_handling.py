@@ -12,8 +12,9 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from devtools.emulator import start_emulator
-from include.ins_report.farms import WeatherLocation
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.farms import WeatherLocation
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import kma_asos
 from include.ins_report.sources.errors import (
     ApiDataError,
@@ -23,8 +24,8 @@ from include.ins_report.sources.errors import (
 )
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient, Series
-from include.ins_report.steps import StepContext, collect_station_weather, weather_published
-from include.ins_report.week import ReportWeek
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.weather import collect_station_weather, weather_published
 
 ATTEMPTS = 3
 SETTINGS = Settings(

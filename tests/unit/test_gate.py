@@ -11,21 +11,17 @@ import sqlite3
 import pytest
 
 from devtools.embedded import init_farm_db
-from include.ins_report import gate
+from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
-from include.ins_report.settings import Settings
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog, ekape, kosis
-from include.ins_report.steps import (
-    CollectionIncompleteError,
-    ReportMismatchError,
-    StepContext,
-    check_collection,
-    plan_weather_locations,
-    run_weekly_report,
-    start_job,
-)
-from include.ins_report.warehouse import Warehouse
-from include.ins_report.week import ReportWeek
+from include.ins_report.steps import gate
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.gate import CollectionIncompleteError, check_collection
+from include.ins_report.steps.job import start_job
+from include.ins_report.steps.report import ReportMismatchError, run_weekly_report
+from include.ins_report.steps.weather import plan_weather_locations
+from include.ins_report.store.farm_db import FarmDatabase
 
 WEEK = ReportWeek(dt.date(2026, 11, 16))
 PIG = "101/DT_1EO311"
@@ -67,7 +63,7 @@ def planned() -> dict[str, tuple[str, str]]:
     """The week's planned farms: farm -> (planned station, "id name")."""
     return {
         farm.farm_no: (farm.point_id, farm.station_label)
-        for farm in Warehouse("farm_db").manifest_farms(WEEK.start.strftime("%Y%m%d"))
+        for farm in FarmDatabase("farm_db").manifest_farms(WEEK.start.strftime("%Y%m%d"))
     }
 
 
@@ -81,7 +77,7 @@ def plan(ctx) -> dict[str, tuple[str, str]]:
 def fill(ctx) -> int:
     """The week planned, then a complete, plausible week for every planned farm from its planned station;
     every stats cell of the fetched tables."""
-    warehouse = Warehouse("farm_db")
+    warehouse = FarmDatabase("farm_db")
     stations = plan(ctx)
     warehouse.upsert_weather(
         [
@@ -473,7 +469,7 @@ def test_the_reference_report_reconciles(ctx, db):
 
 def a_procedure_that_keys_farms_differently(monkeypatch, db):
     """A stand-in for a customer procedure: the reference report, then one farm dropped and a padded one."""
-    real = Warehouse.run_report
+    real = FarmDatabase.run_report
 
     def run_report(self, procedure, proc_type, week_text, timeout_seconds=0):
         real(self, procedure, proc_type, week_text, timeout_seconds)
@@ -486,7 +482,7 @@ def a_procedure_that_keys_farms_differently(monkeypatch, db):
             (week_text,),
         )
 
-    monkeypatch.setattr(Warehouse, "run_report", run_report)
+    monkeypatch.setattr(FarmDatabase, "run_report", run_report)
 
 
 def test_a_report_that_misses_or_adds_farms_fails_naming_them(ctx, db, monkeypatch):
@@ -531,13 +527,15 @@ def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, db
     INS_REPORT_TIMEOUT has passed, rolled back, and the task fails without Airflow's retries."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from include.ins_report.oracle_errors import describe_error
-    from include.ins_report.report_step import ReportCallNotRetried
+    from include.ins_report.steps.report import ReportCallNotRetried
+    from include.ins_report.store.oracle_errors import describe_error
 
     endless = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r"
-    real_sql = Warehouse.sql
+    real_sql = FarmDatabase.sql
     monkeypatch.setattr(
-        Warehouse, "sql", lambda self, name: endless if name == "sp_ins_week_main" else real_sql(self, name)
+        FarmDatabase,
+        "sql",
+        lambda self, name: endless if name == "sp_ins_week_main" else real_sql(self, name),
     )
     plan(ctx)
     slow = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, report_timeout_seconds=1))
@@ -553,7 +551,7 @@ def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, db
 
 
 def steps_run_weekly_report(ctx):
-    from include.ins_report.steps import run_weekly_report
+    from include.ins_report.steps.report import run_weekly_report
 
     return run_weekly_report(ctx)
 
@@ -601,7 +599,7 @@ def with_ekape(ctx):
 
 def test_ekape_week_with_a_closed_day_is_complete(with_ekape, db):
     fill(with_ekape)
-    Warehouse("farm_db").upsert_stats(ekape_week({"20261119": False}))  # a holiday: no auction, recorded
+    FarmDatabase("farm_db").upsert_stats(ekape_week({"20261119": False}))  # a holiday: no auction, recorded
     result = check_collection(with_ekape)
     assert result["gaps"] == 0
     (row,) = [r for r in job_log(db) if r[0] == "CHECK_COLLECTION"]
@@ -613,7 +611,7 @@ def test_ekape_days_missing_or_unpriced_fail_naming_the_day(with_ekape, db):
     rows = ekape_week({})
     rows = [r for r in rows if r["period"] != "20261117"]  # Tuesday: nothing collected
     rows = [r for r in rows if not (r["period"] == "20261118" and r["item_id"] == ekape.ITEM_PRICE)]
-    Warehouse("farm_db").upsert_stats(rows)
+    FarmDatabase("farm_db").upsert_stats(rows)
     sql(db, "UPDATE TA_STATS_DATA SET VALUE = NULL WHERE PERIOD = '20261120' AND ITEM_ID = 'HEADS'")
     message = failure(with_ekape)
     assert counts(message) == {"stats_missing": 2, "stats_null": 1}

@@ -19,7 +19,7 @@ import urllib3
 from airflow.sdk.exceptions import AirflowFailException
 
 from devtools.emulator import start_emulator
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
 from include.ins_report.sources import http as http_module
 from include.ins_report.sources.ekape import EkapeClient
 from include.ins_report.sources.errors import (

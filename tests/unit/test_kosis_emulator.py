@@ -13,10 +13,10 @@ import requests
 from devtools.emulator import start_emulator
 from devtools.emulator.__main__ import _parse_args
 from devtools.emulator.kosis import lag_days, period_index, served_from
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import kosis as product
 from include.ins_report.sources.kosis import parse_kosis_response
-from include.ins_report.week import ReportWeek
 
 KOSIS = "/openapi/Param/statisticsParameterData.do"
 NO_DATA_BODY = '{"err":"30","errMsg":"데이터가 존재하지 않습니다."}'

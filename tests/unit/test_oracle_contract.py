@@ -26,14 +26,16 @@ import pytest
 from airflow.providers.oracle.hooks.oracle import OracleHook
 from airflow.sdk.exceptions import AirflowFailException, AirflowTaskTimeout
 
-from include.ins_report import report_call, steps
-from include.ins_report.oracle_errors import describe_error
-from include.ins_report.report_step import ReportCallNotRetried
-from include.ins_report.settings import JOB_NAME, Settings
+from include.ins_report.config.settings import JOB_NAME, Settings
+from include.ins_report.model.week import KST, ReportWeek, resolve_report_week
 from include.ins_report.sources import catalog, ekape, kosis
-from include.ins_report.sqlfiles import load_sql, split_statements
-from include.ins_report.warehouse import BATCH_SIZE, Warehouse
-from include.ins_report.week import KST, ReportWeek, resolve_report_week
+from include.ins_report.steps import report_call
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.gate import check_collection
+from include.ins_report.steps.report import ReportCallNotRetried, ReportMismatchError, run_weekly_report
+from include.ins_report.store.farm_db import BATCH_SIZE, FarmDatabase
+from include.ins_report.store.oracle_errors import describe_error
+from include.ins_report.store.sqlfiles import load_sql, split_statements
 
 # The documented farm_db connection (README.md): thin mode, service name in extra, schema empty.
 FARM_DB = {
@@ -247,7 +249,7 @@ WRITE_SESSION = ["connect", "cursor", "executemany", "commit", "close"]
 
 
 def test_documented_connection_is_thin_with_service_name_and_no_current_schema(oracle):
-    wh = Warehouse("farm_db")
+    wh = FarmDatabase("farm_db")
     assert wh.dialect.name == "oracle"
     assert isinstance(wh.hook, OracleHook)
     wh.read_farms()
@@ -264,7 +266,7 @@ def test_documented_connection_is_thin_with_service_name_and_no_current_schema(o
 def test_uri_with_service_in_path_also_sets_current_schema(oracle, monkeypatch):
     """Why README.md uses the JSON form: the path form switches the session to a schema of that name."""
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", "oracle://ins_app:pw@dbhost:1521/ORCLPDB1")
-    Warehouse("farm_db").read_farms()
+    FarmDatabase("farm_db").read_farms()
     assert ("set", "current_schema", "ORCLPDB1") in oracle.events
 
 
@@ -283,7 +285,7 @@ def test_reads_send_the_file_statements_with_their_binds(oracle):
     }
     by_sql = {load_sql("oracle", name): rows for name, rows in answers.items()}
     oracle.responder = lambda sql, params: by_sql[sql]
-    wh = Warehouse("farm_db")
+    wh = FarmDatabase("farm_db")
 
     assert wh.read_farms() == answers["read_farms"]
     assert wh.weather_day_masks([f"2026-11-{day}" for day in range(16, 23)]) == {"F0001": 0b11}
@@ -331,7 +333,7 @@ def weather_row(farm_no: str, day: str, avg_ta: float | None = 3.0) -> dict:
 
 def test_weather_upsert_runs_in_batches_of_batch_size_in_one_transaction(oracle):
     rows = [weather_row(f"F{index:05d}", "2026-11-16") for index in range(2 * BATCH_SIZE + 1)]
-    assert Warehouse("farm_db").upsert_weather(rows) == len(rows)
+    assert FarmDatabase("farm_db").upsert_weather(rows) == len(rows)
     assert oracle.kinds() == [
         "connect",
         "cursor",
@@ -354,7 +356,7 @@ def test_stats_upsert_binds(oracle):
         "category_id": "00/00", "category_nm": "전국/합계", "period_type": "Q", "period": "202603",
         "value": 11000000.0, "unit": "마리", "collected_at": "2026-11-23 02:00:00", "run_id": "r1",
     }  # fmt: skip
-    Warehouse("farm_db").upsert_stats([row, {**row, "category_id": "41/00", "value": None}])
+    FarmDatabase("farm_db").upsert_stats([row, {**row, "category_id": "41/00", "value": None}])
     assert oracle.kinds() == WRITE_SESSION
     ((_, sql, params),) = oracle.statements()
     assert sql == load_sql("oracle", "upsert_stats")
@@ -363,14 +365,14 @@ def test_stats_upsert_binds(oracle):
 
 
 def test_nothing_to_write_opens_no_connection(oracle):
-    wh = Warehouse("farm_db")
+    wh = FarmDatabase("farm_db")
     assert wh.upsert_weather([]) == 0
     assert wh.upsert_stats([]) == 0
     assert oracle.events == []
 
 
 def test_job_log_row_binds(oracle):
-    Warehouse("farm_db").log_step(
+    FarmDatabase("farm_db").log_step(
         run_id="r1",
         report_week="20261116",
         step="START_JOB",
@@ -399,12 +401,12 @@ def test_a_failed_batch_is_rolled_back_and_the_connection_closed(oracle):
     oracle.failure = fail_second_batch
     rows = [weather_row(f"F{index:05d}", "2026-11-16") for index in range(BATCH_SIZE + 1)]
     with pytest.raises(oracledb.DatabaseError, match="ORA-01400"):
-        Warehouse("farm_db").upsert_weather(rows)
+        FarmDatabase("farm_db").upsert_weather(rows)
     assert oracle.kinds() == ["connect", "cursor", "executemany", "rollback", "close"]
 
 
 def test_create_schema_executes_each_ddl_statement(oracle):
-    Warehouse("farm_db").create_schema()
+    FarmDatabase("farm_db").create_schema()
     statements = split_statements(load_sql("oracle", "schema"))
     assert len(statements) == 8
     assert [(sql, params) for _, sql, params in oracle.statements()] == [(sql, {}) for sql in statements]
@@ -433,10 +435,10 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     week = resolve_report_week(end, param, now=now)
     # The call and the row count (reconciliation: test_report_is_reconciled_with_the_farms_of_the_week).
     settings = dataclasses.replace(Settings.from_env(), reconcile_report=False)
-    ctx = steps.StepContext(run_id=f"{kind}__run", week=week, settings=settings)
+    ctx = StepContext(run_id=f"{kind}__run", week=week, settings=settings)
     oracle.responder = lambda sql, params: [(45,)]
 
-    result = steps.run_weekly_report(ctx)
+    result = run_weekly_report(ctx)
 
     call = f"SP_INS_WEEK_MAIN('WEEK', '{expected}')"
     assert (result["call"], result["report_rows"]) == (call, 45)
@@ -485,9 +487,9 @@ def test_configured_procedure_name_type_and_week_format(oracle):
         report_week_format="%Y-%m-%d",
         reconcile_report=False,
     )
-    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
+    ctx = StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
     oracle.responder = lambda sql, params: [(0,)]
-    steps.run_weekly_report(ctx)
+    run_weekly_report(ctx)
     (call,) = [event for event in oracle.statements() if event[1].startswith("BEGIN")]
     assert call[1:] == ("BEGIN INS.PKG_INS.SP_INS_WEEK_MAIN(:1,:2); END;", ["W", "2026-11-16"])
     assert ("set", "action", "SP_INS_WEEK_MAIN 2026-11-16") in oracle.events
@@ -510,11 +512,11 @@ def test_a_failing_procedure_fails_the_step_and_logs_no_success(oracle):
         return None
 
     oracle.failure = fail_call
-    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
+    ctx = StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
     # The call reached the database: the task fails at once, no automatic retry (AirflowFailException),
     # and the job log and the alert name the procedure's own error; the database answered, so it has ended.
     with pytest.raises(ReportCallNotRetried, match="not retried automatically") as raised:
-        steps.run_weekly_report(ctx)
+        run_weekly_report(ctx)
     assert isinstance(raised.value, AirflowFailException)
     assert isinstance(raised.value.__cause__, oracledb.DatabaseError)
     assert describe_error(raised.value).startswith("tests.FakeDatabaseError: ORA-20001: SP_INS_WEEK_MAIN")
@@ -540,7 +542,7 @@ def calls(recorder: RecordingOracle) -> list[tuple]:
 
 
 @pytest.fixture
-def report(oracle, monkeypatch) -> steps.StepContext:
+def report(oracle, monkeypatch) -> StepContext:
     """The report step of run ``r`` for week 2026-11-16 (the procedure call and the job-log row only), and
     the pauses of its bounded retries recorded instead of slept (``paused``)."""
     pauses: list[float] = []
@@ -548,7 +550,7 @@ def report(oracle, monkeypatch) -> steps.StepContext:
     oracle.paused = pauses
     oracle.responder = lambda sql, params: [(0,)] if "COUNT" in sql.upper() else []
     settings = dataclasses.replace(Settings.from_env(), reconcile_report=False, sources=["kosis"])
-    return steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
+    return StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
 
 
 def still_running(status: str = "ACTIVE") -> tuple:
@@ -568,7 +570,7 @@ def still_running(status: str = "ACTIVE") -> tuple:
 def test_a_call_still_running_in_an_earlier_session_stops_the_attempt_without_a_call(oracle, report):
     oracle.report_sessions = (still_running(),)
     with pytest.raises(report_call.ReportStillRunningError) as raised:
-        steps.run_weekly_report(report)
+        run_weekly_report(report)
     assert isinstance(raised.value, AirflowFailException)  # no retry either
     message = str(raised.value)
     assert "SID 123, SERIAL# 4567, ACTIVE for 812 s, CLIENT_IDENTIFIER 'INS_WEEKLY_REPORT:r'" in message
@@ -581,7 +583,7 @@ def test_a_call_still_running_in_an_earlier_session_stops_the_attempt_without_a_
 
 def test_a_session_no_longer_in_a_call_does_not_stop_the_attempt(oracle, report):
     oracle.report_sessions = (still_running("INACTIVE"),)
-    steps.run_weekly_report(report)
+    run_weekly_report(report)
     assert len(calls(oracle)) == 1
 
 
@@ -591,7 +593,7 @@ def test_without_the_grant_on_v_session_the_procedure_is_not_called(oracle, repo
 
     oracle.failure = no_grant
     with pytest.raises(report_call.SessionCheckNotGrantedError) as raised:
-        steps.run_weekly_report(report)
+        run_weekly_report(report)
     assert "GRANT SELECT ON V_$SESSION TO INS_APP" in str(raised.value)  # the connection's login
     assert "ORA-00942" in describe_error(raised.value)
     assert calls(oracle) == []
@@ -609,7 +611,7 @@ def test_connecting_for_the_call_is_retried_inside_the_task(oracle, report, monk
         return oracle.connect(**kwargs)
 
     monkeypatch.setattr(oracledb, "connect", flaky)
-    steps.run_weekly_report(report)
+    run_weekly_report(report)
     assert oracle.paused == [10.0, 20.0]
     assert len(calls(oracle)) == 1  # called once
 
@@ -620,7 +622,7 @@ def test_what_keeps_failing_before_the_call_fails_the_task_without_a_call(oracle
 
     monkeypatch.setattr(oracledb, "connect", cannot_connect)
     with pytest.raises(report_call.ReportNotCalled) as raised:
-        steps.run_weekly_report(report)
+        run_weekly_report(report)
     assert isinstance(raised.value, AirflowFailException)  # the task has no Airflow retries
     assert str(raised.value).startswith("the report procedure was not called: checking for a report call")
     assert "(3 tries); nothing of the procedure runs" in str(raised.value)
@@ -637,7 +639,7 @@ def test_a_refused_login_before_the_call_is_not_tried_again(oracle, report, monk
 
     monkeypatch.setattr(oracledb, "connect", refused)
     with pytest.raises(report_call.ReportNotCalled, match=r"\(1 try\)"):
-        steps.run_weekly_report(report)
+        run_weekly_report(report)
     assert len(connects) == 1  # one failed login, not three
     assert oracle.paused == []
 
@@ -657,7 +659,7 @@ def test_after_the_call_was_sent_it_may_still_run_and_is_never_called_again(orac
 
     oracle.failure = interrupted
     with pytest.raises(ReportCallNotRetried) as raised:
-        steps.run_weekly_report(report)
+        run_weekly_report(report)
     assert raised.value.__cause__ is error
     assert str(raised.value) == (
         "not retried automatically: the call was sent and may still be running on the database. Check with: "
@@ -696,7 +698,7 @@ def test_sqlite_has_no_session_to_check(tmp_path, monkeypatch):
     path = tmp_path / "farm.db"
     init_farm_db(path)
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    warehouse = Warehouse("farm_db")
+    warehouse = FarmDatabase("farm_db")
     monkeypatch.setattr(warehouse, "query", lambda *args: pytest.fail("no query on SQLite"))
     assert warehouse.report_sessions("INS_WEEKLY_REPORT", "INS_WEEKLY_REPORT:") == []
     report_call.check_report_sessions(warehouse)  # a no-op
@@ -712,14 +714,11 @@ def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
     week = ReportWeek(dt.date(2026, 11, 16))
     # The reference schema: reconciled, so a missing TR_INS_WEEK_REPORT fails the step (ORA-00942) ...
     with pytest.raises(FakeDatabaseError, match="ORA-00942"):
-        steps.run_weekly_report(steps.StepContext(run_id="r", week=week, settings=Settings.from_env()))
+        run_weekly_report(StepContext(run_id="r", week=week, settings=Settings.from_env()))
     # ... and with INS_RECONCILE_REPORT=off (another report table) the count is best effort, as before.
     oracle.events.clear()
     settings = dataclasses.replace(Settings.from_env(), reconcile_report=False)
-    assert (
-        steps.run_weekly_report(steps.StepContext(run_id="r", week=week, settings=settings))["report_rows"]
-        is None
-    )
+    assert run_weekly_report(StepContext(run_id="r", week=week, settings=settings))["report_rows"] is None
     sessions = oracle.sessions()
     count_session = sessions[sessions.index(session_running(oracle, BEGIN)) + 1]  # right after the call
     assert [event[0] for event in count_session] == ["connect", "cursor", "rollback", "close"]
@@ -752,9 +751,9 @@ def test_report_is_reconciled_with_the_farms_of_the_week(oracle):
         raise AssertionError(sql)
 
     oracle.responder = respond
-    ctx = steps.StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
-    with pytest.raises(steps.ReportMismatchError) as raised:
-        steps.run_weekly_report(ctx)
+    ctx = StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
+    with pytest.raises(ReportMismatchError) as raised:
+        run_weekly_report(ctx)
     message = str(raised.value)
     assert "2 rows for 2 planned farms" in message
     assert "1 planned farms missing: F0002" in message
@@ -766,7 +765,7 @@ def test_report_is_reconciled_with_the_farms_of_the_week(oracle):
 
     report[:] = [("F0001",), ("F0002",)]
     oracle.events.clear()
-    assert steps.run_weekly_report(ctx)["report_rows"] == 2
+    assert run_weekly_report(ctx)["report_rows"] == 2
     (row,) = oracle.statements()[-1][2]
     assert row["message"] == (
         "SP_INS_WEEK_MAIN('WEEK', '20261116') done; 2 report rows = the farms of the week's plan; "
@@ -815,7 +814,7 @@ def test_check_collection_on_oracle(oracle):
         raise AssertionError(sql)
 
     oracle.responder = respond
-    result = steps.check_collection(steps.StepContext(run_id="r", week=week, settings=settings))
+    result = check_collection(StepContext(run_id="r", week=week, settings=settings))
     assert (result["farms"], result["weather_rows"], result["good_farm_days"]) == (2, 14, 14)
     assert (result["stats_cells"], result["good_stats_cells"]) == (9, 9)  # KOSIS 2 cells, EKAPE 7 days
     reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]

@@ -17,8 +17,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from include.ins_report.settings import SQL_DIR
-from include.ins_report.sqlfiles import split_statements
+from include.ins_report.config.settings import SQL_DIR
+from include.ins_report.store.sqlfiles import split_statements
 
 ORACLE = SQL_DIR / "oracle"
 SQLITE = SQL_DIR / "sqlite"
@@ -32,7 +32,7 @@ SQLITE_ONLY: set[str] = set()  # every SQLite statement has an Oracle twin (the 
 ORACLE_ONLY = {"legacy_job_state", "report_sessions"}
 APP_STATEMENTS = sorted(
     path.stem for path in ORACLE.glob("*.sql") if path.stem not in SCRIPTS | PLSQL
-)  # executed by Warehouse as one statement each
+)  # executed by FarmDatabase as one statement each
 
 # Oracle DATE columns and the text the app binds or reads for them.
 DAY = "YYYY-MM-DD"
@@ -602,7 +602,7 @@ def test_the_session_check_reads_the_batch_users_tagged_sessions_but_its_own():
     """report_sessions.sql: V$SESSION rows of the connection's user whose MODULE is the batch's or whose
     CLIENT_IDENTIFIER starts with its prefix (report_call.SessionTag), never the checking session itself; the
     columns in the order ``report_call.ReportSession.from_row`` reads them."""
-    from include.ins_report.report_call import ReportSession
+    from include.ins_report.steps.report_call import ReportSession
 
     tree = parse_oracle((ORACLE / "report_sessions.sql").read_text(encoding="utf-8"))
     assert {table.name.upper() for table in tree.find_all(exp.Table)} == {"V$SESSION"}

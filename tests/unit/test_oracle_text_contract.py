@@ -14,13 +14,15 @@ import re
 import pendulum
 import pytest
 
-from include.ins_report import steps
-from include.ins_report.farms import WeatherLocation
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.farms import WeatherLocation
+from include.ins_report.model.week import KST, ReportWeek
 from include.ins_report.sources import catalog, kma_asos, kosis
 from include.ins_report.sources.errors import ApiDataError
-from include.ins_report.sqlfiles import load_sql
-from include.ins_report.week import KST, ReportWeek
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.job import collect_statistics
+from include.ins_report.steps.weather import collect_station_weather
+from include.ins_report.store.sqlfiles import load_sql
 from tests.unit.test_oracle_contract import RecordingOracle, week_manifest
 from tests.unit.test_oracle_contract import oracle as recording_oracle  # noqa: F401 (a fixture, by this name)
 
@@ -74,8 +76,8 @@ def kosis_serves(monkeypatch, db):
     return install
 
 
-def ctx() -> steps.StepContext:
-    return steps.StepContext(run_id=RUN_ID, week=WEEK, settings=Settings.from_env())
+def ctx() -> StepContext:
+    return StepContext(run_id=RUN_ID, week=WEEK, settings=Settings.from_env())
 
 
 @pytest.fixture
@@ -108,7 +110,7 @@ def test_long_kosis_names_are_clipped_by_bytes_before_the_driver(db, kosis_serve
             C1_NM="가" * 250,
         )
     )
-    steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
+    collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     (row,) = upserts(db, "upsert_stats")
     assert text_binds_fit([row], "TA_STATS_DATA") == []
     assert row["item_nm"].startswith("돼지고기 소비자물가지수")
@@ -118,7 +120,7 @@ def test_long_kosis_names_are_clipped_by_bytes_before_the_driver(db, kosis_serve
 
 def test_a_series_without_classification_gets_a_non_empty_category_id(db, kosis_serves):
     kosis_serves(kosis_answer())  # no C1..C8
-    steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
+    collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     (row,) = upserts(db, "upsert_stats")
     assert row["category_id"] == kosis.NO_CATEGORY  # '' would be NULL in Oracle's NOT NULL key column
     assert row["category_id"].strip()
@@ -128,7 +130,7 @@ def test_a_series_without_classification_gets_a_non_empty_category_id(db, kosis_
 def test_an_overlong_kosis_key_fails_before_any_write(db, kosis_serves):
     kosis_serves(kosis_answer(C1="A" * 201))
     with pytest.raises(ApiDataError, match=r"CATEGORY_ID is 201 bytes"):
-        steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
+        collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     assert "executemany" not in db.kinds()
 
 
@@ -136,7 +138,7 @@ def test_an_overlong_kosis_key_fails_before_any_write(db, kosis_serves):
 def test_a_kosis_nan_never_reaches_the_driver(db, kosis_serves, value):
     kosis_serves(kosis_answer(DT="@").replace('"@"', value))
     with pytest.raises(ApiDataError, match="DT"):
-        steps.collect_statistics(ctx(), catalog.KOSIS_SOURCE)
+        collect_statistics(ctx(), catalog.KOSIS_SOURCE)
     assert "executemany" not in db.kinds()  # python-oracledb would raise DPY-4004 on a NaN bind
 
 
@@ -171,7 +173,7 @@ LOCATION = WeatherLocation("108", "서울", ("F0001", "F0002"))
 
 def test_weather_rows_fit_their_oracle_columns(db, kma_serves):
     kma_serves(asos_answer([asos_row(day) for day in WEEK.days]))
-    steps.collect_station_weather(ctx(), LOCATION, now=AFTER_THE_WINDOW)
+    collect_station_weather(ctx(), LOCATION, now=AFTER_THE_WINDOW)
     rows = upserts(db, "upsert_weather")
     assert len(rows) == 14
     assert text_binds_fit(rows, "TM_WEATHER") == []
@@ -187,5 +189,5 @@ def test_a_weather_nan_or_impossible_value_never_reaches_the_driver(db, kma_serv
     rows[2] = asos_row(WEEK.days[2], **changes)
     kma_serves(asos_answer(rows))
     with pytest.raises(ApiDataError, match=f"station 108, 2026-11-18: {field} "):
-        steps.collect_station_weather(ctx(), LOCATION, now=AFTER_THE_WINDOW)
+        collect_station_weather(ctx(), LOCATION, now=AFTER_THE_WINDOW)
     assert "executemany" not in db.kinds()

@@ -6,7 +6,9 @@ import json
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report import plausible
+from include.ins_report.model import plausible
+from include.ins_report.model.thi import thi
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.sources.kma_asos import parse_asos_response
 from include.ins_report.sources.kosis import (
@@ -18,8 +20,6 @@ from include.ins_report.sources.kosis import (
     period_for_week,
 )
 from include.ins_report.sources.numbers import parse_decimal
-from include.ins_report.thi import thi
-from include.ins_report.week import ReportWeek
 
 # Busan 159, 2022-01-01 (section 1c, quoted; the second item is abbreviated there as well).
 ASOS_BUSAN = (

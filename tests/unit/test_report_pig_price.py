@@ -10,10 +10,10 @@ import sqlite3
 import pytest
 
 from devtools.embedded import init_farm_db
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import ekape
 from include.ins_report.sources import ekape_answers as answers
-from include.ins_report.warehouse import Warehouse
-from include.ins_report.week import ReportWeek
+from include.ins_report.store.farm_db import FarmDatabase
 from tests.support.farm_db import write_manifest
 
 
@@ -22,7 +22,7 @@ def warehouse(tmp_path, monkeypatch):
     db = tmp_path / "farm.db"
     init_farm_db(db)
     monkeypatch.setenv("AIRFLOW_CONN_UNIT_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(db)}))
-    wh = Warehouse("unit_farm_db")
+    wh = FarmDatabase("unit_farm_db")
     wh.path = db
     days = [f"2026-11-{day}" for day in range(16, 23)]
     wh.upsert_weather(
@@ -59,11 +59,11 @@ def auction(day: dt.date, price: float | None, *, grade_out: float = 3500.0) -> 
     return answers.AuctionDay(day, True, answers.Price(price, 2700), grades)
 
 
-def store(warehouse: Warehouse, days: list[answers.AuctionDay], run_id: str = "r1") -> None:
+def store(warehouse: FarmDatabase, days: list[answers.AuctionDay], run_id: str = "r1") -> None:
     warehouse.upsert_stats(ekape.stats_rows(days, run_id=run_id, collected_at="2026-11-30 10:05:00"))
 
 
-def prices(warehouse: Warehouse, week: str = "20261116") -> list[tuple]:
+def prices(warehouse: FarmDatabase, week: str = "20261116") -> list[tuple]:
     with sqlite3.connect(warehouse.path) as conn:
         return conn.execute(
             "SELECT FARM_NO, PIG_PRICE_AVG FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",

@@ -13,8 +13,10 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from devtools.embedded import init_farm_db
 from devtools.emulator import start_emulator
-from include.ins_report import airflow_context, steps, warehouse
-from include.ins_report.farms import (
+from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.config.settings import Settings
+from include.ins_report.joblog import PLAN
+from include.ins_report.model.farms import (
     WeatherLocation,
     classify_farms,
     farms_xcom_key,
@@ -22,13 +24,14 @@ from include.ins_report.farms import (
     unpack_farm_nos,
     weather_locations,
 )
-from include.ins_report.joblog import PLAN
-from include.ins_report.settings import Settings
+from include.ins_report.model.stations import StationIndex, load_stations, nearest_station
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import TransientApiError
 from include.ins_report.sources.http import slot_interval
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
-from include.ins_report.stations import StationIndex, load_stations, nearest_station
-from include.ins_report.week import ReportWeek
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.weather import plan_weather_locations
+from include.ins_report.store import farm_db as warehouse
 
 STATIONS = load_stations(Settings().stations_file)
 WEEK = ReportWeek(dt.date(2026, 11, 16))
@@ -97,10 +100,10 @@ class FakeTaskInstance:
 
 
 def test_the_plan_publishes_one_farm_list_per_location(farm_db):
-    ctx = steps.StepContext(run_id="plan", week=WEEK, settings=Settings())
+    ctx = StepContext(run_id="plan", week=WEEK, settings=Settings())
     ti = FakeTaskInstance()
-    descriptors = steps.plan_weather_locations(ctx, publish=ti.xcom_push)
-    inline = steps.plan_weather_locations(ctx)
+    descriptors = plan_weather_locations(ctx, publish=ti.xcom_push)
+    inline = plan_weather_locations(ctx)
     assert [d["point_id"] for d in descriptors] == [d["point_id"] for d in inline]
     assert all("farm_nos" not in d for d in descriptors)
     assert len(ti.xcoms) == len(descriptors)
@@ -124,9 +127,9 @@ def test_a_missing_or_inconsistent_farm_list_says_to_clear_the_plan():
 
 
 def test_a_plan_beyond_the_daily_quota_fails_before_any_call(farm_db):
-    ctx = steps.StepContext(run_id="plan", week=WEEK, settings=Settings(kma_daily_quota=5))
+    ctx = StepContext(run_id="plan", week=WEEK, settings=Settings(kma_daily_quota=5))
     with pytest.raises(AirflowFailException, match=r"needs \d+ KMA calls .* daily quota of 5"):
-        steps.plan_weather_locations(ctx, publish=FakeTaskInstance().xcom_push)
+        plan_weather_locations(ctx, publish=FakeTaskInstance().xcom_push)
 
 
 def test_100k_farms_are_each_grouped_once():
@@ -193,7 +196,7 @@ def test_unpaced_calls_hit_the_limit(kma):
 
 def test_statements_and_rows_written_are_counted(farm_db):
     before = warehouse.METRICS.as_dict()
-    store = warehouse.Warehouse("farm_db")
+    store = warehouse.FarmDatabase("farm_db")
     rows = [
         {
             "farm_no": f"F{n}", "weather_date": "2026-11-16", "point_id": "108", "avg_ta": 1.0, "min_ta": 0.0,

@@ -1,4 +1,5 @@
-"""Secrets from one list (include/ins_report/secrets.py): every source's key comes from the catalog and every
+"""Secrets from one list (include/ins_report/airflow_edge/secrets.py): every source's key comes from the
+catalog and every
 alert channel's credentials from its connection. With each planted, each failure path is forced (a refused
 connection, a bad schema, a timeout, an HTTP error, as the clients raise them and as raw HTTP-stack errors
 that quote the URL; a failing channel) and none is found in what the batch writes: the job log's FAILED row,
@@ -18,14 +19,15 @@ from airflow.sdk._shared.secrets_masker import redact as airflow_masker
 
 from devtools.embedded import init_farm_db
 from devtools.emulator import start_emulator
-from include.ins_report import callbacks, clock, secrets
+from include.ins_report.airflow_edge import callbacks, secrets
 from include.ins_report.alerts.notifier import InsAlertNotifier
-from include.ins_report.settings import CHANNELS, Settings
+from include.ins_report.config.settings import CHANNELS, Settings
+from include.ins_report.model import clock
 from include.ins_report.sources import catalog
 from include.ins_report.sources.ekape import EkapeClient
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient
-from include.ins_report.warehouse import Warehouse
+from include.ins_report.store.farm_db import FarmDatabase
 from tests.support.receivers import WebhookReceiver, free_port
 from tests.unit.test_http_recovery import EMULATOR_NOW, SERIES, WEEK_END, WEEK_START
 
@@ -228,7 +230,7 @@ def test_no_failure_path_writes_a_secret(planted_env, monkeypatch, caplog, capfd
 
     # The FAILED row of TS_INS_JOB_LOG.
     callbacks.record_task_failure(context(FakeTaskInstance("check_collection"), exception=error))
-    rows = Warehouse("farm_db").job_log(RUN)
+    rows = FarmDatabase("farm_db").job_log(RUN)
     assert [row["status"] for row in rows] == ["FAILED"]
     assert type(error).__name__ in rows[0]["message"]  # the row says what failed, redacted
     assert leaks(json.dumps(rows, ensure_ascii=False, default=str)) == []

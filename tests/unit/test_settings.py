@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from include.ins_report import setting_rules
-from include.ins_report.settings import CHANNELS, DEFAULT_SOURCES, Settings, SettingsError, env_names
+from include.ins_report.config import rules as setting_rules
+from include.ins_report.config.settings import CHANNELS, DEFAULT_SOURCES, Settings, SettingsError, env_names
 from tests.conftest import ROOT
 
 

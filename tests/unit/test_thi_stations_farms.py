@@ -1,15 +1,21 @@
 import pytest
 
-from include.ins_report.farms import LAT_RANGE, LON_RANGE, WeatherLocation, classify_farms, weather_locations
-from include.ins_report.settings import Settings
-from include.ins_report.stations import (
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.farms import (
+    LAT_RANGE,
+    LON_RANGE,
+    WeatherLocation,
+    classify_farms,
+    weather_locations,
+)
+from include.ins_report.model.stations import (
     NON_DAILY_STATIONS,
     Station,
     distance_km,
     load_stations,
     nearest_station,
 )
-from include.ins_report.thi import pig_thi_level, thi
+from include.ins_report.model.thi import pig_thi_level, thi
 
 
 @pytest.mark.parametrize(

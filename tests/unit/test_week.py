@@ -3,7 +3,7 @@ import datetime as dt
 import pendulum
 import pytest
 
-from include.ins_report.week import (
+from include.ins_report.model.week import (
     InvalidWeekError,
     ReportWeek,
     parse_week_param,
@@ -92,7 +92,7 @@ def test_report_week_must_start_on_monday():
 def test_report_week_of_an_airflow_context():
     from types import SimpleNamespace
 
-    from include.ins_report.airflow_context import report_week_of
+    from include.ins_report.airflow_edge.context import report_week_of
 
     scheduled = {"data_interval_end": kst(2026, 11, 23, 2), "params": {"week": None}}
     assert report_week_of(scheduled).start == dt.date(2026, 11, 16)
@@ -112,7 +112,7 @@ def test_a_week_before_the_dags_first_week_is_refused(value):
 
 
 def test_the_dags_first_week_is_accepted():
-    from include.ins_report.schedule import FIRST_WEEK, START
+    from include.ins_report.model.schedule import FIRST_WEEK, START
 
     first = resolve_report_week(kst(2026, 11, 23, 2), FIRST_WEEK.isoformat(), now=kst(2026, 11, 26, 10))
     assert first.start == FIRST_WEEK == week_before(kst(2026, 1, 5, 2)).start  # the first scheduled run's

@@ -14,24 +14,20 @@ import pytest
 from airflow.sdk.exceptions import AirflowRescheduleException
 
 from devtools.embedded import init_farm_db
-from include.ins_report import airflow_context
-from include.ins_report.farms import WeatherLocation
-from include.ins_report.manifest import InputCell, by_series, periods_used
-from include.ins_report.settings import Settings
+from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.farms import WeatherLocation
+from include.ins_report.model.manifest import InputCell, by_series, periods_used
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog
 from include.ins_report.sources.errors import NotYetPublishedError, PermanentApiError
 from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation
-from include.ins_report.steps import (
-    StepContext,
-    check_collection,
-    collect_station_weather,
-    collect_statistics,
-    plan_weather_locations,
-    run_weekly_report,
-    start_job,
-)
-from include.ins_report.warehouse import Warehouse
-from include.ins_report.week import ReportWeek
+from include.ins_report.steps.context import StepContext
+from include.ins_report.steps.gate import check_collection
+from include.ins_report.steps.job import collect_statistics, start_job
+from include.ins_report.steps.report import run_weekly_report
+from include.ins_report.steps.weather import collect_station_weather, plan_weather_locations
+from include.ins_report.store.farm_db import FarmDatabase
 
 WEEK = ReportWeek(dt.date(2026, 11, 16))
 KEY = "20261116"
@@ -93,7 +89,7 @@ def test_start_writes_the_statistics_part_once_per_run_and_replaces_it(ctx, db):
         "pig_farms_and_heads_by_sido": ["202603"],
         "consumer_price_index_meat": ["202610"],
     }
-    cells = Warehouse("farm_db").manifest_inputs(KEY)
+    cells = FarmDatabase("farm_db").manifest_inputs(KEY)
     assert {(c.series_id, c.label(), c.report_column) for c in cells} == {
         (PIG, "T002 00/00 202603", "NATIONAL_PIG_HEADS"),
         (CPI, "T A01114 202610", "PORK_CPI"),
@@ -104,7 +100,7 @@ def test_start_writes_the_statistics_part_once_per_run_and_replaces_it(ctx, db):
 
 def test_the_plan_writes_the_farm_part_with_each_farms_station(ctx):
     plan_weather_locations(ctx)
-    farms = Warehouse("farm_db").manifest_farms(KEY)
+    farms = FarmDatabase("farm_db").manifest_farms(KEY)
     assert len(farms) == 44  # the sample farms the farm rule accepts
     assert {farm.point_id for farm in farms if farm.farm_no == "F0001"} == {"203"}
     assert all(farm.farm_name and farm.station_name for farm in farms)
@@ -156,7 +152,7 @@ def test_a_period_not_published_yet_is_waited_for_then_named(ctx, db, monkeypatc
 
 
 def test_the_last_try_is_at_the_window_end():
-    from include.ins_report.waiting import not_published
+    from include.ins_report.steps.waiting import not_published
 
     late = pendulum.datetime(2026, 11, 23, 11, 55, tz="Asia/Seoul")
     with pytest.raises(NotYetPublishedError) as waiting:
@@ -177,7 +173,7 @@ def test_a_station_later_than_the_probe_keeps_waiting_until_the_window_ends(ctx,
 
 
 def fill_week(ctx, cpi: float) -> None:
-    warehouse = Warehouse("farm_db")
+    warehouse = FarmDatabase("farm_db")
     start_job(ctx)
     plan_weather_locations(ctx)
     farms = warehouse.manifest_farms(KEY)
@@ -210,14 +206,14 @@ def test_the_report_reads_the_manifests_period_whatever_was_stored_later(ctx, db
     """The reproduction: a later week stored November's CPI as NULL and an older quarter's heads remained;
     the week's report still reads 202610 and 202603, and a re-run leaves it identical."""
     fill_week(ctx, cpi=124.66)
-    Warehouse("farm_db").upsert_stats(
+    FarmDatabase("farm_db").upsert_stats(
         [kosis_row(CPI, "T", "A01114", "202611", None), kosis_row(PIG, "T002", "00/00", "202602", 555.0)]
     )
     check_collection(ctx)
     run_weekly_report(ctx)
     first = rows(db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1")
     assert {(heads, cpi) for _, heads, cpi in first} == {(11e6, 124.66)}
-    Warehouse("farm_db").upsert_stats([kosis_row(CPI, "T", "A01114", "202611", 123.03)])
+    FarmDatabase("farm_db").upsert_stats([kosis_row(CPI, "T", "A01114", "202611", 123.03)])
     run_weekly_report(ctx)
     assert (
         rows(db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1") == first

@@ -12,7 +12,7 @@ from include.ins_report.alerts.channels import (
     parse_channels,
 )
 from include.ins_report.alerts.delivery import Delivery, deliver, send_alert
-from include.ins_report.alerts.message import Alert, payload_head, run_url, task_url
+from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url, task_url
 
 __all__ = [
     "CHANNELS",

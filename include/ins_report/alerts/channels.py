@@ -31,9 +31,9 @@ from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from include.ins_report.alerts.message import Alert
-from include.ins_report.secrets import channel_conn_ids, connection_secrets  # defined once there
-from include.ins_report.settings import CHANNELS, Settings  # the channel names, defined once there
+from include.ins_report.airflow_edge.secrets import channel_conn_ids, connection_secrets  # defined once there
+from include.ins_report.alerts.messages.alert import Alert
+from include.ins_report.config.settings import CHANNELS, Settings  # the channel names, defined once there
 
 log = logging.getLogger(__name__)
 

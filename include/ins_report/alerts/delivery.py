@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from include.ins_report.airflow_edge.secrets import api_secrets, redact
 from include.ins_report.alerts.channels import (
     CHANNELS,
     SENDERS,
@@ -24,9 +25,8 @@ from include.ins_report.alerts.channels import (
     connection_secrets,
     parse_channels,
 )
-from include.ins_report.alerts.message import Alert
-from include.ins_report.secrets import api_secrets, redact
-from include.ins_report.settings import Settings
+from include.ins_report.alerts.messages.alert import Alert
+from include.ins_report.config.settings import Settings
 
 log = logging.getLogger(__name__)
 

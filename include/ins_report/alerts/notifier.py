@@ -28,7 +28,7 @@ from typing import Any
 from airflow.sdk import BaseNotifier
 
 from include.ins_report import joblog
-from include.ins_report.airflow_context import RunFacts, run_facts
+from include.ins_report.airflow_edge.context import RunFacts, run_facts
 from include.ins_report.alerts.channels import parse_channels
 from include.ins_report.alerts.deadline import build_deadline_alert, current_attempt, should_send
 from include.ins_report.alerts.delivery import (
@@ -38,19 +38,19 @@ from include.ins_report.alerts.delivery import (
     deliver,
     within,
 )
-from include.ins_report.alerts.digest import build_digest
-from include.ins_report.alerts.failure import build_failure_alert
-from include.ins_report.alerts.gaps import (
+from include.ins_report.alerts.messages.alert import Alert
+from include.ins_report.alerts.messages.digest import build_digest
+from include.ins_report.alerts.messages.failure import build_failure_alert
+from include.ins_report.alerts.messages.gaps import (
     accepted_gaps,
     build_gaps_alert,
     build_plan_warning_alert,
     not_in_plan,
 )
-from include.ins_report.alerts.message import Alert
+from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import FAILED, RunLog
-from include.ins_report.oracle_errors import login_refused, oracle_codes
-from include.ins_report.settings import Settings
-from include.ins_report.warehouse import Warehouse, now_text
+from include.ins_report.store.farm_db import FarmDatabase, now_text
+from include.ins_report.store.oracle_errors import login_refused, oracle_codes
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def read_run_log(settings: Settings, run_id: str) -> tuple[RunLog, str]:
     try:
         rows = within(
             JOB_LOG_BUDGET_SECONDS,
-            lambda: Warehouse(settings.farm_db_conn_id).job_log(run_id),
+            lambda: FarmDatabase(settings.farm_db_conn_id).job_log(run_id),
             "reading the job log for the alert",
         )
         return RunLog.from_dicts([row for row in rows if row["step"] != ALERT_STEP]), ""
@@ -79,7 +79,7 @@ def record_lost_alert(settings: Settings, run: RunFacts, kind: str, summary: str
     try:
         within(
             JOB_LOG_BUDGET_SECONDS,
-            lambda: Warehouse(settings.farm_db_conn_id).log_step(
+            lambda: FarmDatabase(settings.farm_db_conn_id).log_step(
                 run_id=run.run_id,
                 report_week=run.week_key,
                 step=ALERT_STEP,
@@ -171,7 +171,7 @@ class InsAlertNotifier(BaseNotifier):
             try:
                 recent = within(
                     JOB_LOG_BUDGET_SECONDS,
-                    lambda: joblog.recent_runs(Warehouse(settings.farm_db_conn_id), weeks=12),
+                    lambda: joblog.recent_runs(FarmDatabase(settings.farm_db_conn_id), weeks=12),
                     "reading the last weeks for the digest",
                 )
             except Exception as exc:

@@ -1,4 +1,5 @@
-"""The MESSAGE of a FAILED or RETRY row, written by the task callbacks (include/ins_report/callbacks.py)."""
+"""The MESSAGE of a FAILED or RETRY row, written by the task callbacks
+(include/ins_report/airflow_edge/callbacks.py)."""
 
 from __future__ import annotations
 

@@ -148,7 +148,7 @@ class WeatherMessage:
         return cls(match["label"], int(match["days"]), int(match["rows"]), missing)
 
 
-# The gate's kinds (include/ins_report/gate.py), in the order the CHECK_COLLECTION message lists them.
+# The gate's kinds (include/ins_report/steps/gate.py), in the order the CHECK_COLLECTION message lists them.
 GATE_KINDS = (
     "missing_day",
     "stale_station",

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.joblog.failure import FailureDetail
 from include.ins_report.joblog.messages import PlanMessage, WeatherMessage
 from include.ins_report.joblog.registry import (
@@ -22,7 +23,6 @@ from include.ins_report.joblog.registry import (
     TIME_FORMAT,
     WARNING,
 )
-from include.ins_report.settings import JOB_NAME
 
 
 def parse_time(text: Any) -> dt.datetime | None:
@@ -187,7 +187,7 @@ RECENT_COLUMNS = (
 )
 
 
-def recent_runs(warehouse, weeks: int = 8) -> list[dict]:
+def recent_runs(farm_db, weeks: int = 8) -> list[dict]:
     """One row per run of the last ``weeks`` report weeks, newest week first (job_log_last_weeks.sql)."""
-    rows = warehouse.query("job_log_last_weeks", {"job_nm": JOB_NAME, "week_count": weeks})
+    rows = farm_db.query("job_log_last_weeks", {"job_nm": JOB_NAME, "week_count": weeks})
     return [dict(zip(RECENT_COLUMNS, row, strict=True)) for row in rows]

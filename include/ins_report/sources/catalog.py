@@ -2,7 +2,7 @@
 
 Each source declares its name (``INS_SOURCES``), its ``SOURCE`` value, its job-log steps, its pool and daily
 quota, the calls a week costs, when its week counts as published or final, the cells of the week's manifest
-(``inputs``: what the report reads, include/ins_report/manifest.py), how to fetch them into rows for its
+(``inputs``: what the report reads, include/ins_report/model/manifest.py), how to fetch them into rows for its
 table, and how the gate checks them (``check``). Statistics sources (KOSIS, EKAPE) are one task
 each in the statistics group; the weather source (KMA ASOS) is the mapped weather group, one task per
 station (``weather_steps``). Adding a source is a module in ``sources/``, its entry here and its steps in
@@ -19,11 +19,11 @@ from typing import Any
 
 import pendulum
 
+from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import EKAPE, EKAPE_WAIT, KOSIS, WAIT, WEATHER, Step
-from include.ins_report.manifest import InputCell, SeriesInputs
-from include.ins_report.settings import Settings
+from include.ins_report.model.manifest import InputCell, SeriesInputs
+from include.ins_report.model.week import ReportWeek, week_before
 from include.ins_report.sources import ekape, kosis
-from include.ins_report.week import ReportWeek, week_before
 
 # (kind, cell label, detail) of a statistics cell the gate rejects; kinds are the gate's stats kinds.
 CellProblem = tuple[str, str, str]
@@ -33,7 +33,7 @@ StatsRows = list[tuple[str, str, str, Any]]
 
 @dataclass(frozen=True)
 class SeriesRows:
-    """One series' rows of a collection, for TA_STATS_DATA (``Warehouse.upsert_stats`` dicts), and what
+    """One series' rows of a collection, for TA_STATS_DATA (``FarmDatabase.upsert_stats`` dicts), and what
     the job log should warn about (odd but not wrong: a weekday without auction)."""
 
     name: str

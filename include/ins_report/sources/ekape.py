@@ -47,9 +47,10 @@ from collections.abc import Iterable
 
 import pendulum
 
-from include.ins_report import clock
-from include.ins_report.clock import KST
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model import clock
+from include.ins_report.model.clock import KST
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import ekape_calendar
 from include.ins_report.sources.ekape_answers import (
     API,
@@ -68,7 +69,6 @@ from include.ins_report.sources.errors import (
     TransientApiError,
 )
 from include.ins_report.sources.http import api_key, http_get, slot_interval
-from include.ins_report.week import ReportWeek
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def calendar_warnings(days: Iterable[AuctionDay]) -> tuple[str, ...]:
 
 
 def stats_rows(days: Iterable[AuctionDay], *, run_id: str, collected_at: str) -> list[dict]:
-    """TA_STATS_DATA rows (the dict shape of ``Warehouse.upsert_stats``) for the days."""
+    """TA_STATS_DATA rows (the dict shape of ``FarmDatabase.upsert_stats``) for the days."""
     rows: list[dict] = []
 
     def row(day: AuctionDay, item: str, grade: str, value: float | None) -> dict:

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from include.ins_report.plausible import Range
+from include.ins_report.model.plausible import Range
 from include.ins_report.sources.errors import (
     GATEWAY_QUOTA,
     ApiDataError,

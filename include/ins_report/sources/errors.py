@@ -18,7 +18,7 @@ import re
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report import clock
+from include.ins_report.model import clock
 
 
 class ApiError(Exception):
@@ -46,7 +46,7 @@ class RetryLaterError(TransientApiError):
 class NotYetPublishedError(RetryLaterError):
     """The source has not published what the week needs yet (a publication lag, not a gap): the task asks
     again at ``retry_at``, inside the publication window, without spending a retry. After the window the
-    step raises a permanent error naming what never appeared (include/ins_report/waiting.py)."""
+    step raises a permanent error naming what never appeared (include/ins_report/steps/waiting.py)."""
 
 
 class ThrottledError(TransientApiError):

@@ -33,7 +33,7 @@ import requests
 import urllib3
 from airflow.providers.http.hooks.http import HttpHook
 
-from include.ins_report import clock
+from include.ins_report.model import clock
 from include.ins_report.sources.errors import (
     NotYetPublishedError,
     PermanentApiError,

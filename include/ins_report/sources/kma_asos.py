@@ -9,8 +9,10 @@ import logging
 import math
 from dataclasses import dataclass, field
 
-from include.ins_report.farms import Farm, WeatherLocation, weather_locations
-from include.ins_report.settings import Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.model.farms import Farm, WeatherLocation, weather_locations
+from include.ins_report.model.stations import Station, load_stations
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import ApiDataError, TransientApiError
 from include.ins_report.sources.http import api_key, http_get, slot_interval
 from include.ins_report.sources.kma_asos_answers import (
@@ -22,8 +24,6 @@ from include.ins_report.sources.kma_asos_answers import (
     parse_asos_response,
     where,
 )
-from include.ins_report.stations import Station, load_stations
-from include.ins_report.week import ReportWeek
 
 __all__ = [
     "API",

@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from include.ins_report.plausible import PHYSICAL_HUMIDITY_PCT, PHYSICAL_RAIN_MM, PHYSICAL_TEMPERATURE_C
+from include.ins_report.model.plausible import PHYSICAL_HUMIDITY_PCT, PHYSICAL_RAIN_MM, PHYSICAL_TEMPERATURE_C
 from include.ins_report.sources.errors import (
     GATEWAY_QUOTA,
     ApiDataError,

@@ -4,7 +4,7 @@ Each series (include/ins_report/config/kosis_series.json) declares what the repo
 item, classification and the report column each feeds) and when a period is published
 (``publication_days``: a period is read once that many days have passed since it ended, counted to the
 Monday the week's run is scheduled). A week then reads one period per series, the same on every run of
-that week (``period_for_week``); the week's manifest records it (include/ins_report/manifest.py).
+that week (``period_for_week``); the week's manifest records it (include/ins_report/model/manifest.py).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import clip_utf8
-from include.ins_report.settings import Settings
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError, answer_body
 from include.ins_report.sources.http import api_key, http_get, slot_interval
 from include.ins_report.sources.numbers import parse_decimal
-from include.ins_report.week import ReportWeek
 
 API = "KOSIS"
 ENDPOINT = "/openapi/Param/statisticsParameterData.do"

@@ -3,7 +3,7 @@
 ``parse_decimal`` returns a float, or None for "unknown" (``""``, JSON null and the source's documented
 placeholders); anything else raises ``ApiDataError`` naming the field, where it was and the value:
 ``"NaN"``, ``"Infinity"``, a bare JSON ``NaN`` (Python's json module accepts it), ``"1e5"``, ``"37,5"``,
-text. A value outside ``valid`` (``include.ins_report.plausible``, physical limits) is a data error too.
+text. A value outside ``valid`` (``include.ins_report.model.plausible``, physical limits) is a data error too.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from include.ins_report.plausible import Range
+from include.ins_report.model.plausible import Range
 from include.ins_report.sources.errors import ApiDataError
 
 # Plain decimals as the APIs write them: optional sign, ASCII digits, optional fraction; no exponent.

@@ -5,7 +5,7 @@
 -- strings in both dialects. Text that may hold Korean uses CHAR length semantics.
 --
 -- A plain script: one statement per ';' at the end of a line, no PL/SQL block, no blank line inside a
--- statement. It runs unchanged through the app (include.ins_report.sqlfiles.split_statements) and through
+-- statement. It runs unchanged through the app (include.ins_report.store.sqlfiles.split_statements) and through
 -- SQL*Plus / SQLcl. It is not re-runnable (Oracle 19c has no CREATE TABLE IF NOT EXISTS): a second run
 -- fails with ORA-00955 on the first table. The customer's production tables are theirs; this file
 -- documents every column the batch reads or writes.
@@ -70,7 +70,7 @@ CREATE TABLE TS_INS_JOB_LOG (
 );
 CREATE INDEX IX_INS_JOB_LOG_RUN ON TS_INS_JOB_LOG (RUN_ID, STEP_NM);
 
--- The week's manifest (include/ins_report/manifest.py): the exact inputs the week's report reads, replaced
+-- The week's manifest (include/ins_report/model/manifest.py): the exact inputs the week's report reads, replaced
 -- as a whole when the week's run plans again. Statistics: per series the cells and the one period each is
 -- read for, and the report column it feeds (written by START_JOB). Farms: the week's farms and the ASOS
 -- station the plan chose for each (written by PLAN_WEATHER_LOCATIONS). The gate checks exactly these, the

@@ -55,7 +55,7 @@ BEGIN
     DELETE FROM TR_INS_WEEK_REPORT
      WHERE REPORT_WEEK = p_week;
 
-    -- The week's manifest only (include/ins_report/manifest.py): the farms and their planned stations in
+    -- The week's manifest only (include/ins_report/model/manifest.py): the farms and their planned stations in
     -- TS_INS_WEEK_FARM, each statistics cell at its exact period in TS_INS_WEEK_INPUT (never "the latest
     -- period <= the week"), so the week's report depends on its own manifest whatever ran since.
     SELECT COUNT(*) INTO v_farms FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = p_week;

@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS TS_INS_JOB_LOG (
 );
 CREATE INDEX IF NOT EXISTS IX_INS_JOB_LOG_RUN ON TS_INS_JOB_LOG (RUN_ID, STEP_NM);
 
--- The week's manifest (include/ins_report/manifest.py): the exact inputs the week's report reads, replaced
+-- The week's manifest (include/ins_report/model/manifest.py): the exact inputs the week's report reads, replaced
 -- as a whole when the week's run plans again. Statistics: per series the cells and the one period each is
 -- read for, and the report column it feeds (written by START_JOB). Farms: the week's farms and the ASOS
 -- station the plan chose for each (written by PLAN_WEATHER_LOCATIONS). The gate checks exactly these, the

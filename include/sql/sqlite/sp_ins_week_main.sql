@@ -2,7 +2,7 @@
 -- Builds the per-farm weekly summary for the week starting :p_week (YYYYMMDD, a Monday) from TM_WEATHER
 -- and TA_STATS_DATA. Idempotent: the week's rows are replaced. Run in one transaction.
 --
--- It reads the week's manifest only (include/ins_report/manifest.py, docs/design.md "One manifest per
+-- It reads the week's manifest only (include/ins_report/model/manifest.py, docs/design.md "One manifest per
 -- week"): the farms and their planned stations in TS_INS_WEEK_FARM, the statistics cells and the exact
 -- period of each in TS_INS_WEEK_INPUT. Never "the latest period <= the week": the week's report then
 -- depends on its own manifest, whatever other weeks ran since.

@@ -3,7 +3,7 @@ from the event that triggered it. Deployed next to the production DAG by tests/s
 
 from airflow.sdk import DAG, task
 
-from include.ins_report.assets import REPORT
+from include.ins_report.airflow_edge.assets import REPORT
 
 with DAG("ins_report_downstream", schedule=[REPORT], catchup=False, tags=["test"]):
 

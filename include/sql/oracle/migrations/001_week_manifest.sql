@@ -1,5 +1,5 @@
 -- Migration 001 for an existing Oracle schema (the customer's): the week's manifest tables
--- (include/ins_report/manifest.py, docs/design.md "One manifest per week"). The same DDL as ../schema.sql
+-- (include/ins_report/model/manifest.py, docs/design.md "One manifest per week"). The same DDL as ../schema.sql
 -- (tests/unit/test_oracle_sql.py checks they agree). Run once, as the batch's schema owner, before the first
 -- run of a release that writes the manifest; it is not re-runnable (ORA-00955 on a second run).
 -- The batch's user needs SELECT, INSERT, DELETE on both tables; a customer's SP_INS_WEEK_MAIN that follows

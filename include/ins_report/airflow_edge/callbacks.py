@@ -1,0 +1,183 @@
+"""Task callbacks: the FAILED and RETRY rows of TS_INS_JOB_LOG, in ``joblog.FailureDetail``'s format; and
+every task's retry decision for the farm database's errors (``FarmDbRetryPolicy``).
+
+They run in the task's process (or in the dag-processor when a task died without reporting) and never raise.
+When the farm database cannot take the row, the failure is kept with the task instance instead
+(``airflow_context.keep_failure``), so that the run's failure alert (alerts/notifier.py) still names the
+task and its error and says the job log could not be written. The admins' alerts are the notifier's.
+
+An Oracle error is classified once (include/ins_report/store/oracle_errors.py): a credential or privilege
+error
+fails the task at once, and its row names the connection to fix; a refused login is not followed by another
+login to write the row (it would count towards locking the account); a report task that died or timed out
+without its own word gets the query that shows whether its call still runs (report_call.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pendulum
+from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
+from airflow.sdk.exceptions import AirflowFailException
+
+from include.ins_report import joblog
+from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.airflow_edge.secrets import api_secrets, redact
+from include.ins_report.alerts.messages.failure import next_action
+from include.ins_report.config.settings import TIMEZONE, Settings
+from include.ins_report.joblog import FAILED, REPORT, RETRY
+from include.ins_report.steps.report_call import client_identifier, may_still_run_note
+from include.ins_report.store.farm_db import FarmDatabase
+from include.ins_report.store.oracle_errors import (
+    ACCESS,
+    TRANSIENT,
+    access_note,
+    error_kind,
+    login_refused,
+    oracle_codes,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _farms(context: dict) -> tuple[str, ...]:
+    """The farm numbers of a mapped weather task's location; () when they cannot be read."""
+    location = airflow_context.mapped_location(context)
+    if not location:
+        return ()
+    try:
+        return airflow_context.planned_location(context, location).farm_nos
+    except Exception as exc:
+        log.warning("farms of %s not found for the job log: %s", location.get("label"), exc)
+        return ()
+
+
+def _note(context: dict, settings: Settings) -> str:
+    """What the row adds to the task's own error: the connection of a credential or privilege error; for a
+    report task that failed without its step's own word (killed, lost, timed out), the query that shows
+    whether its call may still run (Oracle)."""
+    exception = context.get("exception")
+    access = access_note(exception, settings.farm_db_conn_id)
+    if access:
+        return f" [{access}]"
+    if context["ti"].task_id != REPORT.task_id or isinstance(exception, AirflowFailException):
+        return ""
+    try:
+        server_side = FarmDatabase(settings.farm_db_conn_id).dialect.report_is_procedure
+    except Exception:
+        server_side = True
+    if not server_side:
+        return ""
+    return f" [{may_still_run_note(client_identifier(context['run_id']), sent=False)}]"
+
+
+def _record(context: dict, status: str) -> None:
+    try:
+        settings = Settings.from_env()
+        ti = context["ti"]
+        detail = airflow_context.failure_detail(context, _farms(context) if ti.map_index >= 0 else ())
+        secrets = api_secrets(settings)
+        error = redact(detail.error + _note(context, settings), secrets)
+        detail = joblog.FailureDetail(**{**detail.as_dict(), "error": error})
+        step = airflow_context.step_of(ti.task_id)
+        message = detail.message()
+    except Exception:
+        log.exception("the %s row for TS_INS_JOB_LOG could not be built", status)
+        return
+    try:
+        refused = context.get("exception")
+        if login_refused(refused):
+            codes = ", ".join(code for code in oracle_codes(refused) if code.startswith("ORA-"))
+            raise LoginRefused(
+                f"not attempted: {settings.farm_db_conn_id} refused the login ({codes}), and another "
+                "login would count towards locking the account"
+            )
+        started = getattr(ti, "start_date", None)
+        FarmDatabase(settings.farm_db_conn_id).log_step(
+            run_id=context["run_id"],
+            report_week=airflow_context.week_key(context),
+            step=step,
+            status=status,
+            started_at=pendulum.instance(started).in_timezone(TIMEZONE).strftime(joblog.TIME_FORMAT)
+            if started
+            else None,
+            message=message,
+        )
+    except Exception as exc:
+        why = redact(f"{type(exc).__name__}: {exc}", secrets)
+        log.error("could not write the %s row to TS_INS_JOB_LOG: %s", status, why)
+        if status == FAILED:
+            try:
+                airflow_context.keep_failure(context, detail, why)
+            except Exception as keep_exc:
+                log.error("the failure could not be kept for the alert either: %s", keep_exc)
+    if status == FAILED:
+        # The operator reading this task's log in the UI gets the same advice as the alert.
+        row = joblog.LogRow(0, step, status, None, None, None, message)
+        labels = [detail.label] if detail.label else []
+        advice = next_action(row, labels, settings.farm_db_conn_id).replace(" (links above)", "")
+        log.error("What to do: %s", advice)
+
+
+class LoginRefused(Exception):
+    """The farm database refused the task's login: the callback does not try another one."""
+
+
+def record_task_failure(context: dict) -> None:
+    """Task on_failure_callback: the task failed for good (its retries, if any, are used up)."""
+    _record(context, FAILED)
+
+
+def record_task_retry(context: dict) -> None:
+    """Task on_retry_callback: a RETRY row only; the admins hear of it only if the run fails."""
+    _record(context, RETRY)
+
+
+class FarmDbRetryPolicy(RetryPolicy):
+    """Airflow's retry decision for the farm database's errors (Airflow 3.3 ``retry_policy``, evaluated in
+    the worker), from the one catalogue: a credential or privilege error fails the task at once (a retry
+    cannot fix it, and each login counts towards locking the account); a lost connection is retried; any
+    other error as the task's ``retries`` say. Airflow never consults it for an AirflowFailException."""
+
+    def __init__(self, conn_id: str = "farm_db") -> None:
+        self.conn_id = conn_id
+
+    def evaluate(self, exception, try_number, max_tries, context=None) -> RetryDecision:
+        kind = error_kind(exception)
+        if kind == ACCESS:
+            return RetryDecision.fail(reason=access_note(exception, self.conn_id))
+        if kind == TRANSIENT:
+            codes = ", ".join(oracle_codes(exception))
+            return RetryDecision.retry(reason=f"the connection {self.conn_id} was lost or refused ({codes})")
+        return RetryDecision.default()
+
+    def serialize(self) -> dict:
+        return {"__type": type(self).__name__, "conn_id": self.conn_id}
+
+    @classmethod
+    def deserialize(cls, data: dict) -> FarmDbRetryPolicy:
+        return cls(data.get("conn_id", "farm_db"))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FarmDbRetryPolicy) and other.conn_id == self.conn_id
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.conn_id))
+
+
+def task_defaults(settings: Settings) -> dict:
+    """Every task's retries, retry decision, timeout and job-log callbacks, for the DAG's ``default_args``
+    (the product's DAG and the benchmark's baseline read the same ones)."""
+    return {
+        "owner": "ins-data-platform",
+        "retries": settings.task_retries,
+        "retry_delay": dt.timedelta(seconds=settings.retry_delay_seconds),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(hours=1),
+        "retry_policy": FarmDbRetryPolicy(settings.farm_db_conn_id),
+        "execution_timeout": dt.timedelta(hours=1),
+        "on_failure_callback": record_task_failure,
+        "on_retry_callback": record_task_retry,
+    }

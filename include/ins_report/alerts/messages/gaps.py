@@ -1,0 +1,57 @@
+"""The warnings of a built report, sent when the run succeeds, on every channel: the gaps the coverage policy
+accepted (the CHECK_COLLECTION WARNING row), and farms of TA_FARM that were not in the week's plan when the
+report was built (the RUN_WEEKLY_REPORT WARNING row: added or re-activated after the plan)."""
+
+from __future__ import annotations
+
+from include.ins_report.airflow_edge.context import RunFacts
+from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url
+from include.ins_report.config.settings import Settings
+from include.ins_report.joblog import GATE, REPORT, WARNING, GateMessage, ReportMessage, RunLog
+
+
+def accepted_gaps(run_log: RunLog) -> GateMessage | None:
+    row = run_log.latest(GATE.name)
+    message = GateMessage.parse(row.message) if row else None
+    return message if message and message.accepted_gaps else None
+
+
+def build_gaps_alert(run: RunFacts, gate: GateMessage, settings: Settings) -> Alert:
+    week_text = run.week.label() if run.week else run.week_key
+    url = run_url(settings, run.run_id)
+    details = gate.details()
+    return Alert(
+        subject=f"[INS weekly report] week {week_text}: report built with gaps ({run.run_id})",
+        text=f"The report for week {week_text} was built with gaps the coverage policy accepts.\n\n"
+        f"{details}\n\n{url}",
+        payload={
+            **payload_head("ins_weekly_report_gaps_accepted", run.run_id, url, run.week),
+            "coverage": gate.summary,
+            "kinds": gate.counts,
+            "gaps": gate.gaps,
+            "text": details,
+        },
+        url=url,
+    )
+
+
+def not_in_plan(run_log: RunLog) -> ReportMessage | None:
+    """The report's row when it is a WARNING: farms that are farms of the week now but not of its plan."""
+    row = run_log.latest(REPORT.name)
+    return ReportMessage.parse(row.message) if row and row.status == WARNING else None
+
+
+def build_plan_warning_alert(run: RunFacts, report: ReportMessage, settings: Settings) -> Alert:
+    week_text = run.week.label() if run.week else run.week_key
+    url = run_url(settings, run.run_id)
+    return Alert(
+        subject=f"[INS weekly report] week {week_text}: farms not in the week's plan ({run.run_id})",
+        text=f"The report for week {week_text} was built for the farms of its plan. Farms that TA_FARM holds "
+        "now were not in the plan (added or re-activated after it) and are not in this report; clear the "
+        f"whole run to include them.\n\n{report.note}\n\n{url}",
+        payload={
+            **payload_head("ins_weekly_report_not_in_plan", run.run_id, url, run.week),
+            "text": report.note,
+        },
+        url=url,
+    )

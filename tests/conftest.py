@@ -1,4 +1,5 @@
-"""Test-wide set-up: Airflow's environment must be in place before anything imports airflow."""
+"""Test-wide set-up: Airflow's environment must be in place before anything imports airflow. Also the test
+kit every tier shares: the ``farm_db``, ``emulator`` and ``dagbag`` fixtures (built in tests/support/)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,13 @@ def _rank(relative: str) -> int:
     return next(ranks, len(STACKS_FIRST))
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "emulator(**settings): the emulator fixture's keys and runtime settings (tests/support/emulator.py)",
+    )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
@@ -66,3 +74,42 @@ def pytest_xdist_make_scheduler(config, log):
 
     config.option.loadscopereorder = False  # keep the collection order above
     return StackScheduling(config, log)
+
+
+# --- the test kit: built here only, imported late (airflow must not be imported before the env above) -------
+
+
+@pytest.fixture
+def farm_db(tmp_path, monkeypatch):
+    """A SQLite farm database with the reference schema and the sample farms, behind the ``farm_db``
+    connection (monkeypatched): a FarmDatabase that is also its file's path (tests/support/farm_db.py)."""
+    from tests.support.farm_db import SqliteFarmDatabase
+
+    return SqliteFarmDatabase(tmp_path / "farm.db", monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def emulator_servers():
+    """The API emulator as real local servers for the session, one per key set (tests/support/emulator.py)."""
+    from tests.support.emulator import EmulatorServers
+
+    servers = EmulatorServers()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture
+def emulator(emulator_servers, request):
+    """The session's emulator, reset and configured as the closest ``emulator`` marker asks (else the
+    emulator's defaults): no test sees another's faults, counters or clock."""
+    marker = request.node.get_closest_marker("emulator")
+    return emulator_servers.get(**(marker.kwargs if marker else {}))
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    """The product's DAGs folder parsed once for the session, with the default settings
+    (tests/support/dags.py; a parse under other settings is ``parse_dags(env=...)``)."""
+    from tests.support.dags import parse_dags
+
+    return parse_dags()

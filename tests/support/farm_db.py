@@ -1,13 +1,18 @@
-"""Reads of a test deployment's SQLite farm database that many tests compare: the job log of a run and
-what a run leaves for a week."""
+"""The tests' SQLite farm database (the ``farm_db`` fixture of tests/conftest.py) and the reads of it that
+many tests compare: the job log of a run and what a run leaves for a week."""
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
+
+from devtools.embedded import init_farm_db
 from include.ins_report.config.settings import Settings
 from include.ins_report.model.manifest import PlannedFarm
 from include.ins_report.model.week import ReportWeek
@@ -18,6 +23,22 @@ from include.ins_report.store.farm_db import FarmDatabase
 RUN_COLUMNS = {"RUN_ID", "COLLECTED_AT", "CREATED_AT"}
 
 
+class SqliteFarmDatabase(FarmDatabase):
+    """The farm database on a SQLite file with the reference schema, behind the ``farm_db`` connection the
+    steps use; it is also its file (``os.PathLike``), so sqlite3 and the reads below take it as it is."""
+
+    def __init__(self, path: Path, monkeypatch: pytest.MonkeyPatch, conn_id: str = "farm_db") -> None:
+        init_farm_db(path)
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "sqlite", "host": str(path)})
+        )
+        super().__init__(conn_id)
+        self.path = path
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+
 class JobLogRow(NamedTuple):
     step: str
     status: str
@@ -26,7 +47,7 @@ class JobLogRow(NamedTuple):
     message: str | None
 
 
-def query(farm_db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+def query(farm_db: os.PathLike, sql: str, params: tuple = ()) -> list[tuple]:
     with closing(sqlite3.connect(farm_db)) as conn:
         return conn.execute(sql, params).fetchall()
 
@@ -47,7 +68,7 @@ def write_manifest(
     warehouse.replace_manifest_farms(key, "test-plan", planned)
 
 
-def job_log(farm_db: Path, run_id: str) -> list[JobLogRow]:
+def job_log(farm_db: os.PathLike, run_id: str) -> list[JobLogRow]:
     """The run's TS_INS_JOB_LOG rows in the order they were written."""
     rows = query(
         farm_db,
@@ -63,7 +84,7 @@ def _content_columns(conn: sqlite3.Connection, table: str) -> str:
     return ", ".join(name for name in names if name not in RUN_COLUMNS)
 
 
-def week_content(farm_db: Path, week: ReportWeek) -> dict[str, list[tuple]]:
+def week_content(farm_db: os.PathLike, week: ReportWeek) -> dict[str, list[tuple]]:
     """The week's weather, statistics and report rows, every column but run ids and timestamps."""
     with closing(sqlite3.connect(farm_db)) as conn:
         weather = _content_columns(conn, "TM_WEATHER")

@@ -10,7 +10,6 @@ import sqlite3
 
 import pytest
 
-from devtools.embedded import init_farm_db
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
 from include.ins_report.model.week import ReportWeek
@@ -35,15 +34,11 @@ STATS_ROWS = [
 ] + [(CPI, "M", "202610", "T", category) for category in ("A01114", "A01113")]
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "farm.db"
-    init_farm_db(path)
-    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+@pytest.fixture(autouse=True)
+def no_alert_channels_and_reconciliation_on(monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_ALERTS", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_ALERT_WEBHOOK", raising=False)
     monkeypatch.delenv("INS_RECONCILE_REPORT", raising=False)
-    return path
 
 
 # KOSIS and the weather; EKAPE's rules have their own tests below.
@@ -55,7 +50,7 @@ def policy(**coverage) -> Settings:
 
 
 @pytest.fixture
-def ctx(db):
+def ctx(farm_db):
     return StepContext(run_id="gate-test", week=WEEK, settings=Settings(sources=KOSIS_AND_WEATHER))
 
 
@@ -121,13 +116,13 @@ def fill(ctx) -> int:
     return len(stations)
 
 
-def sql(db, statement: str, params: tuple = ()) -> None:
-    with sqlite3.connect(db) as conn:
+def sql(farm_db, statement: str, params: tuple = ()) -> None:
+    with sqlite3.connect(farm_db) as conn:
         conn.execute(statement, params)
 
 
-def job_log(db) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
+def job_log(farm_db) -> list[tuple]:
+    with sqlite3.connect(farm_db) as conn:
         return conn.execute("SELECT STEP_NM, STATUS, ROW_COUNT, MESSAGE FROM TS_INS_JOB_LOG").fetchall()
 
 
@@ -143,7 +138,7 @@ def counts(message: str) -> dict[str, int]:
     return {kind: count for kind, count in found.items() if count}
 
 
-def test_complete_week_passes(ctx, db):
+def test_complete_week_passes(ctx, farm_db):
     farms = fill(ctx)
     outcome = check_collection(ctx)
     assert outcome == {
@@ -155,15 +150,15 @@ def test_complete_week_passes(ctx, db):
         "gaps": 0,
         "kinds": dict.fromkeys(GATE_KINDS, 0),
     }
-    step, status, rows, message = job_log(db)[-1]
+    step, status, rows, message = job_log(farm_db)[-1]
     assert (step, status, rows) == ("CHECK_COLLECTION", "SUCCESS", farms * 7)
     assert message.startswith(f"complete: {farms} farms: {farms * 7}/{farms * 7} farm-days (100.0%)")
     assert parse_gate_counts(message) == dict.fromkeys(GATE_KINDS, 0)
 
 
-def test_missing_days_are_named_with_station_and_farm(ctx, db):
+def test_missing_days_are_named_with_station_and_farm(ctx, farm_db):
     fill(ctx)
-    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001' AND WEATHER_DATE <= '2026-11-17'")
+    sql(farm_db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001' AND WEATHER_DATE <= '2026-11-17'")
     message = failure(ctx)
     station = planned()["F0001"][1]
     assert f"missing weather (2): {station} [farms F0001]: 2026-11-16, 2026-11-17" in message
@@ -171,7 +166,7 @@ def test_missing_days_are_named_with_station_and_farm(ctx, db):
     assert "minimum coverage: weather 100%" in message
 
 
-def test_farms_of_one_station_are_listed_together_only_when_their_problems_match(ctx, db):
+def test_farms_of_one_station_are_listed_together_only_when_their_problems_match(ctx, farm_db):
     fill(ctx)
     stations = planned()
     shared = next(
@@ -179,8 +174,12 @@ def test_farms_of_one_station_are_listed_together_only_when_their_problems_match
     )
     first, second, third = sorted(farm for farm, (point, _) in stations.items() if point == shared)[:3]
     label = stations[first][1]
-    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO IN (?, ?) AND WEATHER_DATE = '2026-11-18'", (first, second))
-    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = ? AND WEATHER_DATE = '2026-11-19'", (third,))
+    sql(
+        farm_db,
+        "DELETE FROM TM_WEATHER WHERE FARM_NO IN (?, ?) AND WEATHER_DATE = '2026-11-18'",
+        (first, second),
+    )
+    sql(farm_db, "DELETE FROM TM_WEATHER WHERE FARM_NO = ? AND WEATHER_DATE = '2026-11-19'", (third,))
     message = failure(ctx)
     assert (
         f"missing weather (3): {label} [farms {first}, {second}]: 2026-11-18; "
@@ -188,10 +187,13 @@ def test_farms_of_one_station_are_listed_together_only_when_their_problems_match
     )
 
 
-def test_null_core_values_fail_as_their_own_kind(ctx, db):
+def test_null_core_values_fail_as_their_own_kind(ctx, farm_db):
     fill(ctx)
-    sql(db, "UPDATE TM_WEATHER SET AVG_TA = NULL, MAX_TA = NULL WHERE FARM_NO = 'F0002'")
-    sql(db, "UPDATE TM_WEATHER SET AVG_RHM = NULL WHERE FARM_NO = 'F0003' AND WEATHER_DATE = '2026-11-18'")
+    sql(farm_db, "UPDATE TM_WEATHER SET AVG_TA = NULL, MAX_TA = NULL WHERE FARM_NO = 'F0002'")
+    sql(
+        farm_db,
+        "UPDATE TM_WEATHER SET AVG_RHM = NULL WHERE FARM_NO = 'F0003' AND WEATHER_DATE = '2026-11-18'",
+    )
     message = failure(ctx)
     assert counts(message) == {"core_null": 8}
     assert (
@@ -201,18 +203,23 @@ def test_null_core_values_fail_as_their_own_kind(ctx, db):
     assert "[farms F0003]: 2026-11-18 AVG_RHM NULL" in message
 
 
-def test_unknown_rain_is_reported_not_taken_for_a_dry_day(ctx, db):
+def test_unknown_rain_is_reported_not_taken_for_a_dry_day(ctx, farm_db):
     fill(ctx)  # SUM_RN 0.0 everywhere: dry days pass
-    sql(db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-20'")
+    sql(
+        farm_db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-20'"
+    )
     message = failure(ctx)
     assert counts(message) == {"rain_unknown": 1}
     assert f"rain unknown (SUM_RN NULL) (1): {planned()['F0004'][1]} [farms F0004]: 2026-11-20" in message
 
 
-def test_a_row_from_another_station_than_the_plan_is_stale(ctx, db):
+def test_a_row_from_another_station_than_the_plan_is_stale(ctx, farm_db):
     fill(ctx)
     station = planned()["F0001"]
-    sql(db, "UPDATE TM_WEATHER SET POINT_ID = '999' WHERE FARM_NO = 'F0001' AND WEATHER_DATE = '2026-11-18'")
+    sql(
+        farm_db,
+        "UPDATE TM_WEATHER SET POINT_ID = '999' WHERE FARM_NO = 'F0001' AND WEATHER_DATE = '2026-11-18'",
+    )
     message = failure(ctx)
     assert counts(message) == {"stale_station": 1}
     assert f"stale station (1): {station[1]} [farms F0001]: 2026-11-18 from station 999" in message
@@ -231,39 +238,42 @@ def test_a_row_from_another_station_than_the_plan_is_stale(ctx, db):
         ("AVG_TA = 3", "not MIN_TA 0 <= AVG_TA 3 <= MAX_TA 2"),
     ],
 )
-def test_implausible_values_are_named_with_the_range(ctx, db, update, detail):
+def test_implausible_values_are_named_with_the_range(ctx, farm_db, update, detail):
     fill(ctx)
-    sql(db, f"UPDATE TM_WEATHER SET {update} WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-19'")
+    sql(farm_db, f"UPDATE TM_WEATHER SET {update} WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-19'")
     message = failure(ctx)
     assert counts(message) == {"implausible": 1}
     assert f"implausible weather (1): {planned()['F0005'][1]} [farms F0005]: 2026-11-19 {detail}" in message
 
 
-def test_values_on_the_bounds_are_plausible(ctx, db):
+def test_values_on_the_bounds_are_plausible(ctx, farm_db):
     fill(ctx)
     sql(
-        db,
+        farm_db,
         "UPDATE TM_WEATHER SET MIN_TA = -45, AVG_TA = -45, MAX_TA = 45, AVG_RHM = 100 "
         "WHERE FARM_NO = 'F0001'",
     )
-    sql(db, "UPDATE TM_WEATHER SET AVG_TA = 2, MIN_TA = 2, MAX_TA = 2, AVG_RHM = 0 WHERE FARM_NO = 'F0002'")
+    sql(
+        farm_db,
+        "UPDATE TM_WEATHER SET AVG_TA = 2, MIN_TA = 2, MAX_TA = 2, AVG_RHM = 0 WHERE FARM_NO = 'F0002'",
+    )
     assert check_collection(ctx)["gaps"] == 0
 
 
-def test_rows_of_farms_that_are_not_farms_of_the_week_are_ignored(ctx, db):
+def test_rows_of_farms_that_are_not_farms_of_the_week_are_ignored(ctx, farm_db):
     fill(ctx)
     sql(
-        db,
+        farm_db,
         "INSERT INTO TM_WEATHER (FARM_NO, WEATHER_DATE, POINT_ID, SOURCE, COLLECTED_AT, RUN_ID) "
         "VALUES ('F0099', '2026-11-16', '1', 'KMA_ASOS', 'x', 'old')",
     )
     assert check_collection(ctx)["gaps"] == 0
 
 
-def test_statistics_cells_missing_or_null(ctx, db):
+def test_statistics_cells_missing_or_null(ctx, farm_db):
     fill(ctx)
-    sql(db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'")
-    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{PIG}' AND ITEM_ID = 'T002'")
+    sql(farm_db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'")
+    sql(farm_db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{PIG}' AND ITEM_ID = 'T002'")
     message = failure(ctx)
     assert counts(message) == {"stats_missing": 1, "stats_null": 1}
     assert f"missing stats (1): {CPI} consumer_price_index_meat: T A01114 202610" in message
@@ -271,27 +281,27 @@ def test_statistics_cells_missing_or_null(ctx, db):
     assert "stats 0/2 cells (0.0%)" in message
 
 
-def test_gaps_in_cells_the_report_does_not_read_never_block(ctx, db):
+def test_gaps_in_cells_the_report_does_not_read_never_block(ctx, farm_db):
     """A `-` in the 서울 row of the heads table (stored, never read) used to block every week."""
     fill(ctx)
-    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{PIG}' AND CATEGORY_ID = '11/00'")
-    sql(db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
+    sql(farm_db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{PIG}' AND CATEGORY_ID = '11/00'")
+    sql(farm_db, f"DELETE FROM TA_STATS_DATA WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01113'")
     assert check_collection(ctx)["gaps"] == 0
 
 
-def test_the_gate_checks_the_manifest_period_not_any_period(ctx, db):
+def test_the_gate_checks_the_manifest_period_not_any_period(ctx, farm_db):
     """The period the week reads (202610) is what counts: a value of another month does not stand in."""
     fill(ctx)
-    sql(db, f"UPDATE TA_STATS_DATA SET PERIOD = '202609' WHERE SERIES_ID = '{CPI}'")
+    sql(farm_db, f"UPDATE TA_STATS_DATA SET PERIOD = '202609' WHERE SERIES_ID = '{CPI}'")
     assert counts(failure(ctx)) == {"stats_missing": 1}
 
 
-def test_other_items_or_categories_than_configured_do_not_count(ctx, db):
+def test_other_items_or_categories_than_configured_do_not_count(ctx, farm_db):
     """The reproduction: rows for items and classifications the report does not read used to pass."""
     fill(ctx)
-    sql(db, f"UPDATE TA_STATS_DATA SET ITEM_ID = 'T003' WHERE SERIES_ID = '{PIG}' AND ITEM_ID = 'T002'")
+    sql(farm_db, f"UPDATE TA_STATS_DATA SET ITEM_ID = 'T003' WHERE SERIES_ID = '{PIG}' AND ITEM_ID = 'T002'")
     sql(
-        db,
+        farm_db,
         f"UPDATE TA_STATS_DATA SET CATEGORY_ID = 'A99999' "
         f"WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'",
     )
@@ -301,9 +311,9 @@ def test_other_items_or_categories_than_configured_do_not_count(ctx, db):
     assert f"{CPI} consumer_price_index_meat: T A01114 202610" in message
 
 
-def test_a_zero_is_a_value(ctx, db):
+def test_a_zero_is_a_value(ctx, farm_db):
     fill(ctx)
-    sql(db, "UPDATE TA_STATS_DATA SET VALUE = 0")
+    sql(farm_db, "UPDATE TA_STATS_DATA SET VALUE = 0")
     assert check_collection(ctx)["gaps"] == 0
 
 
@@ -357,14 +367,25 @@ def test_weather_problems_of_one_row():
 # --- the coverage policy applies to every kind --------------------------------------------------------
 
 
-def test_gaps_of_every_kind_within_the_coverage_policy_are_accepted_and_logged(ctx, db):
+def test_gaps_of_every_kind_within_the_coverage_policy_are_accepted_and_logged(ctx, farm_db):
     farms = fill(ctx)
-    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001' AND WEATHER_DATE = '2026-11-16'")
-    sql(db, "UPDATE TM_WEATHER SET MAX_TA = NULL WHERE FARM_NO = 'F0002' AND WEATHER_DATE = '2026-11-16'")
-    sql(db, "UPDATE TM_WEATHER SET POINT_ID = '1' WHERE FARM_NO = 'F0003' AND WEATHER_DATE = '2026-11-16'")
-    sql(db, "UPDATE TM_WEATHER SET AVG_RHM = 120 WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-16'")
-    sql(db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-16'")
-    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'")
+    sql(farm_db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001' AND WEATHER_DATE = '2026-11-16'")
+    sql(
+        farm_db, "UPDATE TM_WEATHER SET MAX_TA = NULL WHERE FARM_NO = 'F0002' AND WEATHER_DATE = '2026-11-16'"
+    )
+    sql(
+        farm_db,
+        "UPDATE TM_WEATHER SET POINT_ID = '1' WHERE FARM_NO = 'F0003' AND WEATHER_DATE = '2026-11-16'",
+    )
+    sql(
+        farm_db, "UPDATE TM_WEATHER SET AVG_RHM = 120 WHERE FARM_NO = 'F0004' AND WEATHER_DATE = '2026-11-16'"
+    )
+    sql(
+        farm_db, "UPDATE TM_WEATHER SET SUM_RN = NULL WHERE FARM_NO = 'F0005' AND WEATHER_DATE = '2026-11-16'"
+    )
+    sql(
+        farm_db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'"
+    )
     lenient = policy(min_weather_coverage=0.98, min_stats_coverage=0.5)
     outcome = check_collection(dataclasses.replace(ctx, settings=lenient))
     assert outcome["good_farm_days"] == farms * 7 - 5
@@ -377,7 +398,7 @@ def test_gaps_of_every_kind_within_the_coverage_policy_are_accepted_and_logged(c
         "stats_missing": 0,
         "stats_null": 1,
     }
-    step, status, rows, message = job_log(db)[-1]
+    step, status, rows, message = job_log(farm_db)[-1]
     assert (step, status, rows) == ("CHECK_COLLECTION", "WARNING", farms * 7 - 5)
     assert message.startswith(f"{gate.GAPS_ACCEPTED}{farms} farms: {farms * 7 - 5}/{farms * 7} farm-days")
     assert parse_gate_counts(message) == outcome["kinds"]
@@ -401,9 +422,9 @@ def test_gaps_of_every_kind_within_the_coverage_policy_are_accepted_and_logged(c
         ("SET SUM_RN = NULL", "rain_unknown"),
     ],
 )
-def test_every_kind_counts_against_the_coverage_policy(ctx, db, update, kind):
+def test_every_kind_counts_against_the_coverage_policy(ctx, farm_db, update, kind):
     farms = fill(ctx)
-    sql(db, f"UPDATE TM_WEATHER {update} WHERE FARM_NO IN ('F0001', 'F0002')")  # 14 farm-days
+    sql(farm_db, f"UPDATE TM_WEATHER {update} WHERE FARM_NO IN ('F0001', 'F0002')")  # 14 farm-days
     just_enough = (farms * 7 - 14) / (farms * 7)
     assert (
         check_collection(dataclasses.replace(ctx, settings=policy(min_weather_coverage=just_enough)))[
@@ -415,26 +436,28 @@ def test_every_kind_counts_against_the_coverage_policy(ctx, db, update, kind):
     assert counts(message) == {kind: 14}
 
 
-def test_stats_coverage_applies_to_null_values(ctx, db):
+def test_stats_coverage_applies_to_null_values(ctx, farm_db):
     fill(ctx)
-    sql(db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'")
+    sql(
+        farm_db, f"UPDATE TA_STATS_DATA SET VALUE = NULL WHERE SERIES_ID = '{CPI}' AND CATEGORY_ID = 'A01114'"
+    )
     assert check_collection(dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.5)))["gaps"] == 1
     assert "stats 1/2 cells (50.0%)" in failure(
         dataclasses.replace(ctx, settings=policy(min_stats_coverage=0.6))
     )
 
 
-def test_gaps_below_the_coverage_policy_fail(ctx, db):
+def test_gaps_below_the_coverage_policy_fail(ctx, farm_db):
     fill(ctx)
-    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
+    sql(farm_db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
     strict_enough = dataclasses.replace(ctx, settings=policy(min_weather_coverage=0.99))
     with pytest.raises(CollectionIncompleteError, match="missing weather \\(7\\)"):
         check_collection(strict_enough)
 
 
-def test_the_message_stays_readable_when_everything_fails(ctx, db):
+def test_the_message_stays_readable_when_everything_fails(ctx, farm_db):
     farms = fill(ctx)
-    sql(db, "UPDATE TM_WEATHER SET AVG_TA = NULL")
+    sql(farm_db, "UPDATE TM_WEATHER SET AVG_TA = NULL")
     message = failure(ctx)
     assert counts(message) == {"core_null": farms * 7}
     assert "… and" in message  # stations and days are summarised, not all listed
@@ -450,16 +473,16 @@ def test_coverage_must_be_a_share(monkeypatch):
 # --- reconciliation of the report with the week's farms ----------------------------------------------
 
 
-def report_rows(db) -> list[str]:
-    with sqlite3.connect(db) as conn:
+def report_rows(farm_db) -> list[str]:
+    with sqlite3.connect(farm_db) as conn:
         return [row[0] for row in conn.execute("SELECT FARM_NO FROM TR_INS_WEEK_REPORT ORDER BY FARM_NO")]
 
 
-def test_the_reference_report_reconciles(ctx, db):
+def test_the_reference_report_reconciles(ctx, farm_db):
     farms = fill(ctx)
     result = run_weekly_report(ctx)
     assert result["report_rows"] == farms
-    step, status, rows, message = job_log(db)[-1]
+    step, status, rows, message = job_log(farm_db)[-1]
     assert (step, status, rows) == ("RUN_WEEKLY_REPORT", "SUCCESS", farms)
     assert message == (
         f"SP_INS_WEEK_MAIN('WEEK', '20261116') done; {farms} report rows = the farms of the week's plan; "
@@ -467,15 +490,15 @@ def test_the_reference_report_reconciles(ctx, db):
     )
 
 
-def a_procedure_that_keys_farms_differently(monkeypatch, db):
+def a_procedure_that_keys_farms_differently(monkeypatch, farm_db):
     """A stand-in for a customer procedure: the reference report, then one farm dropped and a padded one."""
     real = FarmDatabase.run_report
 
     def run_report(self, procedure, proc_type, week_text, timeout_seconds=0):
         real(self, procedure, proc_type, week_text, timeout_seconds)
-        sql(db, "DELETE FROM TR_INS_WEEK_REPORT WHERE FARM_NO = 'F0002'")
+        sql(farm_db, "DELETE FROM TR_INS_WEEK_REPORT WHERE FARM_NO = 'F0002'")
         sql(
-            db,
+            farm_db,
             "INSERT INTO TR_INS_WEEK_REPORT "
             "(REPORT_WEEK, FARM_NO, DAYS_OBSERVED, HEAT_STRESS_DAYS, CREATED_AT) "
             "VALUES (?, ' F0003', 7, 0, 'x')",
@@ -485,21 +508,23 @@ def a_procedure_that_keys_farms_differently(monkeypatch, db):
     monkeypatch.setattr(FarmDatabase, "run_report", run_report)
 
 
-def test_a_report_that_misses_or_adds_farms_fails_naming_them(ctx, db, monkeypatch):
+def test_a_report_that_misses_or_adds_farms_fails_naming_them(ctx, farm_db, monkeypatch):
     farms = fill(ctx)
-    a_procedure_that_keys_farms_differently(monkeypatch, db)
+    a_procedure_that_keys_farms_differently(monkeypatch, farm_db)
     with pytest.raises(ReportMismatchError) as raised:
         run_weekly_report(ctx)
     message = str(raised.value)
     assert f"{farms} rows for {farms} planned farms" in message
     assert "1 planned farms missing: F0002" in message
     assert "1 extra farms (not in the week's plan):  F0003" in message
-    assert not [row for row in job_log(db) if row[0] == "RUN_WEEKLY_REPORT"]  # the callback writes FAILED
+    assert not [
+        row for row in job_log(farm_db) if row[0] == "RUN_WEEKLY_REPORT"
+    ]  # the callback writes FAILED
 
 
-def test_reconciliation_can_be_switched_off_for_another_report_table(ctx, db, monkeypatch):
+def test_reconciliation_can_be_switched_off_for_another_report_table(ctx, farm_db, monkeypatch):
     farms = fill(ctx)
-    a_procedure_that_keys_farms_differently(monkeypatch, db)
+    a_procedure_that_keys_farms_differently(monkeypatch, farm_db)
     monkeypatch.setenv("INS_RECONCILE_REPORT", "off")
     assert Settings.from_env().reconcile_report is False
     assert run_weekly_report(dataclasses.replace(ctx, settings=Settings.from_env()))["report_rows"] == farms
@@ -508,21 +533,21 @@ def test_reconciliation_can_be_switched_off_for_another_report_table(ctx, db, mo
         Settings.from_env()
 
 
-def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, db):
+def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, farm_db):
     farms = fill(ctx)
-    sql(db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
+    sql(farm_db, "DELETE FROM TM_WEATHER WHERE FARM_NO = 'F0001'")
     lenient = dataclasses.replace(ctx, settings=policy(min_weather_coverage=0.95))
     check_collection(lenient)
     assert run_weekly_report(lenient)["report_rows"] == farms - 1
-    assert "F0001" not in report_rows(db)
-    message = job_log(db)[-1][3]
+    assert "F0001" not in report_rows(farm_db)
+    message = job_log(farm_db)[-1][3]
     assert "less 1 without any weather (accepted gaps): F0001;" in message
 
 
 # --- the report's database call timeout (INS_REPORT_TIMEOUT) ----------------------------------------
 
 
-def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, db, monkeypatch):
+def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, farm_db, monkeypatch):
     """SQLite's stand-in for python-oracledb's call_timeout: the reference script is interrupted once
     INS_REPORT_TIMEOUT has passed, rolled back, and the task fails without Airflow's retries."""
     from airflow.sdk.exceptions import AirflowFailException
@@ -543,7 +568,7 @@ def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, db
         steps_run_weekly_report(slow)  # an endless query: only the timeout ends it
     assert isinstance(raised.value, AirflowFailException)  # no retry
     assert describe_error(raised.value).startswith("sqlite3.OperationalError: interrupted [not retried")
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(farm_db) as conn:
         rows = conn.execute(
             "SELECT STATUS FROM TS_INS_JOB_LOG WHERE STEP_NM = 'RUN_WEEKLY_REPORT'"
         ).fetchall()
@@ -597,22 +622,22 @@ def with_ekape(ctx):
     return dataclasses.replace(ctx, settings=Settings(sources=["kosis", "ekape", "kma"]))
 
 
-def test_ekape_week_with_a_closed_day_is_complete(with_ekape, db):
+def test_ekape_week_with_a_closed_day_is_complete(with_ekape, farm_db):
     fill(with_ekape)
     FarmDatabase("farm_db").upsert_stats(ekape_week({"20261119": False}))  # a holiday: no auction, recorded
     result = check_collection(with_ekape)
     assert result["gaps"] == 0
-    (row,) = [r for r in job_log(db) if r[0] == "CHECK_COLLECTION"]
+    (row,) = [r for r in job_log(farm_db) if r[0] == "CHECK_COLLECTION"]
     assert "stats 9/9 cells" in row[3]  # KOSIS 2 cells, EKAPE 7 days
 
 
-def test_ekape_days_missing_or_unpriced_fail_naming_the_day(with_ekape, db):
+def test_ekape_days_missing_or_unpriced_fail_naming_the_day(with_ekape, farm_db):
     fill(with_ekape)
     rows = ekape_week({})
     rows = [r for r in rows if r["period"] != "20261117"]  # Tuesday: nothing collected
     rows = [r for r in rows if not (r["period"] == "20261118" and r["item_id"] == ekape.ITEM_PRICE)]
     FarmDatabase("farm_db").upsert_stats(rows)
-    sql(db, "UPDATE TA_STATS_DATA SET VALUE = NULL WHERE PERIOD = '20261120' AND ITEM_ID = 'HEADS'")
+    sql(farm_db, "UPDATE TA_STATS_DATA SET VALUE = NULL WHERE PERIOD = '20261120' AND ITEM_ID = 'HEADS'")
     message = failure(with_ekape)
     assert counts(message) == {"stats_missing": 2, "stats_null": 1}
     assert "EKAPE/PIG_TANGBAK pig_carcass_prices: AUCTION_HELD 20261117 no row for the day" in message
@@ -620,6 +645,6 @@ def test_ekape_days_missing_or_unpriced_fail_naming_the_day(with_ekape, db):
     assert f"PRICE {ekape.CATEGORY_HEADLINE} 20261120 no value" in message
 
 
-def test_without_ekape_enabled_its_rows_are_not_required(ctx, db):
+def test_without_ekape_enabled_its_rows_are_not_required(ctx, farm_db):
     fill(ctx)
     assert check_collection(ctx)["gaps"] == 0

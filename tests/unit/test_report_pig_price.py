@@ -4,7 +4,6 @@ its auction days; NULL without EKAPE data."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 
 import pytest
@@ -17,15 +16,11 @@ from include.ins_report.store.farm_db import FarmDatabase
 from tests.support.farm_db import write_manifest
 
 
-@pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    db = tmp_path / "farm.db"
-    init_farm_db(db)
-    monkeypatch.setenv("AIRFLOW_CONN_UNIT_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(db)}))
-    wh = FarmDatabase("unit_farm_db")
-    wh.path = db
+@pytest.fixture(autouse=True)
+def week_planned(farm_db):
+    """The farm database of every test here: two farms planned on one station, a full week of weather."""
     days = [f"2026-11-{day}" for day in range(16, 23)]
-    wh.upsert_weather(
+    farm_db.upsert_weather(
         [
             {
                 "farm_no": farm,
@@ -45,8 +40,8 @@ def warehouse(tmp_path, monkeypatch):
             for day in days
         ]
     )
-    write_manifest(wh, ReportWeek(dt.date(2026, 11, 16)), {"F0001": "108", "F0002": "108"})
-    return wh
+    write_manifest(farm_db, ReportWeek(dt.date(2026, 11, 16)), {"F0001": "108", "F0002": "108"})
+    return farm_db
 
 
 def auction(day: dt.date, price: float | None, *, grade_out: float = 3500.0) -> answers.AuctionDay:
@@ -59,12 +54,12 @@ def auction(day: dt.date, price: float | None, *, grade_out: float = 3500.0) -> 
     return answers.AuctionDay(day, True, answers.Price(price, 2700), grades)
 
 
-def store(warehouse: FarmDatabase, days: list[answers.AuctionDay], run_id: str = "r1") -> None:
-    warehouse.upsert_stats(ekape.stats_rows(days, run_id=run_id, collected_at="2026-11-30 10:05:00"))
+def store(farm_db: FarmDatabase, days: list[answers.AuctionDay], run_id: str = "r1") -> None:
+    farm_db.upsert_stats(ekape.stats_rows(days, run_id=run_id, collected_at="2026-11-30 10:05:00"))
 
 
-def prices(warehouse: FarmDatabase, week: str = "20261116") -> list[tuple]:
-    with sqlite3.connect(warehouse.path) as conn:
+def prices(farm_db: FarmDatabase, week: str = "20261116") -> list[tuple]:
+    with sqlite3.connect(farm_db.path) as conn:
         return conn.execute(
             "SELECT FARM_NO, PIG_PRICE_AVG FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ? ORDER BY FARM_NO",
             (week,),
@@ -74,38 +69,38 @@ def prices(warehouse: FarmDatabase, week: str = "20261116") -> list[tuple]:
 WEEK_PRICES = [5512.4, 5530.0, 5498.25, 5601.5, 5575.0, 5420.75, None]  # Monday .. Saturday, Sunday closed
 
 
-def test_the_price_is_the_mean_over_the_weeks_auction_days(warehouse):
+def test_the_price_is_the_mean_over_the_weeks_auction_days(farm_db):
     days = [auction(dt.date(2026, 11, 16) + dt.timedelta(days=i), p) for i, p in enumerate(WEEK_PRICES)]
-    store(warehouse, days)
+    store(farm_db, days)
     # Outside the week (the Sunday before, the Monday after) and other categories: not in the mean.
-    store(warehouse, [auction(dt.date(2026, 11, 15), 9000.0), auction(dt.date(2026, 11, 23), 100.0)])
-    warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
+    store(farm_db, [auction(dt.date(2026, 11, 15), 9000.0), auction(dt.date(2026, 11, 23), 100.0)])
+    farm_db.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
     expected = round(sum(p for p in WEEK_PRICES if p) / 6, 1)
-    assert prices(warehouse) == [("F0001", expected), ("F0002", expected)]
+    assert prices(farm_db) == [("F0001", expected), ("F0002", expected)]
 
 
-def test_a_week_with_holidays_averages_the_open_days_only(warehouse):
+def test_a_week_with_holidays_averages_the_open_days_only(farm_db):
     week = [5500.0, None, None, None, 5600.0, 5700.0, None]  # a long holiday closure
-    store(warehouse, [auction(dt.date(2026, 11, 16) + dt.timedelta(days=i), p) for i, p in enumerate(week)])
-    warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
-    assert prices(warehouse) == [("F0001", 5600.0), ("F0002", 5600.0)]
+    store(farm_db, [auction(dt.date(2026, 11, 16) + dt.timedelta(days=i), p) for i, p in enumerate(week)])
+    farm_db.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
+    assert prices(farm_db) == [("F0001", 5600.0), ("F0002", 5600.0)]
 
 
-def test_without_ekape_data_the_report_builds_with_null(warehouse):
-    warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
-    assert prices(warehouse) == [("F0001", None), ("F0002", None)]
+def test_without_ekape_data_the_report_builds_with_null(farm_db):
+    farm_db.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
+    assert prices(farm_db) == [("F0001", None), ("F0002", None)]
     # A week of closed days only: still NULL, never 0.
-    store(warehouse, [auction(dt.date(2026, 11, 16) + dt.timedelta(days=i), None) for i in range(7)])
-    warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
-    assert prices(warehouse) == [("F0001", None), ("F0002", None)]
+    store(farm_db, [auction(dt.date(2026, 11, 16) + dt.timedelta(days=i), None) for i in range(7)])
+    farm_db.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
+    assert prices(farm_db) == [("F0001", None), ("F0002", None)]
 
 
-def test_a_refetched_day_replaces_its_price(warehouse):
-    store(warehouse, [auction(dt.date(2026, 11, 16), 5000.0), auction(dt.date(2026, 11, 17), 6000.0)])
-    store(warehouse, [auction(dt.date(2026, 11, 17), 5800.0)], run_id="r2")
-    warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
-    warehouse.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
-    assert prices(warehouse) == [("F0001", 5400.0), ("F0002", 5400.0)]
+def test_a_refetched_day_replaces_its_price(farm_db):
+    store(farm_db, [auction(dt.date(2026, 11, 16), 5000.0), auction(dt.date(2026, 11, 17), 6000.0)])
+    store(farm_db, [auction(dt.date(2026, 11, 17), 5800.0)], run_id="r2")
+    farm_db.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
+    farm_db.run_report("SP_INS_WEEK_MAIN", "WEEK", "20261116")
+    assert prices(farm_db) == [("F0001", 5400.0), ("F0002", 5400.0)]
 
 
 def test_an_existing_database_gains_the_column(tmp_path):

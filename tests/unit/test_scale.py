@@ -11,7 +11,6 @@ import time
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from devtools.embedded import init_farm_db
 from devtools.emulator import start_emulator
 from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.config.settings import Settings
@@ -75,14 +74,6 @@ def test_a_descriptor_is_the_same_size_for_any_number_of_farms():
     assert small.descriptor() == {"point_id": "203", "name": "이천", "label": "203 이천 (1 farm)", "farms": 1}
     assert len(json.dumps(large.descriptor(), ensure_ascii=False)) < 100
     assert large.farms_xcom_key == farms_xcom_key("203") == "farms_203"
-
-
-@pytest.fixture
-def farm_db(tmp_path, monkeypatch):
-    path = tmp_path / "farm.db"
-    init_farm_db(path)
-    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    return path
 
 
 class FakeTaskInstance:
@@ -196,7 +187,7 @@ def test_unpaced_calls_hit_the_limit(kma):
 
 def test_statements_and_rows_written_are_counted(farm_db):
     before = warehouse.METRICS.as_dict()
-    store = warehouse.FarmDatabase("farm_db")
+    store = farm_db
     rows = [
         {
             "farm_no": f"F{n}", "weather_date": "2026-11-16", "point_id": "108", "avg_ta": 1.0, "min_ta": 0.0,

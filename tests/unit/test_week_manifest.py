@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import sqlite3
 
 import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowRescheduleException
 
-from devtools.embedded import init_farm_db
 from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.config.settings import Settings
 from include.ins_report.model.farms import WeatherLocation
@@ -38,20 +36,12 @@ AFTER_WINDOW = pendulum.datetime(2026, 11, 23, 12, 0, tz="Asia/Seoul")
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "farm.db"
-    init_farm_db(path)
-    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    return path
-
-
-@pytest.fixture
-def ctx(db):
+def ctx(farm_db):
     return StepContext(run_id="manifest-test", week=WEEK, settings=Settings(sources=["kosis", "kma"]))
 
 
-def rows(db, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
+def rows(farm_db, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(farm_db) as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -83,7 +73,7 @@ def full_answer(series) -> list[dict]:
     return [kosis_row(CPI, "T", code, period, 120.0) for code in ("A01114", "A01113")]
 
 
-def test_start_writes_the_statistics_part_once_per_run_and_replaces_it(ctx, db):
+def test_start_writes_the_statistics_part_once_per_run_and_replaces_it(ctx, farm_db):
     result = start_job(ctx)
     assert result["periods"] == {
         "pig_farms_and_heads_by_sido": ["202603"],
@@ -95,7 +85,7 @@ def test_start_writes_the_statistics_part_once_per_run_and_replaces_it(ctx, db):
         (CPI, "T A01114 202610", "PORK_CPI"),
     }
     start_job(dataclasses.replace(ctx, run_id="again"))
-    assert rows(db, "SELECT DISTINCT RUN_ID FROM TS_INS_WEEK_INPUT") == [("again",)]
+    assert rows(farm_db, "SELECT DISTINCT RUN_ID FROM TS_INS_WEEK_INPUT") == [("again",)]
 
 
 def test_the_plan_writes_the_farm_part_with_each_farms_station(ctx):
@@ -106,7 +96,7 @@ def test_the_plan_writes_the_farm_part_with_each_farms_station(ctx):
     assert all(farm.farm_name and farm.station_name for farm in farms)
 
 
-def test_the_collection_fetches_the_manifests_periods_and_warns_of_unread_gaps(ctx, db):
+def test_the_collection_fetches_the_manifests_periods_and_warns_of_unread_gaps(ctx, farm_db):
     start_job(ctx)
 
     def answer(series):
@@ -119,7 +109,7 @@ def test_the_collection_fetches_the_manifests_periods_and_warns_of_unread_gaps(c
         "pig_farms_and_heads_by_sido T002 11/00 202603: no value, not read",
     ]
     query = "SELECT STATUS, MESSAGE FROM TS_INS_JOB_LOG WHERE STEP_NM = 'COLLECT_KOSIS_SERIES'"
-    ((status, message),) = rows(db, query)
+    ((status, message),) = rows(farm_db, query)
     assert status == "WARNING"
     assert message.endswith(
         "| warnings: pig_farms_and_heads_by_sido T001 11/00 202603: no value, not read; "
@@ -127,7 +117,7 @@ def test_the_collection_fetches_the_manifests_periods_and_warns_of_unread_gaps(c
     )
 
 
-def test_a_period_not_published_yet_is_waited_for_then_named(ctx, db, monkeypatch):
+def test_a_period_not_published_yet_is_waited_for_then_named(ctx, farm_db, monkeypatch):
     """KOSIS's err 30 for the manifest's period (no row of it at all): inside the waiting window the task
     is rescheduled (no retry spent), after it the collection fails naming the series and the period."""
     start_job(ctx)
@@ -139,7 +129,7 @@ def test_a_period_not_published_yet_is_waited_for_then_named(ctx, db, monkeypatc
     assert "KOSIS 101/DT_1J22003 consumer_price_index_meat period 202610 not published yet" in str(
         waiting.value
     )
-    assert rows(db, "SELECT COUNT(*) FROM TA_STATS_DATA") == [(0,)]  # nothing written while waiting
+    assert rows(farm_db, "SELECT COUNT(*) FROM TA_STATS_DATA") == [(0,)]  # nothing written while waiting
     with (
         pytest.raises(AirflowRescheduleException) as rescheduled,
         airflow_context.waiting_for_the_source(ctx),
@@ -202,7 +192,7 @@ def fill_week(ctx, cpi: float) -> None:
     )
 
 
-def test_the_report_reads_the_manifests_period_whatever_was_stored_later(ctx, db):
+def test_the_report_reads_the_manifests_period_whatever_was_stored_later(ctx, farm_db):
     """The reproduction: a later week stored November's CPI as NULL and an older quarter's heads remained;
     the week's report still reads 202610 and 202603, and a re-run leaves it identical."""
     fill_week(ctx, cpi=124.66)
@@ -211,18 +201,19 @@ def test_the_report_reads_the_manifests_period_whatever_was_stored_later(ctx, db
     )
     check_collection(ctx)
     run_weekly_report(ctx)
-    first = rows(db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1")
+    first = rows(farm_db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1")
     assert {(heads, cpi) for _, heads, cpi in first} == {(11e6, 124.66)}
     FarmDatabase("farm_db").upsert_stats([kosis_row(CPI, "T", "A01114", "202611", 123.03)])
     run_weekly_report(ctx)
     assert (
-        rows(db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1") == first
+        rows(farm_db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1")
+        == first
     )
 
 
-def test_a_missing_manifest_period_is_a_gap_even_when_another_period_has_the_value(ctx, db):
+def test_a_missing_manifest_period_is_a_gap_even_when_another_period_has_the_value(ctx, farm_db):
     fill_week(ctx, cpi=124.66)
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(farm_db) as conn:
         conn.execute("UPDATE TA_STATS_DATA SET PERIOD = '202609' WHERE SERIES_ID = ?", (CPI,))
     with pytest.raises(
         Exception, match="missing stats \\(1\\): 101/DT_1J22003 consumer_price_index_meat: T A01114 202610"
@@ -230,11 +221,11 @@ def test_a_missing_manifest_period_is_a_gap_even_when_another_period_has_the_val
         check_collection(ctx)
 
 
-def test_without_a_plan_the_procedure_is_not_called(ctx, db):
+def test_without_a_plan_the_procedure_is_not_called(ctx, farm_db):
     start_job(ctx)
     with pytest.raises(Exception, match="the week's plan \\(TS_INS_WEEK_FARM, week 20261116\\) is empty"):
         run_weekly_report(ctx)
-    assert rows(db, "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT") == [(0,)]
+    assert rows(farm_db, "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT") == [(0,)]
 
 
 def test_the_manifest_model():

@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from devtools.emulator import start_emulator
 from devtools.emulator.common import KST
 from devtools.emulator.faults import FaultError, parse_rule
 from devtools.emulator.kma import KmaContext, handle, load_stations
@@ -203,16 +202,12 @@ def test_client_probe_of_one_day_against_a_short_count(against_handler):
 # --- the client against a real local emulator -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle_ = start_emulator(now=NOW.isoformat())
-    yield handle_
-    handle_.stop()
+# The tests below get the session's emulator (tests/conftest.py) on this clock.
+pytestmark = pytest.mark.emulator(now=NOW.isoformat())
 
 
 @pytest.fixture
 def api(emulator, monkeypatch):
-    emulator.reset()
     monkeypatch.setenv(
         "AIRFLOW_CONN_KMA_API",
         json.dumps(

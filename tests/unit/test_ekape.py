@@ -10,7 +10,6 @@ import pendulum
 import pytest
 import requests
 
-from devtools.emulator import start_emulator
 from include.ins_report.config.settings import Settings
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import ekape
@@ -349,17 +348,13 @@ def test_settings_from_env(monkeypatch):
 PIG_GRADE = "/openapi-data/service/user/grade/auct/pigGrade"
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator(now=AFTER_WEEK.isoformat())
-    yield handle
-    handle.stop()
+# The session's emulator (tests/conftest.py) on this clock, at its defaults (a quota of 1,000 calls a day,
+# 탕박 selected by skinYn=Y).
+pytestmark = pytest.mark.emulator(now=AFTER_WEEK.isoformat())
 
 
 @pytest.fixture
 def api(emulator, monkeypatch):
-    emulator.reset()
-    emulator.configure(now=AFTER_WEEK.isoformat(), ekape_daily_quota=1000, ekape_tangbak_skin_yn="Y")
     monkeypatch.setenv(
         "AIRFLOW_CONN_EKAPE_API",
         json.dumps(

@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from devtools.embedded import DEV_EKAPE_KEY, connection_env
-from devtools.emulator import start_emulator
 from devtools.emulator.__main__ import _parse_args
 from devtools.emulator.faults import EKAPE_SCENARIOS
 
@@ -20,19 +19,9 @@ MARKETS = ("c_0320", "c_0302", "c_1301", "c_0323", "c_0513", "c_1005", "c_0202",
            "c_0809", "c_1401")  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator(now=NOW)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(autouse=True)
-def clean(emulator):
-    emulator.reset()
-    emulator.configure(
-        now=NOW, latency_ms=0, ekape_daily_quota=1000, ekape_tangbak_skin_yn="Y", ekape_egrade_include_yn="Y"
-    )
+# The session's emulator (tests/conftest.py) on this clock, at its defaults: no latency, a quota of 1,000
+# calls a day, 탕박 selected by skinYn=Y, 등외 counted in the 합계 row with egradeExceptYn=Y.
+pytestmark = pytest.mark.emulator(now=NOW)
 
 
 def pig(emulator, day: str = "20261118", timeout: float = 10, **overrides: str | None) -> requests.Response:

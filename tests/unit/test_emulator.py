@@ -26,21 +26,10 @@ KOSIS = "/openapi/Param/statisticsParameterData.do"
 SIDO = ["11", "26", "27", "28", "29", "30", "31", "36", "41", "42", "43", "44", "45", "46", "47", "48", "50"]
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator(now=NOW)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
-    # KOSIS lag 0: these tests pin the answers' shapes on periods served the day after they end; the
-    # publication lag has its own tests (test_kosis_emulator.py).
-    emulator.configure(
-        latency_ms=0, publish_hour=9, now=NOW, kosis_max_cells=40_000, kosis_lag_days=0, kma_rate_limit=None
-    )
+# The session's emulator (tests/conftest.py) on this clock. KOSIS lag 0: these tests pin the answers'
+# shapes on periods served the day after they end; the publication lag has its own tests
+# (test_kosis_emulator.py).
+pytestmark = pytest.mark.emulator(now=NOW, kosis_max_cells=40_000, kosis_lag_days=0)
 
 
 def asos(emulator, timeout: float = 10, **overrides: object) -> requests.Response:

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from devtools.emulator import start_emulator
 from devtools.emulator.faults import SCENARIOS, TRANSPORT_SCENARIOS, FaultError, parse_rule
 
 KMA_QUERY = {
@@ -27,16 +26,12 @@ KMA_QUERY = {
 KMA_PATH = "/1360000/AsosDalyInfoService/getWthrDataList?" + urlencode(KMA_QUERY)
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator(now="2026-11-30T03:00:00+09:00")
-    yield handle
-    handle.stop()
+pytestmark = pytest.mark.emulator(now="2026-11-30T03:00:00+09:00")
 
 
 @pytest.fixture
 def server(emulator):
-    emulator.reset()
+    """The session's emulator (tests/conftest.py), reset, on this module's clock."""
     return emulator
 
 

@@ -11,7 +11,6 @@ import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from devtools.emulator import start_emulator
 from include.ins_report.config.settings import Settings
 from include.ins_report.model.farms import WeatherLocation
 from include.ins_report.model.week import ReportWeek
@@ -39,16 +38,8 @@ WEEK = ReportWeek(dt.date(2026, 11, 16))
 SERIES = Series("cpi", "101", "DT_1J22003", "T", ("A01114+",), "M", 1, ())
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator()
-    yield handle
-    handle.stop()
-
-
 @pytest.fixture
 def api(emulator, monkeypatch):
-    emulator.reset()
     for conn, key in (("KMA_API", "dev-kma-key"), ("KOSIS_API", "dev-kosis-key")):
         monkeypatch.setenv(
             f"AIRFLOW_CONN_{conn}",

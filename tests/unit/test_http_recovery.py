@@ -18,7 +18,6 @@ import requests
 import urllib3
 from airflow.sdk.exceptions import AirflowFailException
 
-from devtools.emulator import start_emulator
 from include.ins_report.config.settings import Settings
 from include.ins_report.sources import http as http_module
 from include.ins_report.sources.ekape import EkapeClient
@@ -52,11 +51,10 @@ CONNS = {"kma": "KMA_API", "kosis": "KOSIS_API", "ekape": "EKAPE_API"}
 APIS = tuple(KEYS)
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator(kma_key=KEYS["kma"], kosis_key=KEYS["kosis"], ekape_key=KEYS["ekape"])
-    yield handle
-    handle.stop()
+# The session's emulator with these keys (tests/conftest.py), on the emulator's clock.
+pytestmark = pytest.mark.emulator(
+    kma_key=KEYS["kma"], kosis_key=KEYS["kosis"], ekape_key=KEYS["ekape"], now=EMULATOR_NOW.isoformat()
+)
 
 
 def connection(emulator, api: str, **fields) -> str:
@@ -67,13 +65,10 @@ def connection(emulator, api: str, **fields) -> str:
 
 @pytest.fixture
 def api(emulator, monkeypatch):
-    emulator.reset()
-    emulator.configure(now=EMULATOR_NOW.isoformat())
     monkeypatch.setenv("INS_NOW", NOW.isoformat())
     for name, conn in CONNS.items():
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn}", connection(emulator, name))
-    yield emulator
-    emulator.configure(now=None)
+    return emulator
 
 
 @pytest.fixture

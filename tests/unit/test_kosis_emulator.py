@@ -26,17 +26,8 @@ PROVINCES = ["00", "11", "26", "27", "28", "29", "30", "31", "36", "41", "42", "
 PROVINCES += ["48", "50"]
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator(now=RUN)  # the realistic default lags
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(autouse=True)
-def clean(emulator):
-    emulator.reset()
-    emulator.configure(now=RUN, kosis_lag_days=None)
+# The session's emulator (tests/conftest.py) on this clock, with the realistic default lags.
+pytestmark = pytest.mark.emulator(now=RUN)
 
 
 def pigs(emulator, first: str, last: str | None = None, **overrides: str) -> requests.Response:

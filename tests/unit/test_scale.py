@@ -11,7 +11,6 @@ import time
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from devtools.emulator import start_emulator
 from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import PLAN
@@ -143,21 +142,20 @@ def test_slot_interval():
 
 
 @pytest.fixture
-def kma(monkeypatch):
-    with start_emulator() as emulator:
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_KMA_API",
-            json.dumps(
-                {
-                    "conn_type": "http",
-                    "host": "127.0.0.1",
-                    "port": emulator.port,
-                    "schema": "http",
-                    "password": "dev-kma-key",
-                }
-            ),
-        )
-        yield emulator
+def kma(emulator, monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KMA_API",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": "127.0.0.1",
+                "port": emulator.port,
+                "schema": "http",
+                "password": "dev-kma-key",
+            }
+        ),
+    )
+    return emulator
 
 
 def test_paced_calls_stay_under_the_providers_limit(kma):

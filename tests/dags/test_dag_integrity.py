@@ -5,17 +5,12 @@ from datetime import timedelta
 
 import pendulum
 import pytest
-from airflow.dag_processing.dagbag import DagBag
 
 from include.ins_report import joblog
 from include.ins_report.config.settings import DAG_ID, Settings
 from include.ins_report.model.week import resolve_report_week
 from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module")
-def dagbag() -> DagBag:
-    return DagBag(dag_folder=str(ROOT / "dags"))
+from tests.support.dags import parse_dags
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +108,7 @@ def test_every_source_of_the_catalog_is_enabled_by_default():
 def test_the_groups_are_built_from_the_enabled_sources(monkeypatch):
     """INS_SOURCES decides the tasks: without EKAPE and the weather, only KOSIS is collected."""
     monkeypatch.setenv("INS_SOURCES", "kosis")
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    bag = parse_dags()
     assert bag.import_errors == {}
     ids = {task.task_id for task in bag.dags[DAG_ID].tasks}
     assert ids == {
@@ -126,7 +119,7 @@ def test_the_groups_are_built_from_the_enabled_sources(monkeypatch):
         "finish_job",
     }
     monkeypatch.setenv("INS_SOURCES", "kosis,nowhere")
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    bag = parse_dags()
     (error,) = bag.import_errors.values()
     assert (
         "INS_SOURCES must be one or more of the catalog's sources (kosis, ekape, kma), comma-separated, "
@@ -141,7 +134,7 @@ def test_bad_settings_are_one_import_error_naming_each_variable(monkeypatch):
     monkeypatch.setenv("INS_EKAPE_FINAL_AT", "25:00")
     monkeypatch.setenv("INS_DIGEST_CHANNELS", "emial")
     monkeypatch.setenv("INS_REPORT_PROCEDURE", "SP_INS_WEEK_MAIN; DROP TABLE TA_FARM")
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    bag = parse_dags()
     assert DAG_ID not in bag.dags
     (error,) = bag.import_errors.values()
     assert "4 INS_* settings invalid" in error
@@ -228,7 +221,7 @@ def test_week_param_is_declared(dag):
 
 def test_the_benchmark_baseline_runs_the_products_statistics_with_the_products_defaults(dag):
     """The bench compares designs of the weather collection; the rest must not drift from the product."""
-    bench = DagBag(dag_folder=str(ROOT / "bench" / "dags"))
+    bench = parse_dags(ROOT / "bench" / "dags")
     assert bench.import_errors == {}
     (naive,) = bench.dags.values()
     stats = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("collect_stats.collect_"))

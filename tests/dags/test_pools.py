@@ -10,24 +10,23 @@ import sys
 from unittest import mock
 
 import pytest
-from airflow.dag_processing.dagbag import DagBag
 
 from include.ins_report.airflow_edge.pools import DEFAULT_POOL, pool_definitions
 from include.ins_report.config.settings import DAG_ID, Settings
 from tests.conftest import ROOT
+from tests.support.dags import parse_dags
 
 KMA_TASKS = {"collect_weather.wait_for_weather_publication", "collect_weather.collect_station_weather"}
 KOSIS_TASKS = {"collect_stats.collect_kosis_series"}
 
 
 def dag_with(env: dict[str, str]):
-    with mock.patch.dict("os.environ", env):
-        return DagBag(dag_folder=str(ROOT / "dags")).dags[DAG_ID]
+    return parse_dags(env=env).dags[DAG_ID]
 
 
 @pytest.fixture(scope="module")
-def dag():
-    return dag_with({})
+def dag(dagbag):
+    return dagbag.dags[DAG_ID]
 
 
 def test_every_pool_the_dag_uses_is_defined(dag):

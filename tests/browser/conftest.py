@@ -7,12 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from include.ins_report.model.week import ReportWeek
 from tests.conftest import ROOT
 from tests.support import deployment as support
 from tests.support.airflow_stack import PASSWORD, USER
@@ -64,21 +62,14 @@ BROWSER_SETTINGS = {
 }
 
 
-@dataclass
-class Deployment(support.Deployment):
-    run_id: str = ""  # the scheduled run the fixture waited for
-    week: ReportWeek | None = None  # its report week (the latest)
-
-
 @pytest.fixture(scope="package")
-def deployment(tmp_path_factory) -> Iterator[Deployment]:
+def deployment(tmp_path_factory) -> Iterator[support.Deployment]:
     """The stack (``airflow_deployment``) with one scheduled run (the latest week, as unpausing on a Monday
     would start) done. Its week is published before the schedule, so the run finishes at any hour, Monday
-    02:00-09:00 KST included. Failure alerts go to the deployment's webhook receiver."""
+    02:00-09:00 KST included. Failure alerts go to the deployment's webhook receiver. The run and its week
+    are the deployment's ``run_id`` and ``week``."""
     chromium_executable()  # fail fast, before the stack starts
-    with support.airflow_deployment(
-        tmp_path_factory.mktemp("browser"), BROWSER_SETTINGS, kind=Deployment
-    ) as deployment:
+    with support.airflow_deployment(tmp_path_factory.mktemp("browser"), BROWSER_SETTINGS) as deployment:
         deployment.run_id, deployment.week = deployment.start_scheduled_run()
         assert deployment.airflow.wait_for_run(deployment.run_id, timeout=400) == "success"
         yield deployment

@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -26,6 +24,7 @@ from include.ins_report.model.farms import LAT_RANGE, LON_RANGE, classify_farms
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog
 from tests.support.airflow_stack import AirflowStack
+from tests.support.deployment import Deployment
 from tests.support.farm_db import week_content
 
 FARMS = 10_000
@@ -54,27 +53,6 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor")  # nothing here defers
 # The Celery deployment's KMA pool is made smaller than the DAG's own per-run limit (INS_KMA_POOL_SLOTS=8 sets
 # max_active_tis_per_dagrun), so that only the pool can explain a bound of 4 across the two workers.
 KMA_POOL, KMA_POOL_SLOTS = "kma_api", 4
-
-
-@dataclass
-class Deployment:
-    airflow: AirflowStack
-    farm_db: Path
-    week: ReportWeek
-
-    def fresh_farm_db(self, farm_set) -> None:
-        """The farm database of a clean week (between runs only)."""
-        write_farm_db(self.farm_db, farm_set)
-
-    def week_content(self) -> dict[str, list[tuple]]:
-        return week_content(self.farm_db, self.week)
-
-    def trigger_week(self) -> str:
-        return self.airflow.trigger(conf={"week": self.week.start.isoformat()})
-
-    def run_week(self, timeout: float = 300) -> tuple[str, str]:
-        run_id = self.trigger_week()
-        return run_id, self.airflow.wait_for_run(run_id, timeout=timeout, poll=1)
 
 
 class LocalReference:
@@ -178,6 +156,10 @@ def usable_farms(farm_set) -> int:
     return len(classify_farms(farm_set.rows).valid)
 
 
+def emulator_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture(scope="package")
 def emulator_port(tmp_path_factory):
     with emulator_process(tmp_path_factory.mktemp("emulator"), latency_ms=50) as port:
@@ -195,7 +177,7 @@ def local(tmp_path_factory, farm_set, emulator_port, week):
     try:
         airflow.start()
         airflow.unpause()
-        yield LocalReference(Deployment(airflow, farm_db, week))
+        yield LocalReference(Deployment(farm_db, emulator_url(emulator_port), airflow=airflow, week=week))
     finally:
         airflow.stop()
 
@@ -230,6 +212,6 @@ def celery(tmp_path_factory, farm_set, emulator_port, postgres_url, redis_url, w
         for name in WORKERS:
             stack.start_celery_worker(name, concurrency=4)
         stack.unpause()
-        yield Deployment(stack, farm_db, week)
+        yield Deployment(farm_db, emulator_url(emulator_port), airflow=stack, week=week)
     finally:
         stack.stop()

@@ -36,7 +36,7 @@ def most_running_at_once(tis: list[dict]) -> int:
 
 def test_a_week_runs_on_both_workers_and_matches_the_local_run(local, celery, farm_set, usable_farms):
     celery.fresh_farm_db(farm_set)
-    run_id, state = celery.run_week()
+    run_id, state = celery.run_week_on_stack()
     assert state == "success", f"{run_id}: {state}; see {celery.airflow.home / 'logs'}"
     tis = celery.airflow.task_instances(run_id)
     hosts = {ti["hostname"] for ti in tis}

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 
 from devtools.embedded import sample_farms
-from include.ins_report.config.settings import DAG_ID
 from include.ins_report.model.farms import classify_farms
-from tests.conftest import ROOT
-from tests.support.deployment import Deployment, local_services
+from tests.support.deployment import local_services
 
 # Fail fast in tests: API retries are short, task retries off (their policy is tested separately).
 TEST_SETTINGS = {
@@ -22,17 +20,6 @@ TEST_SETTINGS = {
     # alert up by id in a DAG that holds its definition): the deadline is proven on the real stack.
     "INS_REPORT_DEADLINE": "off",
 }
-
-
-class Stack(Deployment):
-    """A deployment whose runs go through Airflow's ``dag.test()`` in this process."""
-
-    def run_week(self, week: str):
-        """One DAG run through Airflow for ``week``; returns the DagRun."""
-        from airflow.dag_processing.dagbag import DagBag
-
-        dag = DagBag(dag_folder=str(ROOT / "dags")).dags[DAG_ID]
-        return dag.test(run_conf={"week": week})
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +36,10 @@ def valid_farm_nos() -> list[str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, metadata_db):
+    """The tier's deployment (tests/support/deployment.py) without an Airflow stack: its runs go through
+    ``dag.test()`` in this process (``Deployment.run_week``), with these settings."""
     with (
-        local_services(tmp_path_factory.mktemp("e2e"), kind=Stack) as stack,
+        local_services(tmp_path_factory.mktemp("e2e")) as stack,
         pytest.MonkeyPatch.context() as env,
     ):
         for key, value in {**stack.env, **TEST_SETTINGS}.items():

@@ -1,8 +1,8 @@
 """One way to stand up a test deployment: a SQLite farm database, the API emulators as their own process,
 real SMTP and webhook receivers, and (for the scheduler tiers) a real Airflow stack on loopback.
 
-Every tier (e2e, scheduler, browser, celery) builds on ``local_services`` / ``airflow_deployment`` and reads
-the farm database through ``DeploymentAccess``."""
+Every tier (e2e, scheduler, browser, celery) holds its deployment as a ``Deployment``; the e2e, scheduler and
+browser tiers build it with ``local_services`` / ``airflow_deployment``."""
 
 from __future__ import annotations
 
@@ -35,9 +35,22 @@ from tests.support.waiting import wait_for
 PUBLISHED_BEFORE_THE_SCHEDULE = ("--publish-hour", "0")
 
 
-class DeploymentAccess:
+@dataclass
+class Deployment:
+    """A test deployment, the one class of every tier; the tiers' conftests only choose what it has: the e2e
+    tier a farm database, the emulator and receivers, its runs through ``dag.test()`` in this process
+    (``run_week``); the scheduler and browser tiers the same plus a real Airflow stack (``airflow``); the
+    Celery tier an Airflow stack on a synthetic farm database, no receivers (``run_week_on_stack``)."""
+
     farm_db: Path
     emulator_url: str
+    smtp: SmtpReceiver | None = None
+    webhook: WebhookReceiver | None = None
+    slack: WebhookReceiver | None = None
+    env: dict[str, str] = field(default_factory=dict)  # the connections of this deployment
+    airflow: AirflowStack | None = None
+    week: ReportWeek | None = None  # the week the tier runs, where it runs one (browser, celery)
+    run_id: str = ""  # the browser tier's scheduled run, waited for by its fixture
 
     def emulator(self, method: str, path: str, payload: dict | None = None) -> dict:
         """Call the emulator's control API (`/_emulator/<path>`): reset, faults, config, stats."""
@@ -51,19 +64,31 @@ class DeploymentAccess:
     def job_log(self, run_id: str) -> list[farm_db_reads.JobLogRow]:
         return farm_db_reads.job_log(self.farm_db, run_id)
 
-    def week_content(self, week: ReportWeek) -> dict[str, list[tuple]]:
-        return farm_db_reads.week_content(self.farm_db, week)
+    def week_content(self, week: ReportWeek | None = None) -> dict[str, list[tuple]]:
+        """The rows a run leaves for ``week`` (default: the deployment's week)."""
+        return farm_db_reads.week_content(self.farm_db, week or self.week)
 
+    def fresh_farm_db(self, farm_set) -> None:
+        """The farm database of a clean week from a bench farm set (between runs only)."""
+        from bench.generator import write_farm_db
 
-@dataclass
-class Deployment(DeploymentAccess):
-    farm_db: Path
-    emulator_url: str
-    smtp: SmtpReceiver
-    webhook: WebhookReceiver
-    slack: WebhookReceiver | None = None
-    env: dict[str, str] = field(default_factory=dict)  # the connections of this deployment
-    airflow: AirflowStack | None = None
+        write_farm_db(self.farm_db, farm_set)
+
+    def run_week(self, week: str):
+        """One DAG run for ``week`` through Airflow's ``dag.test()`` in this process, the DAG parsed with the
+        settings of this moment (tests/support/dags.py); returns the DagRun."""
+        from tests.support.dags import parse_dags
+
+        return parse_dags().dags[DAG_ID].test(run_conf={"week": week})
+
+    def trigger_week(self) -> str:
+        """A manual run of the deployment's week on its Airflow stack, through the REST API; its run id."""
+        return self.airflow.trigger(conf={"week": self.week.start.isoformat()})
+
+    def run_week_on_stack(self, timeout: float = 300) -> tuple[str, str]:
+        """``trigger_week`` and wait: the run id and its final state."""
+        run_id = self.trigger_week()
+        return run_id, self.airflow.wait_for_run(run_id, timeout=timeout, poll=1)
 
     def start_scheduled_run(self, timeout: float = 120) -> tuple[str, ReportWeek]:
         """Unpause the DAG, as an operator would on a Monday, and return the scheduled run it starts and its
@@ -86,7 +111,6 @@ def local_services(
     slack: str | None = None,
     kma_key: str = DEV_KMA_KEY,
     kosis_key: str = DEV_KOSIS_KEY,
-    kind: type[Deployment] = Deployment,
 ) -> Iterator[Deployment]:
     """Farm database, emulator process and alert receivers; ``Deployment.env`` holds their connections."""
     farm_db = tmp / "farm.db"
@@ -106,7 +130,7 @@ def local_services(
             # A Slack incoming webhook: ``slack`` is the token part of its path, as Slack gives them.
             url = f"{slack_receiver.url.rsplit('/hooks/', 1)[0]}/services/{slack}"
             env["AIRFLOW_CONN_SLACK_ALERTS"] = json.dumps({"conn_type": "slackwebhook", "password": url})
-        yield kind(farm_db, f"http://127.0.0.1:{port}", smtp, webhook, slack_receiver, env)
+        yield Deployment(farm_db, f"http://127.0.0.1:{port}", smtp, webhook, slack_receiver, env)
 
 
 @contextmanager

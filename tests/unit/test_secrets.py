@@ -29,6 +29,7 @@ from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient
 from include.ins_report.store.farm_db import FarmDatabase
 from tests.support.receivers import WebhookReceiver, free_port
+from tests.support.task_instance import FakeTaskInstance
 from tests.unit.test_http_recovery import EMULATOR_NOW, SERIES, WEEK_END, WEEK_START
 
 SETTINGS = Settings(
@@ -193,24 +194,6 @@ FAILURES = {
 }
 
 
-class FakeTaskInstance:
-    """What the task callbacks and the failure notifier use of ``ti``."""
-
-    def __init__(self, task_id: str) -> None:
-        self.task_id, self.map_index, self.try_number, self.max_tries = task_id, -1, 1, 0
-        self.start_date = None
-        self.xcoms: dict[tuple[str, str], object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[(self.task_id, key)] = value
-
-    def xcom_pull(self, task_ids: str, key: str, map_indexes=None) -> object:
-        return self.xcoms.get((task_ids, key))
-
-    def get_task_states(self, dag_id: str, run_ids: list[str]) -> dict:
-        return {run_ids[0]: {"check_collection": "failed"}}
-
-
 def context(ti: FakeTaskInstance, **more) -> dict:
     return {
         "run_id": RUN,
@@ -238,7 +221,7 @@ def test_no_failure_path_writes_a_secret(planted_env, monkeypatch, caplog, capfd
     # With the job log down, the failure XCom instead.
     farm_db = json.loads(os.environ["AIRFLOW_CONN_FARM_DB"])
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({**farm_db, "host": "/nonexistent/x.db"}))
-    ti = FakeTaskInstance("check_collection")
+    ti = FakeTaskInstance("check_collection").failed()
     callbacks.record_task_failure(context(ti, exception=error))
     (kept,) = ti.xcoms.values()
     assert type(error).__name__ in kept["error"]

@@ -20,7 +20,7 @@ class StepContext:
 
     @property
     def week_key(self) -> str:
-        return self.week.start.strftime("%Y%m%d")
+        return self.week.key
 
     def farm_db(self) -> FarmDatabase:
         return FarmDatabase(self.settings.farm_db_conn_id)

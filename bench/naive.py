@@ -6,13 +6,11 @@ publication wait, the gate, the report) is the product's own steps, so both vari
 
 from __future__ import annotations
 
-import dataclasses
-
 from include.ins_report.model.farms import WeatherLocation
 from include.ins_report.model.manifest import PlannedFarm
-from include.ins_report.sources.kma_asos import AsosWeatherProvider
+from include.ins_report.sources import catalog
 from include.ins_report.steps.context import StepContext
-from include.ins_report.steps.weather import select_farms, weather_rows
+from include.ins_report.steps.weather import select_farms
 from include.ins_report.store.farm_db import now_text
 
 NAIVE_DAG_ID = "ins_weekly_report_naive"
@@ -21,12 +19,11 @@ NAIVE_DAG_ID = "ins_weekly_report_naive"
 def plan_farms(ctx: StepContext) -> list[dict]:
     """Every usable farm with its station: the list the per-farm tasks are mapped over."""
     started = now_text()
-    farm_db = ctx.farm_db()
+    farm_db = ctx.farm_db
     selection = select_farms(farm_db)
-    provider = AsosWeatherProvider(ctx.settings)
     farms = [
         {"farm_no": farm_no, "point_id": location.point_id, "name": location.name}
-        for location in provider.locations(selection.valid)
+        for location in ctx.weather.locations(selection.valid)
         for farm_no in location.farm_nos
     ]
     # The week's manifest, farm part, as the product's plan writes it (the gate and the report read it).
@@ -40,14 +37,12 @@ def plan_farms(ctx: StepContext) -> list[dict]:
 
 
 def collect_farm_weather(ctx: StepContext, farm: dict) -> dict:
-    """One API call for the farm's station and week, then its seven rows one INSERT at a time."""
+    """One API call for the farm's station and week, then its seven rows one INSERT at a time. The task
+    gives settings without pacing (the naive design calls as fast as its tasks start)."""
     started = now_text()
-    # The naive design has no pacing either: it calls as fast as its tasks start.
-    provider = AsosWeatherProvider(dataclasses.replace(ctx.settings, kma_calls_per_second=0))
     location = WeatherLocation(farm["point_id"], farm["name"], (farm["farm_no"],))
-    observations = provider.fetch_week(location, ctx.week)
-    rows = weather_rows(location, observations, ctx.run_id, provider.source)
-    farm_db = ctx.farm_db()
+    rows = catalog.KMA_SOURCE.fetch(ctx.weather, ctx.week, location, ctx.run_id, now_text()).rows
+    farm_db = ctx.farm_db
     statement = farm_db.sql("upsert_weather")
     with farm_db.transaction() as cursor:
         for row in rows:  # one statement and one round trip per row

@@ -46,11 +46,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
-from airflow.sdk import get_current_context as current_context
 
 from include.ins_report.airflow_edge import assets
 from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.airflow_edge.callbacks import task_defaults
+from include.ins_report.airflow_edge.context import task_step
+from include.ins_report.airflow_edge.timetable import timetable
 from include.ins_report.alerts.deadline import report_deadline
 from include.ins_report.alerts.notifier import InsAlertNotifier
 from include.ins_report.config.settings import DAG_ID, Settings
@@ -62,22 +63,22 @@ from include.ins_report.steps import gate, job, report, weather
 SETTINGS = Settings.from_env()  # names and retry numbers only; no I/O at import time
 
 
-def step_inputs():
-    """The running task's context and its step's inputs (run id, week, settings)."""
-    context = current_context()
-    return context, airflow_context.step_context(context, SETTINGS)
+# Every task body runs its step in task_step(SETTINGS) (include/ins_report/airflow_edge/context.py): the
+# step's inputs with the clients it touches, built once per task, and a domain error that a retry cannot
+# help failing the task at once.
 
 
 def collect_statistics(source: str) -> dict:
-    context, inputs = step_inputs()
-    with airflow_context.waiting_for_the_source(inputs):  # not published yet, a quota
-        result = job.collect_statistics(inputs, catalog.BY_NAME[source])
-    airflow_context.announce(context, assets.of_source(catalog.BY_NAME[source]), inputs)
-    return result
+    with task_step(SETTINGS) as (context, inputs):
+        with airflow_context.waiting_for_the_source(inputs):  # not published yet, a quota
+            result = job.collect_statistics(inputs, catalog.BY_NAME[source])
+        airflow_context.announce(context, assets.of_source(catalog.BY_NAME[source]), inputs)
+        return result
 
 
 def statistics_final(source: str) -> bool:
-    return job.statistics_final(step_inputs()[1], catalog.BY_NAME[source])
+    with task_step(SETTINGS) as (_, inputs):
+        return job.statistics_final(inputs, catalog.BY_NAME[source])
 
 
 with DAG(
@@ -86,7 +87,7 @@ with DAG(
     description="Weekly insight report for pig farms: KOSIS, EKAPE, KMA weather, gate, SP_INS_WEEK_MAIN",
     doc_md=__doc__,
     # Mondays 02:00 KST; the one-week interval makes data_interval = the week before the trigger.
-    schedule=schedule.timetable(),
+    schedule=timetable(),
     start_date=schedule.start_date(),
     catchup=False,
     max_active_runs=1,  # two report procedures never run at once
@@ -115,7 +116,8 @@ with DAG(
 
     @task(task_id=START.task_id, task_display_name=START.title)
     def start_job() -> dict:
-        return job.start_job(step_inputs()[1])
+        with task_step(SETTINGS) as (_, inputs):
+            return job.start_job(inputs)
 
     statistics = catalog.statistics_sources(SETTINGS)
     with TaskGroup(
@@ -153,9 +155,9 @@ with DAG(
 
             @task(task_display_name=PLAN.title)
             def plan_weather_locations() -> list[dict]:
-                context, inputs = step_inputs()
-                # Each location's farm list goes to an XCom of its own; the mapped list stays small.
-                return weather.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
+                with task_step(SETTINGS) as (context, inputs):
+                    # Each location's farm list goes to an XCom of its own; the mapped list stays small.
+                    return weather.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
 
             # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
             @task.sensor(
@@ -166,8 +168,8 @@ with DAG(
                 pool=SETTINGS.kma_pool,
             )
             def wait_for_weather_publication() -> PokeReturnValue:
-                inputs = step_inputs()[1]
-                with airflow_context.waiting_for_the_source(inputs):  # a quota or a long Retry-After
+                # A quota or a long Retry-After: waited for like a publication.
+                with task_step(SETTINGS) as (_, inputs), airflow_context.waiting_for_the_source(inputs):
                     return PokeReturnValue(is_done=weather.weather_published(inputs))
 
             @task(
@@ -181,13 +183,13 @@ with DAG(
                 outlets=[assets.of_source(catalog.KMA_SOURCE)],
             )
             def collect_station_weather(location: dict) -> dict:
-                context, inputs = step_inputs()
-                planned = airflow_context.planned_location(context, location)
-                with airflow_context.waiting_for_the_source(inputs):  # a Sunday later than the probe's
-                    result = weather.collect_station_weather(inputs, planned)
-                weather_asset = assets.of_source(catalog.KMA_SOURCE)
-                airflow_context.announce(context, weather_asset, inputs, station=planned.point_id)
-                return result
+                with task_step(SETTINGS) as (context, inputs):
+                    planned = airflow_context.planned_location(context, location)
+                    with airflow_context.waiting_for_the_source(inputs):  # a Sunday later than the probe's
+                        result = weather.collect_station_weather(inputs, planned)
+                    weather_asset = assets.of_source(catalog.KMA_SOURCE)
+                    airflow_context.announce(context, weather_asset, inputs, station=planned.point_id)
+                    return result
 
             locations = plan_weather_locations()
             fetched = collect_station_weather.expand(location=locations)
@@ -197,7 +199,8 @@ with DAG(
     # none_failed: with no weather location the mapped task is skipped and the gate itself decides.
     @task(task_id=GATE.task_id, task_display_name=GATE.title, trigger_rule=TriggerRule.NONE_FAILED)
     def check_collection() -> dict:
-        return gate.check_collection(step_inputs()[1])
+        with task_step(SETTINGS) as (_, inputs):
+            return gate.check_collection(inputs)
 
     # One procedure at a time across all runs, backfills included (their max_active_runs is separate), and
     # at most one call per attempt: Airflow never retries this task (retries=0), since a timeout, a kill or
@@ -216,10 +219,10 @@ with DAG(
         else None,
     )
     def run_weekly_report() -> dict:
-        context, inputs = step_inputs()
-        result = report.run_weekly_report(inputs)
-        airflow_context.announce(context, assets.REPORT, inputs)
-        return result
+        with task_step(SETTINGS) as (context, inputs):
+            result = report.run_weekly_report(inputs)
+            airflow_context.announce(context, assets.REPORT, inputs)
+            return result
 
     @task(
         task_id=FINISH.task_id,
@@ -229,7 +232,7 @@ with DAG(
         on_failure_callback=None,  # it writes its own FAILED row
     )
     def finish_job() -> dict:
-        context, inputs = step_inputs()
-        return job.finish_job(inputs, airflow_context.task_states(context))
+        with task_step(SETTINGS) as (context, inputs):
+            return job.finish_job(inputs, airflow_context.task_states(context))
 
     chain(start_job(), collections, check_collection(), run_weekly_report(), finish_job())

@@ -123,7 +123,8 @@ def summary(
             (source.source, run_id),
         ).fetchall()
         calls = api_stats.get(source.name, {}).get("requests", "?")
-        described = f"; {source.describe(rows)}" if source.describe else ""
+        description = source.describe(rows)
+        described = f"; {description}" if description else ""
         statistics.append(f"{source.label} {calls} API calls, {len(rows)} rows{described}")
     price = conn.execute(
         "SELECT AVG(PIG_PRICE_AVG), COUNT(PIG_PRICE_AVG) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?",

@@ -113,3 +113,11 @@ def dagbag():
     from tests.support.dags import parse_dags
 
     return parse_dags()
+
+
+@pytest.fixture
+def step_context():
+    """The factory of a step's context with stand-ins for what the step touches (tests/support/steps.py)."""
+    from tests.support.steps import step_context as build
+
+    return build

@@ -11,28 +11,27 @@ measure the product's design against; it needs `[core] max_map_length` above the
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
-from airflow.sdk import get_current_context as current_context
 
 from bench import naive
-from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.airflow_edge.callbacks import task_defaults
+from include.ins_report.airflow_edge.context import task_step
 from include.ins_report.config.settings import TIMEZONE, Settings
 from include.ins_report.sources import catalog
 from include.ins_report.steps import gate, job, report, weather
 
 SETTINGS = Settings.from_env()
-
-
-def step_inputs():
-    return airflow_context.step_context(current_context(), SETTINGS)
+# The naive design has no pacing either: its per-farm calls go as fast as their tasks start.
+UNPACED = dataclasses.replace(SETTINGS, kma_calls_per_second=0)
 
 
 def collect_statistics(source: str) -> dict:
-    return job.collect_statistics(step_inputs(), catalog.BY_NAME[source])
+    with task_step(SETTINGS) as (_, inputs):
+        return job.collect_statistics(inputs, catalog.BY_NAME[source])
 
 
 with DAG(
@@ -51,7 +50,8 @@ with DAG(
 
     @task(task_display_name="Start: record the run")
     def start_job() -> dict:
-        return job.start_job(step_inputs())
+        with task_step(SETTINGS) as (_, inputs):
+            return job.start_job(inputs)
 
     # The statistics sources as the product collects them (the bench's week is final for every source).
     with TaskGroup("collect_stats") as collect_stats:
@@ -66,7 +66,8 @@ with DAG(
 
         @task(task_display_name="Plan farms (one task each)")
         def plan_farms() -> list[dict]:
-            return naive.plan_farms(step_inputs())
+            with task_step(SETTINGS) as (_, inputs):
+                return naive.plan_farms(inputs)
 
         @task.sensor(
             task_display_name="Wait for Sunday's weather to be published",
@@ -75,24 +76,28 @@ with DAG(
             timeout=timedelta(days=2).total_seconds(),
         )
         def wait_for_weather_publication() -> PokeReturnValue:
-            return PokeReturnValue(is_done=weather.weather_published(step_inputs()))
+            with task_step(SETTINGS) as (_, inputs):
+                return PokeReturnValue(is_done=weather.weather_published(inputs))
 
         @task(
             task_display_name="Fetch one farm's week into TM_WEATHER",
             map_index_template="{{ task.op_kwargs['farm']['farm_no'] }}",
         )
         def collect_farm_weather(farm: dict) -> dict:
-            return naive.collect_farm_weather(step_inputs(), farm)
+            with task_step(UNPACED) as (_, inputs):
+                return naive.collect_farm_weather(inputs, farm)
 
         farms = plan_farms()
         chain(farms, wait_for_weather_publication(), collect_farm_weather.expand(farm=farms))
 
     @task(task_display_name="Check the week's data is complete", trigger_rule=TriggerRule.NONE_FAILED)
     def check_collection() -> dict:
-        return gate.check_collection(step_inputs())
+        with task_step(SETTINGS) as (_, inputs):
+            return gate.check_collection(inputs)
 
     @task(task_display_name="Run SP_INS_WEEK_MAIN for the week", max_active_tis_per_dag=1)
     def run_weekly_report() -> dict:
-        return report.run_weekly_report(step_inputs())
+        with task_step(SETTINGS) as (_, inputs):
+            return report.run_weekly_report(inputs)
 
     chain(start_job(), [collect_stats, collect_weather], check_collection(), run_weekly_report())

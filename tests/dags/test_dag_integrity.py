@@ -185,11 +185,12 @@ def test_every_task_is_a_step_of_the_job_log_registry(dag):
 
 
 def test_the_schedule_is_defined_once_and_read_by_dag_week_and_deadline(dag):
+    from include.ins_report.airflow_edge.timetable import timetable
     from include.ins_report.alerts.deadline import deadline_interval
     from include.ins_report.model import schedule
     from include.ins_report.model.week import ReportWeek
 
-    assert dag.timetable == schedule.timetable()
+    assert dag.timetable == timetable()
     assert ReportWeek(dt.date(2026, 11, 16)).trigger_time.time() == schedule.TRIGGER_TIME
     assert deadline_interval("12:30") == timedelta(hours=12, minutes=30) - timedelta(
         hours=schedule.TRIGGER_TIME.hour, minutes=schedule.TRIGGER_TIME.minute

@@ -12,6 +12,7 @@ import sqlite3
 
 import pytest
 
+from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.steps.cutover import check_legacy_job
 from include.ins_report.store.farm_db import FarmDatabase
@@ -71,7 +72,7 @@ STATS = [
 
 @pytest.fixture
 def wh(oracle_session) -> FarmDatabase:
-    warehouse = FarmDatabase(oracle_session.conn_id)
+    warehouse = farm_database(oracle_session.conn_id)
     assert warehouse.dialect.name == "oracle"
     return warehouse
 
@@ -245,7 +246,7 @@ def test_a_call_still_running_is_seen_by_the_next_attempt(oracle_session, wh, fa
     from tests.support.waiting import wait_for
 
     tag = report_call.SessionTag.of("oracle-test-session-check", "SP_INS_TEST_WAIT", WEEK)
-    probe = FarmDatabase(oracle_session.conn_id)
+    probe = farm_database(oracle_session.conn_id)
     not_granted = ""
     try:
         report_call.check_report_sessions(probe)

@@ -32,7 +32,9 @@ class SqliteFarmDatabase(FarmDatabase):
         monkeypatch.setenv(
             f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "sqlite", "host": str(path)})
         )
-        super().__init__(conn_id)
+        from airflow.sdk import BaseHook  # the connection as the Airflow edge resolves it
+
+        super().__init__(conn_id, BaseHook.get_connection(conn_id))
         self.path = path
 
     def __fspath__(self) -> str:

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import pytest
 
 from devtools.emulator.common import KST
 from devtools.emulator.faults import FaultError, parse_rule
 from devtools.emulator.kma import KmaContext, handle, load_stations
+from include.ins_report.airflow_edge.connections import api_endpoint
 from include.ins_report.config.settings import Settings
-from include.ins_report.sources import kma_asos
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
 from include.ins_report.sources.kma_asos import AsosPage, AsosWeatherProvider, parse_asos_response
+from tests.support.steps import AnsweringEndpoint
 
 WEEK = [dt.date(2026, 11, 16) + dt.timedelta(days=offset) for offset in range(7)]
 NOW = dt.datetime(2026, 11, 24, 12, tzinfo=KST)  # the whole week published
@@ -140,25 +142,27 @@ def test_bad_options_are_refused(options):
 @pytest.fixture
 def against_handler(monkeypatch):
     """fetch_days with every call answered by the emulator's handler under ``rule`` (all calls), counted."""
-    monkeypatch.setattr(kma_asos, "api_key", lambda conn_id: "dev-kma-key")
     calls: list[int] = []
 
     def install(scenario: str, **options):
         rule = parse_rule({"api": "kma", "scenario": scenario, "count": None, **options}, 1)
 
-        def get(api, conn_id, endpoint, request, parse, **kwargs):
+        def get(path, request, parse):
             calls.append(int(request["pageNo"]))
             answer = handle(request, CTX, rule)
             return parse(answer.status, answer.body.decode("utf-8"))
 
-        monkeypatch.setattr(kma_asos, "http_get", get)
+        monkeypatch.setattr(sys.modules[__name__], "HANDLER", AnsweringEndpoint(get, key="dev-kma-key"))
         return calls
 
     return install
 
 
+HANDLER = AnsweringEndpoint(lambda path, params, parse: pytest.fail("no answer installed"))
+
+
 def fetch(first: dt.date = WEEK[0], last: dt.date = WEEK[-1]):
-    return AsosWeatherProvider(SETTINGS, stations=[]).fetch_days("108", first, last)
+    return AsosWeatherProvider(SETTINGS, HANDLER, stations=[]).fetch_days("108", first, last)
 
 
 def test_client_refuses_conflicting_duplicates_naming_the_day_and_both_values(against_handler):
@@ -224,18 +228,23 @@ def kma_calls(emulator) -> int:
 def test_served_conflicting_duplicates_fail_the_station(api):
     api.add_fault("kma", "conflicting_duplicates", count=None, delta=5)
     with pytest.raises(ApiDataError, match=r"station 108, 2026-11-16: the answer holds two different rows"):
-        AsosWeatherProvider(SETTINGS).fetch_days("108", WEEK[0], WEEK[-1])
+        AsosWeatherProvider(SETTINGS, api_endpoint(SETTINGS.kma_conn_id)).fetch_days("108", WEEK[0], WEEK[-1])
     assert kma_calls(api) == 1
 
 
 def test_served_small_pages_give_the_whole_week(api):
     api.add_fault("kma", "small_pages", count=None, page_size=5)
-    assert [obs.day for obs in AsosWeatherProvider(SETTINGS).fetch_days("108", WEEK[0], WEEK[-1])] == WEEK
+    assert [
+        obs.day
+        for obs in AsosWeatherProvider(SETTINGS, api_endpoint(SETTINGS.kma_conn_id)).fetch_days(
+            "108", WEEK[0], WEEK[-1]
+        )
+    ] == WEEK
     assert kma_calls(api) == 2
 
 
 def test_served_short_count_is_a_transient_error(api):
     api.add_fault("kma", "short_count", count=None)
     with pytest.raises(TransientApiError, match="announced 7 rows and sent 5"):
-        AsosWeatherProvider(SETTINGS).fetch_days("108", WEEK[0], WEEK[-1])
+        AsosWeatherProvider(SETTINGS, api_endpoint(SETTINGS.kma_conn_id)).fetch_days("108", WEEK[0], WEEK[-1])
     assert kma_calls(api) == 2

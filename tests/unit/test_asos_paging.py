@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -27,33 +28,36 @@ Answer = Callable[[int, int], tuple]  # (page_no, page size asked) -> (observati
 
 
 class Server:
-    """A fake getWthrDataList: ``answer(page_no, page_size)`` -> (observations, totalCount) or
-    (observations, totalCount, the numOfRows the body states)."""
+    """A fake getWthrDataList behind a stand-in endpoint (``ApiEndpoint.get``): ``answer(page_no,
+    page_size)`` -> (observations, totalCount) or (observations, totalCount, the numOfRows stated)."""
+
+    key = "key"
 
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
         self.pages: list[int] = []
 
-    def __call__(self, api, conn_id, endpoint, params, parse, **kwargs) -> AsosPage:
+    def get(self, api, path, params, parse, policy) -> AsosPage:
         page_no, page_size = int(params["pageNo"]), int(params["numOfRows"])
         self.pages.append(page_no)
         return AsosPage(*self.answer(page_no, page_size))
 
 
+SERVER: Server | None = None  # the test's fake, installed by ``serve``
+
+
 @pytest.fixture
 def serve(monkeypatch) -> Callable[..., Server]:
-    monkeypatch.setattr(kma_asos, "api_key", lambda conn_id: "key")
-
     def install(answer: Answer) -> Server:
         server = Server(answer)
-        monkeypatch.setattr(kma_asos, "http_get", server)
+        monkeypatch.setattr(sys.modules[__name__], "SERVER", server)
         return server
 
     return install
 
 
 def fetch(first: dt.date = WEEK[0], last: dt.date = WEEK[-1]) -> list[DailyObservation]:
-    return AsosWeatherProvider(Settings(), stations=[]).fetch_days("108", first, last)
+    return AsosWeatherProvider(Settings(), SERVER, stations=[]).fetch_days("108", first, last)
 
 
 def honest(days: list[dt.date], cap: int | None = None, state_size: bool = True) -> Answer:

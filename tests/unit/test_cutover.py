@@ -12,17 +12,18 @@ import logging
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
 from devtools.embedded import init_farm_db
+from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import Settings
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.steps import cutover
 from include.ins_report.steps.context import StepContext
 from include.ins_report.steps.cutover import DISABLE_SCRIPT, LegacyJobEnabledError, check_legacy_job
 from include.ins_report.steps.report import run_weekly_report
-from include.ins_report.store.farm_db import FarmDatabase
 from include.ins_report.store.sqlfiles import load_sql
+from tests.support.steps import step_context
 from tests.unit.test_oracle_contract import FakeDatabaseError, RecordingOracle, oracle  # noqa: F401  (fixture)
 
 STATE_SQL = load_sql("oracle", "legacy_job_state")
@@ -56,8 +57,8 @@ def state_queries(recorder: RecordingOracle) -> list[tuple]:
 def test_fail_mode_is_the_default_and_says_how_to_disable_the_job(guarded):
     answer(guarded, [OWN])
     with pytest.raises(LegacyJobEnabledError) as raised:
-        check_legacy_job(FarmDatabase("farm_db"))
-    assert isinstance(raised.value, AirflowFailException)  # no retry: retrying cannot change it
+        check_legacy_job(farm_database("farm_db"))
+    assert isinstance(raised.value, PermanentError)  # no retry: retrying cannot change it
     message = str(raised.value)
     assert "INS_APP.JOB_INS_WEEKLY_REPORT (state SCHEDULED) is still enabled" in message
     assert "BEGIN DBMS_SCHEDULER.DISABLE('INS_APP.JOB_INS_WEEKLY_REPORT'); END;" in message
@@ -70,7 +71,7 @@ def test_fail_mode_is_the_default_and_says_how_to_disable_the_job(guarded):
 def test_warn_mode_returns_the_warning_and_logs_it(guarded, caplog):
     answer(guarded, [OWN])
     with caplog.at_level(logging.WARNING, logger=cutover.__name__):
-        message = check_legacy_job(FarmDatabase("farm_db"), "warn")
+        message = check_legacy_job(farm_database("farm_db"), "warn")
     assert message
     assert "is still enabled" in message
     assert "called anyway" in message
@@ -79,7 +80,7 @@ def test_warn_mode_returns_the_warning_and_logs_it(guarded, caplog):
 
 def test_off_mode_does_not_query(guarded):
     answer(guarded, [OWN])
-    assert check_legacy_job(FarmDatabase("farm_db"), "off") is None
+    assert check_legacy_job(farm_database("farm_db"), "off") is None
     assert guarded.events == []  # not even a connection
 
 
@@ -87,14 +88,14 @@ def test_off_mode_does_not_query(guarded):
 @pytest.mark.parametrize("rows", [[OWN_DISABLED], []], ids=["disabled", "absent"])
 def test_disabled_or_absent_job_passes(guarded, mode, rows):
     answer(guarded, rows)
-    assert check_legacy_job(FarmDatabase("farm_db"), mode) is None
+    assert check_legacy_job(farm_database("farm_db"), mode) is None
     assert len(state_queries(guarded)) == 1
 
 
 def test_a_job_of_another_schema_is_named_with_its_owner(guarded):
     answer(guarded, [OWN_DISABLED, OTHER])
     with pytest.raises(LegacyJobEnabledError, match=r"DISABLE\('INSOWNER.JOB_INS_WEEKLY_REPORT'\)") as raised:
-        check_legacy_job(FarmDatabase("farm_db"))
+        check_legacy_job(farm_database("farm_db"))
     assert "INS_APP.JOB_INS_WEEKLY_REPORT" not in str(raised.value)  # the disabled one is not blamed
 
 
@@ -102,7 +103,7 @@ def test_mode_and_job_name_from_the_environment(guarded, monkeypatch):
     monkeypatch.setenv("INS_LEGACY_JOB_GUARD", " Warn ")
     monkeypatch.setenv("INS_LEGACY_JOB_NAME", "job_ins_weekly_legacy")
     answer(guarded, [("INS_APP", "JOB_INS_WEEKLY_LEGACY", "TRUE", "SCHEDULED")])
-    assert "JOB_INS_WEEKLY_LEGACY" in check_legacy_job(FarmDatabase("farm_db"))
+    assert "JOB_INS_WEEKLY_LEGACY" in check_legacy_job(farm_database("farm_db"))
     assert state_queries(guarded) == [(STATE_SQL, {"job_name": "JOB_INS_WEEKLY_LEGACY"})]
 
 
@@ -113,18 +114,16 @@ def test_an_unknown_mode_is_refused(guarded, monkeypatch):
         Settings.from_env()
     monkeypatch.delenv("INS_LEGACY_JOB_GUARD")
     # Passed by a caller: at the step, before any query.
-    with pytest.raises(
-        AirflowFailException, match="INS_LEGACY_JOB_GUARD='maybe' is not one of fail, warn, off"
-    ):
-        check_legacy_job(FarmDatabase("farm_db"), "maybe")
+    with pytest.raises(PermanentError, match="INS_LEGACY_JOB_GUARD='maybe' is not one of fail, warn, off"):
+        check_legacy_job(farm_database("farm_db"), "maybe")
     assert guarded.events == []
 
 
 def test_a_failed_check_raises_in_fail_mode_and_warns_in_warn_mode(guarded):
     guarded.failure = lambda method, sql, params: FakeDatabaseError("ORA-00942: table or view does not exist")
     with pytest.raises(FakeDatabaseError, match="ORA-00942"):
-        check_legacy_job(FarmDatabase("farm_db"), "fail")
-    assert "not checked (ORA-00942" in check_legacy_job(FarmDatabase("farm_db"), "warn")
+        check_legacy_job(farm_database("farm_db"), "fail")
+    assert "not checked (ORA-00942" in check_legacy_job(farm_database("farm_db"), "warn")
 
 
 def test_sqlite_has_no_scheduler_job(tmp_path, monkeypatch):
@@ -132,14 +131,14 @@ def test_sqlite_has_no_scheduler_job(tmp_path, monkeypatch):
     init_farm_db(db)
     monkeypatch.setenv("AIRFLOW_CONN_GUARD_SQLITE", json.dumps({"conn_type": "sqlite", "host": str(db)}))
     monkeypatch.delenv("INS_LEGACY_JOB_GUARD", raising=False)
-    assert check_legacy_job(FarmDatabase("guard_sqlite")) is None
+    assert check_legacy_job(farm_database("guard_sqlite")) is None
 
 
 # --- wired into the report step --------------------------------------------------------------------------
 
 
 def report_context() -> StepContext:
-    return StepContext(run_id="r1", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
+    return step_context(ReportWeek(dt.date(2026, 11, 16)), Settings.from_env(), run_id="r1")
 
 
 def test_an_enabled_job_stops_the_report_before_the_procedure(guarded):

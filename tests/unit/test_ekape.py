@@ -10,12 +10,14 @@ import pendulum
 import pytest
 import requests
 
+from include.ins_report.airflow_edge.connections import api_endpoint
 from include.ins_report.config.settings import Settings
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import ekape
 from include.ins_report.sources import ekape_answers as answers
 from include.ins_report.sources.ekape import EkapeClient, GradeRow, parse_pig_grade_response
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
+from tests.support.steps import step_context
 from tests.unit.test_parsers import GATEWAY_KEY_CLASSIC, GATEWAY_KEY_NEW
 
 KST = pendulum.timezone("Asia/Seoul")
@@ -369,7 +371,7 @@ def calls(emulator) -> int:
 
 
 def fetch(settings: Settings = SETTINGS, now: dt.datetime = AFTER_WEEK):
-    return EkapeClient(settings).fetch_week(WEEK, now)
+    return EkapeClient(settings, api_endpoint(settings.ekape_conn_id)).fetch_week(WEEK, now)
 
 
 def excl_out_row(emulator, day: str, sex: str) -> tuple[float, float] | None:
@@ -406,7 +408,9 @@ def test_a_week_through_the_emulator(api):
 
 
 def test_a_holiday_is_no_auction(api):
-    days = EkapeClient(SETTINGS).fetch_days([dt.date(2026, 9, 25), dt.date(2026, 9, 29)], AFTER_WEEK)
+    days = EkapeClient(SETTINGS, api_endpoint(SETTINGS.ekape_conn_id)).fetch_days(
+        [dt.date(2026, 9, 25), dt.date(2026, 9, 29)], AFTER_WEEK
+    )
     assert [day.held for day in days] == [False, True]  # 추석, then the Tuesday after
     assert ekape.calendar_warnings(days) == ()
 
@@ -433,7 +437,9 @@ def test_a_weekday_answered_with_zeros_is_no_auction_and_a_warning(api):
 
 def test_a_holiday_answered_with_zeros_is_no_auction_without_a_warning(api):
     api.add_fault("ekape", "zero_amounts", count=None, match={"startYmd": "20260925"})
-    days = EkapeClient(SETTINGS).fetch_days([dt.date(2026, 9, 25), dt.date(2026, 9, 29)], AFTER_WEEK)
+    days = EkapeClient(SETTINGS, api_endpoint(SETTINGS.ekape_conn_id)).fetch_days(
+        [dt.date(2026, 9, 25), dt.date(2026, 9, 29)], AFTER_WEEK
+    )
     assert [day.held for day in days] == [False, True]
     assert api.stats()["ekape"]["by_fault"] == {"zero_amounts": 2}
     assert ekape.calendar_warnings(days) == ()
@@ -461,7 +467,7 @@ def test_a_week_not_final_yet_is_refused_before_any_call(api):
 def test_the_client_reads_the_batch_clock_by_default(api, monkeypatch):
     monkeypatch.setenv("INS_NOW", "2026-11-22T12:00+09:00")  # Saturday final, Sunday not
     with pytest.raises(TransientApiError) as caught:
-        EkapeClient(SETTINGS).fetch_week(WEEK)
+        EkapeClient(SETTINGS, api_endpoint(SETTINGS.ekape_conn_id)).fetch_week(WEEK)
     assert ekape.not_final(caught.value)
     assert calls(api) == 0
 
@@ -540,23 +546,21 @@ def test_the_egrade_flag_meaning_does_not_change_the_headline(api):
 
 
 def test_the_ekape_wait_passes_once_the_week_is_final_and_fails_after_the_waiting_window():
-    from airflow.sdk.exceptions import AirflowFailException
-
+    from include.ins_report.model.errors import PermanentError
     from include.ins_report.sources import catalog
-    from include.ins_report.steps.context import StepContext
     from include.ins_report.steps.job import statistics_final
 
     week = ReportWeek(dt.date(2026, 11, 16))
-    ctx = StepContext("manual__test", week, Settings())
+    ctx = step_context(week, Settings(), run_id="manual__test")
     monday = dt.datetime(2026, 11, 23, tzinfo=KST)
     assert not statistics_final(ctx, catalog.EKAPE_SOURCE, monday.replace(hour=9, minute=59))
     assert statistics_final(ctx, catalog.EKAPE_SOURCE, monday.replace(hour=10))
     assert statistics_final(ctx, catalog.KOSIS_SOURCE, monday.replace(hour=2))  # nothing to wait for
     # A finalisation later than the waiting window (Monday 12:00 KST) fails the wait, saying both times.
-    late = StepContext("manual__test", week, Settings(ekape_final_at="13:00"))
+    late = step_context(week, Settings(ekape_final_at="13:00"), run_id="manual__test")
     assert not statistics_final(late, catalog.EKAPE_SOURCE, monday.replace(hour=11, minute=59))
     with pytest.raises(
-        AirflowFailException,
+        PermanentError,
         match=r"final only at 2026-11-23 13:00 KST, after the waiting "
         r"window \(2026-11-23 12:00 KST\)",
     ):

@@ -6,8 +6,8 @@ import sqlite3
 import pytest
 
 from devtools.embedded import init_farm_db
+from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.model.manifest import PlannedFarm
-from include.ins_report.store.farm_db import FarmDatabase
 from include.ins_report.store.sqlfiles import split_statements
 
 
@@ -138,7 +138,7 @@ def test_replanning_a_week_replaces_its_manifest_and_leaves_other_weeks(farm_db)
 def test_wrong_connection_type_is_refused(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_PG_FARM_DB", json.dumps({"conn_type": "postgres", "host": "x"}))
     with pytest.raises(ValueError, match="must be one of oracle, sqlite"):
-        FarmDatabase("pg_farm_db")
+        farm_database("pg_farm_db")
 
 
 def test_split_statements():

@@ -9,9 +9,10 @@ import logging
 
 import pendulum
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from include.ins_report.airflow_edge.connections import api_endpoint
 from include.ins_report.config.settings import Settings
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.farms import WeatherLocation
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import kma_asos
@@ -25,6 +26,7 @@ from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient, Series
 from include.ins_report.steps.context import StepContext
 from include.ins_report.steps.weather import collect_station_weather, weather_published
+from tests.support.steps import step_context
 
 ATTEMPTS = 3
 SETTINGS = Settings(
@@ -54,7 +56,9 @@ def kma_calls(emulator) -> int:
 
 
 def fetch_week(settings: Settings = SETTINGS):
-    return AsosWeatherProvider(settings).fetch_days("108", WEEK.start, WEEK.end)
+    return AsosWeatherProvider(settings, api_endpoint(settings.kma_conn_id)).fetch_days(
+        "108", WEEK.start, WEEK.end
+    )
 
 
 RETRIED = ["not_published", "html_502", "http_500", "http_429", "empty_200", "malformed_json",
@@ -92,7 +96,7 @@ def test_kma_daily_quota_is_not_retried_within_seconds_and_says_when_it_resets(a
     ) as raised:
         fetch_week()
     assert isinstance(raised.value, TransientApiError)  # Airflow's own retries still apply
-    assert not isinstance(raised.value, AirflowFailException)
+    assert not isinstance(raised.value, PermanentError)
     assert raised.value.retry_at == pendulum.datetime(2026, 11, 24, tz="Asia/Seoul")
     assert kma_calls(api) == 1
 
@@ -108,7 +112,7 @@ def test_kma_permanent_faults_fail_at_once_with_what_to_fix(api, scenario, messa
     api.add_fault("kma", scenario, count=None)
     with pytest.raises(PermanentApiError, match=message) as raised:
         fetch_week()
-    assert isinstance(raised.value, AirflowFailException)  # Airflow does not retry the task either
+    assert isinstance(raised.value, PermanentError)  # Airflow does not retry the task either
     assert kma_calls(api) == 1
     assert "dev-kma-key" not in str(raised.value)
 
@@ -151,7 +155,7 @@ def test_kma_bad_values_are_a_data_error_asked_once(api, scenario, options, mess
     api.add_fault("kma", scenario, count=None, **options)
     with pytest.raises(ApiDataError, match=message) as raised:
         fetch_week()
-    assert isinstance(raised.value, AirflowFailException)  # not retried by Airflow either
+    assert isinstance(raised.value, PermanentError)  # not retried by Airflow either
     assert kma_calls(api) == 1  # nor by tenacity: the same answer would come back
 
 
@@ -205,13 +209,13 @@ KOSIS_RETRIED = [
 def test_kosis_transient_faults_are_retried(api, scenario):
     api.add_fault("kosis", scenario, count=None)
     with pytest.raises(TransientApiError):
-        KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+        KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])
     assert api.stats()["kosis"]["requests"] == ATTEMPTS
 
 
 def test_kosis_err_body_server_error_is_retried_and_recovers(api):
     api.add_fault("kosis", "err_json", count=1)
-    assert len(KosisClient(SETTINGS).fetch(SERIES, ["202610"])) == 1
+    assert len(KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])) == 1
     assert api.stats()["kosis"]["requests"] == 2
 
 
@@ -227,7 +231,7 @@ def test_kosis_err_body_server_error_is_retried_and_recovers(api):
 def test_kosis_key_errors_fail_at_once_and_point_at_the_key(api, scenario, options):
     api.add_fault("kosis", scenario, count=None, **options)
     with pytest.raises(PermanentApiError, match="kosis_api connection's password") as raised:
-        KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+        KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])
     assert "expired" not in str(raised.value)  # err 11 is not necessarily an expired key
     assert "dev-kosis-key" not in str(raised.value)
     assert api.stats()["kosis"]["requests"] == 1
@@ -236,7 +240,7 @@ def test_kosis_key_errors_fail_at_once_and_point_at_the_key(api, scenario, optio
 @pytest.mark.parametrize("as_text", [False, True])
 def test_kosis_zero_stays_zero(api, as_text):
     api.add_fault("kosis", "zero_value", count=None, as_text=as_text)
-    rows = KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    rows = KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])
     assert [(row.category_id, row.value) for row in rows] == [("A01114", 0.0)]
 
 
@@ -251,7 +255,7 @@ def test_kosis_zero_stays_zero(api, as_text):
 def test_kosis_bad_values_are_a_data_error_naming_the_series(api, scenario, options, value):
     api.add_fault("kosis", scenario, count=None, **options)
     with pytest.raises(ApiDataError) as raised:
-        KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+        KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])
     assert str(raised.value).startswith(
         f"KOSIS [data] series 101/DT_1J22003 item T category A01114 period 202610: DT {value} "
     )
@@ -260,19 +264,19 @@ def test_kosis_bad_values_are_a_data_error_naming_the_series(api, scenario, opti
 
 def test_kosis_loose_json_is_accepted(api):
     api.add_fault("kosis", "loose_json", count=None)
-    rows = KosisClient(SETTINGS).fetch(SERIES, ["202610"])
+    rows = KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])
     assert [(row.category_id, row.period) for row in rows] == [("A01114", "202610")]
 
 
 def test_kosis_future_period_is_empty(api):
-    assert KosisClient(SETTINGS).fetch(SERIES, ["209912"]) == []
+    assert KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["209912"]) == []
 
 
 # --- not yet published: wait within the window, then fail -------------------------------------------
 
 
 def ctx(settings: Settings = SETTINGS) -> StepContext:
-    return StepContext(run_id="test", week=WEEK, settings=settings)
+    return step_context(WEEK, settings, run_id="test")
 
 
 def test_sunday_not_published_at_monday_0200_means_wait(api):
@@ -284,7 +288,7 @@ def test_sunday_not_published_at_monday_0200_means_wait(api):
 
 def test_not_published_after_the_window_fails_with_what_was_waited_for(api):
     api.configure(now="2026-11-23T12:05:00+09:00", publish_hour=13)
-    with pytest.raises(AirflowFailException, match=r"not published by 2026-11-23 12:00 KST"):
+    with pytest.raises(PermanentError, match=r"not published by 2026-11-23 12:00 KST"):
         weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 12, 5, tz="Asia/Seoul"))
 
 
@@ -312,7 +316,7 @@ def test_a_transient_fault_of_the_probe_keeps_its_class(api, scenario, named, ca
     api.add_fault("kma", scenario, count=None)
     with pytest.raises(TransientApiError, match=named) as raised:
         weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, hour, tz="Asia/Seoul"))
-    assert not isinstance(raised.value, AirflowFailException)  # Airflow's retries apply
+    assert not isinstance(raised.value, PermanentError)  # Airflow's retries apply
     assert "not published" not in str(raised.value)
     assert kma_calls(api) == calls
 
@@ -321,9 +325,7 @@ def test_a_probe_answered_with_99_waits_then_says_not_published(api):
     api.configure(now="2026-11-23T10:00:00+09:00")
     api.add_fault("kma", "not_published", count=None)
     assert weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 10, tz="Asia/Seoul")) is False
-    with pytest.raises(
-        AirflowFailException, match=r"not published by 2026-11-23 12:00 KST \(KMA answered 99 "
-    ):
+    with pytest.raises(PermanentError, match=r"not published by 2026-11-23 12:00 KST \(KMA answered 99 "):
         weather_published(ctx(), now=pendulum.datetime(2026, 11, 23, 12, 30, tz="Asia/Seoul"))
 
 

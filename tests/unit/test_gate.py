@@ -10,17 +10,18 @@ import sqlite3
 
 import pytest
 
+from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog, ekape, kosis
 from include.ins_report.steps import gate
-from include.ins_report.steps.context import StepContext
 from include.ins_report.steps.gate import CollectionIncompleteError, check_collection
 from include.ins_report.steps.job import start_job
 from include.ins_report.steps.report import ReportMismatchError, run_weekly_report
 from include.ins_report.steps.weather import plan_weather_locations
 from include.ins_report.store.farm_db import FarmDatabase
+from tests.support.steps import step_context
 
 WEEK = ReportWeek(dt.date(2026, 11, 16))
 PIG = "101/DT_1EO311"
@@ -51,14 +52,14 @@ def policy(**coverage) -> Settings:
 
 @pytest.fixture
 def ctx(farm_db):
-    return StepContext(run_id="gate-test", week=WEEK, settings=Settings(sources=KOSIS_AND_WEATHER))
+    return step_context(WEEK, Settings(sources=KOSIS_AND_WEATHER), run_id="gate-test")
 
 
 def planned() -> dict[str, tuple[str, str]]:
     """The week's planned farms: farm -> (planned station, "id name")."""
     return {
         farm.farm_no: (farm.point_id, farm.station_label)
-        for farm in FarmDatabase("farm_db").manifest_farms(WEEK.start.strftime("%Y%m%d"))
+        for farm in farm_database("farm_db").manifest_farms(WEEK.start.strftime("%Y%m%d"))
     }
 
 
@@ -72,7 +73,7 @@ def plan(ctx) -> dict[str, tuple[str, str]]:
 def fill(ctx) -> int:
     """The week planned, then a complete, plausible week for every planned farm from its planned station;
     every stats cell of the fetched tables."""
-    warehouse = FarmDatabase("farm_db")
+    warehouse = farm_database("farm_db")
     stations = plan(ctx)
     warehouse.upsert_weather(
         [
@@ -550,8 +551,7 @@ def test_a_farm_without_any_weather_is_an_accepted_gap_not_a_mismatch(ctx, farm_
 def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, farm_db, monkeypatch):
     """SQLite's stand-in for python-oracledb's call_timeout: the reference script is interrupted once
     INS_REPORT_TIMEOUT has passed, rolled back, and the task fails without Airflow's retries."""
-    from airflow.sdk.exceptions import AirflowFailException
-
+    from include.ins_report.model.errors import PermanentError
     from include.ins_report.steps.report import ReportCallNotRetried
     from include.ins_report.store.oracle_errors import describe_error
 
@@ -566,7 +566,7 @@ def test_a_report_call_past_its_timeout_is_interrupted_and_fails_at_once(ctx, fa
     slow = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, report_timeout_seconds=1))
     with pytest.raises(ReportCallNotRetried) as raised:
         steps_run_weekly_report(slow)  # an endless query: only the timeout ends it
-    assert isinstance(raised.value, AirflowFailException)  # no retry
+    assert isinstance(raised.value, PermanentError)  # no retry
     assert describe_error(raised.value).startswith("sqlite3.OperationalError: interrupted [not retried")
     with sqlite3.connect(farm_db) as conn:
         rows = conn.execute(
@@ -624,7 +624,7 @@ def with_ekape(ctx):
 
 def test_ekape_week_with_a_closed_day_is_complete(with_ekape, farm_db):
     fill(with_ekape)
-    FarmDatabase("farm_db").upsert_stats(ekape_week({"20261119": False}))  # a holiday: no auction, recorded
+    farm_database("farm_db").upsert_stats(ekape_week({"20261119": False}))  # a holiday: no auction, recorded
     result = check_collection(with_ekape)
     assert result["gaps"] == 0
     (row,) = [r for r in job_log(farm_db) if r[0] == "CHECK_COLLECTION"]
@@ -636,7 +636,7 @@ def test_ekape_days_missing_or_unpriced_fail_naming_the_day(with_ekape, farm_db)
     rows = ekape_week({})
     rows = [r for r in rows if r["period"] != "20261117"]  # Tuesday: nothing collected
     rows = [r for r in rows if not (r["period"] == "20261118" and r["item_id"] == ekape.ITEM_PRICE)]
-    FarmDatabase("farm_db").upsert_stats(rows)
+    farm_database("farm_db").upsert_stats(rows)
     sql(farm_db, "UPDATE TA_STATS_DATA SET VALUE = NULL WHERE PERIOD = '20261120' AND ITEM_ID = 'HEADS'")
     message = failure(with_ekape)
     assert counts(message) == {"stats_missing": 2, "stats_null": 1}

@@ -16,9 +16,10 @@ import pendulum
 import pytest
 import requests
 import urllib3
-from airflow.sdk.exceptions import AirflowFailException
 
+from include.ins_report.airflow_edge.connections import api_endpoint
 from include.ins_report.config.settings import Settings
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.sources import http as http_module
 from include.ins_report.sources.ekape import EkapeClient
 from include.ins_report.sources.errors import (
@@ -81,10 +82,14 @@ def waits(monkeypatch) -> list[float]:
 
 def fetch(api_name: str, settings: Settings = SETTINGS):
     if api_name == "kma":
-        return AsosWeatherProvider(settings).fetch_days("108", WEEK_START, WEEK_END)
+        return AsosWeatherProvider(settings, api_endpoint(settings.kma_conn_id)).fetch_days(
+            "108", WEEK_START, WEEK_END
+        )
     if api_name == "kosis":
-        return KosisClient(settings).fetch(SERIES, ["202610"])
-    return EkapeClient(settings).fetch_day(dt.date(2026, 11, 18), EMULATOR_NOW)
+        return KosisClient(settings, api_endpoint(settings.kosis_conn_id)).fetch(SERIES, ["202610"])
+    return EkapeClient(settings, api_endpoint(settings.ekape_conn_id)).fetch_day(
+        dt.date(2026, 11, 18), EMULATOR_NOW
+    )
 
 
 def calls(emulator, api_name: str) -> int:
@@ -190,7 +195,7 @@ def test_a_long_retry_after_fails_at_once_saying_when_to_retry(api, waits, api_n
         fetch(api_name)
     assert f"retry after {at.format('YYYY-MM-DD HH:mm')} KST" in str(raised.value)
     assert raised.value.retry_at == at
-    assert not isinstance(raised.value, AirflowFailException)  # transient: Airflow's retries may ask again
+    assert not isinstance(raised.value, PermanentError)  # transient: Airflow's retries may ask again
     assert calls(api, api_name) == 1
     assert waits == []
 
@@ -240,7 +245,7 @@ def test_a_maintenance_page_is_named_maintenance_and_retried(api, api_name, stat
     assert str(raised.value).endswith(
         f"the service is down for maintenance (HTTP {status}, an HTML page: 공공데이터포털 시스템 점검 안내)"
     )
-    assert not isinstance(raised.value, AirflowFailException)
+    assert not isinstance(raised.value, PermanentError)
     assert calls(api, api_name) == ATTEMPTS
 
 
@@ -266,7 +271,7 @@ def test_a_connection_that_cannot_make_the_request_fails_at_once_naming_it(
         fetch(api_name)
     assert raised.value.code == "config"
     assert f"check the {CONNS[api_name].lower()} connection's {what}" in str(raised.value)
-    assert isinstance(raised.value, AirflowFailException)  # Airflow does not retry it either
+    assert isinstance(raised.value, PermanentError)  # Airflow does not retry it either
     assert calls(api, api_name) == 0
     assert_clean(raised.value)
 

@@ -24,18 +24,21 @@ import oracledb
 import pendulum
 import pytest
 from airflow.providers.oracle.hooks.oracle import OracleHook
-from airflow.sdk.exceptions import AirflowFailException, AirflowTaskTimeout
+from airflow.sdk.exceptions import AirflowTaskTimeout
 
+from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import JOB_NAME, Settings
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.week import KST, ReportWeek, resolve_report_week
 from include.ins_report.sources import catalog, ekape, kosis
 from include.ins_report.steps import report_call
 from include.ins_report.steps.context import StepContext
 from include.ins_report.steps.gate import check_collection
 from include.ins_report.steps.report import ReportCallNotRetried, ReportMismatchError, run_weekly_report
-from include.ins_report.store.farm_db import BATCH_SIZE, FarmDatabase
+from include.ins_report.store.farm_db import BATCH_SIZE
 from include.ins_report.store.oracle_errors import describe_error
 from include.ins_report.store.sqlfiles import load_sql, split_statements
+from tests.support.steps import step_context
 
 # The documented farm_db connection (README.md): thin mode, service name in extra, schema empty.
 FARM_DB = {
@@ -249,7 +252,7 @@ WRITE_SESSION = ["connect", "cursor", "executemany", "commit", "close"]
 
 
 def test_documented_connection_is_thin_with_service_name_and_no_current_schema(oracle):
-    wh = FarmDatabase("farm_db")
+    wh = farm_database("farm_db")
     assert wh.dialect.name == "oracle"
     assert isinstance(wh.hook, OracleHook)
     wh.read_farms()
@@ -266,7 +269,7 @@ def test_documented_connection_is_thin_with_service_name_and_no_current_schema(o
 def test_uri_with_service_in_path_also_sets_current_schema(oracle, monkeypatch):
     """Why README.md uses the JSON form: the path form switches the session to a schema of that name."""
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", "oracle://ins_app:pw@dbhost:1521/ORCLPDB1")
-    FarmDatabase("farm_db").read_farms()
+    farm_database("farm_db").read_farms()
     assert ("set", "current_schema", "ORCLPDB1") in oracle.events
 
 
@@ -285,7 +288,7 @@ def test_reads_send_the_file_statements_with_their_binds(oracle):
     }
     by_sql = {load_sql("oracle", name): rows for name, rows in answers.items()}
     oracle.responder = lambda sql, params: by_sql[sql]
-    wh = FarmDatabase("farm_db")
+    wh = farm_database("farm_db")
 
     assert wh.read_farms() == answers["read_farms"]
     assert wh.weather_day_masks([f"2026-11-{day}" for day in range(16, 23)]) == {"F0001": 0b11}
@@ -333,7 +336,7 @@ def weather_row(farm_no: str, day: str, avg_ta: float | None = 3.0) -> dict:
 
 def test_weather_upsert_runs_in_batches_of_batch_size_in_one_transaction(oracle):
     rows = [weather_row(f"F{index:05d}", "2026-11-16") for index in range(2 * BATCH_SIZE + 1)]
-    assert FarmDatabase("farm_db").upsert_weather(rows) == len(rows)
+    assert farm_database("farm_db").upsert_weather(rows) == len(rows)
     assert oracle.kinds() == [
         "connect",
         "cursor",
@@ -356,7 +359,7 @@ def test_stats_upsert_binds(oracle):
         "category_id": "00/00", "category_nm": "전국/합계", "period_type": "Q", "period": "202603",
         "value": 11000000.0, "unit": "마리", "collected_at": "2026-11-23 02:00:00", "run_id": "r1",
     }  # fmt: skip
-    FarmDatabase("farm_db").upsert_stats([row, {**row, "category_id": "41/00", "value": None}])
+    farm_database("farm_db").upsert_stats([row, {**row, "category_id": "41/00", "value": None}])
     assert oracle.kinds() == WRITE_SESSION
     ((_, sql, params),) = oracle.statements()
     assert sql == load_sql("oracle", "upsert_stats")
@@ -365,14 +368,14 @@ def test_stats_upsert_binds(oracle):
 
 
 def test_nothing_to_write_opens_no_connection(oracle):
-    wh = FarmDatabase("farm_db")
+    wh = farm_database("farm_db")
     assert wh.upsert_weather([]) == 0
     assert wh.upsert_stats([]) == 0
     assert oracle.events == []
 
 
 def test_job_log_row_binds(oracle):
-    FarmDatabase("farm_db").log_step(
+    farm_database("farm_db").log_step(
         run_id="r1",
         report_week="20261116",
         step="START_JOB",
@@ -401,12 +404,12 @@ def test_a_failed_batch_is_rolled_back_and_the_connection_closed(oracle):
     oracle.failure = fail_second_batch
     rows = [weather_row(f"F{index:05d}", "2026-11-16") for index in range(BATCH_SIZE + 1)]
     with pytest.raises(oracledb.DatabaseError, match="ORA-01400"):
-        FarmDatabase("farm_db").upsert_weather(rows)
+        farm_database("farm_db").upsert_weather(rows)
     assert oracle.kinds() == ["connect", "cursor", "executemany", "rollback", "close"]
 
 
 def test_create_schema_executes_each_ddl_statement(oracle):
-    FarmDatabase("farm_db").create_schema()
+    farm_database("farm_db").create_schema()
     statements = split_statements(load_sql("oracle", "schema"))
     assert len(statements) == 8
     assert [(sql, params) for _, sql, params in oracle.statements()] == [(sql, {}) for sql in statements]
@@ -435,7 +438,7 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     week = resolve_report_week(end, param, now=now)
     # The call and the row count (reconciliation: test_report_is_reconciled_with_the_farms_of_the_week).
     settings = dataclasses.replace(Settings.from_env(), reconcile_report=False)
-    ctx = StepContext(run_id=f"{kind}__run", week=week, settings=settings)
+    ctx = step_context(week, settings, run_id=f"{kind}__run")
     oracle.responder = lambda sql, params: [(45,)]
 
     result = run_weekly_report(ctx)
@@ -487,7 +490,7 @@ def test_configured_procedure_name_type_and_week_format(oracle):
         report_week_format="%Y-%m-%d",
         reconcile_report=False,
     )
-    ctx = StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
+    ctx = step_context(ReportWeek(dt.date(2026, 11, 16)), settings, run_id="r")
     oracle.responder = lambda sql, params: [(0,)]
     run_weekly_report(ctx)
     (call,) = [event for event in oracle.statements() if event[1].startswith("BEGIN")]
@@ -512,12 +515,12 @@ def test_a_failing_procedure_fails_the_step_and_logs_no_success(oracle):
         return None
 
     oracle.failure = fail_call
-    ctx = StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
-    # The call reached the database: the task fails at once, no automatic retry (AirflowFailException),
+    ctx = step_context(ReportWeek(dt.date(2026, 11, 16)), Settings.from_env(), run_id="r")
+    # The call reached the database: the task fails at once, no automatic retry (PermanentError),
     # and the job log and the alert name the procedure's own error; the database answered, so it has ended.
     with pytest.raises(ReportCallNotRetried, match="not retried automatically") as raised:
         run_weekly_report(ctx)
-    assert isinstance(raised.value, AirflowFailException)
+    assert isinstance(raised.value, PermanentError)
     assert isinstance(raised.value.__cause__, oracledb.DatabaseError)
     assert describe_error(raised.value).startswith("tests.FakeDatabaseError: ORA-20001: SP_INS_WEEK_MAIN")
     assert "the database answered the call with this error, so the call has ended" in str(raised.value)
@@ -550,7 +553,7 @@ def report(oracle, monkeypatch) -> StepContext:
     oracle.paused = pauses
     oracle.responder = lambda sql, params: [(0,)] if "COUNT" in sql.upper() else []
     settings = dataclasses.replace(Settings.from_env(), reconcile_report=False, sources=["kosis"])
-    return StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=settings)
+    return step_context(ReportWeek(dt.date(2026, 11, 16)), settings, run_id="r")
 
 
 def still_running(status: str = "ACTIVE") -> tuple:
@@ -571,7 +574,7 @@ def test_a_call_still_running_in_an_earlier_session_stops_the_attempt_without_a_
     oracle.report_sessions = (still_running(),)
     with pytest.raises(report_call.ReportStillRunningError) as raised:
         run_weekly_report(report)
-    assert isinstance(raised.value, AirflowFailException)  # no retry either
+    assert isinstance(raised.value, PermanentError)  # no retry either
     message = str(raised.value)
     assert "SID 123, SERIAL# 4567, ACTIVE for 812 s, CLIENT_IDENTIFIER 'INS_WEEKLY_REPORT:r'" in message
     assert "WHERE CLIENT_IDENTIFIER = 'INS_WEEKLY_REPORT:r'" in message  # the query to watch it end
@@ -623,7 +626,7 @@ def test_what_keeps_failing_before_the_call_fails_the_task_without_a_call(oracle
     monkeypatch.setattr(oracledb, "connect", cannot_connect)
     with pytest.raises(report_call.ReportNotCalled) as raised:
         run_weekly_report(report)
-    assert isinstance(raised.value, AirflowFailException)  # the task has no Airflow retries
+    assert isinstance(raised.value, PermanentError)  # the task has no Airflow retries
     assert str(raised.value).startswith("the report procedure was not called: checking for a report call")
     assert "(3 tries); nothing of the procedure runs" in str(raised.value)
     assert describe_error(raised.value).startswith("tests.FakeDatabaseError: DPY-6005")
@@ -698,7 +701,7 @@ def test_sqlite_has_no_session_to_check(tmp_path, monkeypatch):
     path = tmp_path / "farm.db"
     init_farm_db(path)
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    warehouse = FarmDatabase("farm_db")
+    warehouse = farm_database("farm_db")
     monkeypatch.setattr(warehouse, "query", lambda *args: pytest.fail("no query on SQLite"))
     assert warehouse.report_sessions("INS_WEEKLY_REPORT", "INS_WEEKLY_REPORT:") == []
     report_call.check_report_sessions(warehouse)  # a no-op
@@ -714,11 +717,11 @@ def test_report_rows_not_counted_when_the_customer_table_differs(oracle):
     week = ReportWeek(dt.date(2026, 11, 16))
     # The reference schema: reconciled, so a missing TR_INS_WEEK_REPORT fails the step (ORA-00942) ...
     with pytest.raises(FakeDatabaseError, match="ORA-00942"):
-        run_weekly_report(StepContext(run_id="r", week=week, settings=Settings.from_env()))
+        run_weekly_report(step_context(week, Settings.from_env(), run_id="r"))
     # ... and with INS_RECONCILE_REPORT=off (another report table) the count is best effort, as before.
     oracle.events.clear()
     settings = dataclasses.replace(Settings.from_env(), reconcile_report=False)
-    assert run_weekly_report(StepContext(run_id="r", week=week, settings=settings))["report_rows"] is None
+    assert run_weekly_report(step_context(week, settings, run_id="r"))["report_rows"] is None
     sessions = oracle.sessions()
     count_session = sessions[sessions.index(session_running(oracle, BEGIN)) + 1]  # right after the call
     assert [event[0] for event in count_session] == ["connect", "cursor", "rollback", "close"]
@@ -751,7 +754,7 @@ def test_report_is_reconciled_with_the_farms_of_the_week(oracle):
         raise AssertionError(sql)
 
     oracle.responder = respond
-    ctx = StepContext(run_id="r", week=ReportWeek(dt.date(2026, 11, 16)), settings=Settings.from_env())
+    ctx = step_context(ReportWeek(dt.date(2026, 11, 16)), Settings.from_env(), run_id="r")
     with pytest.raises(ReportMismatchError) as raised:
         run_weekly_report(ctx)
     message = str(raised.value)
@@ -814,7 +817,7 @@ def test_check_collection_on_oracle(oracle):
         raise AssertionError(sql)
 
     oracle.responder = respond
-    result = check_collection(StepContext(run_id="r", week=week, settings=settings))
+    result = check_collection(step_context(week, settings, run_id="r"))
     assert (result["farms"], result["weather_rows"], result["good_farm_days"]) == (2, 14, 14)
     assert (result["stats_cells"], result["good_stats_cells"]) == (9, 9)  # KOSIS 2 cells, EKAPE 7 days
     reads = [(sql, params) for kind, sql, params in oracle.statements() if kind == "execute"]

@@ -23,6 +23,7 @@ from include.ins_report.steps.context import StepContext
 from include.ins_report.steps.job import collect_statistics
 from include.ins_report.steps.weather import collect_station_weather
 from include.ins_report.store.sqlfiles import load_sql
+from tests.support.steps import AnsweringEndpoint, answering, step_context
 from tests.unit.test_oracle_contract import RecordingOracle, week_manifest
 from tests.unit.test_oracle_contract import oracle as recording_oracle  # noqa: F401 (a fixture, by this name)
 
@@ -64,20 +65,25 @@ def kosis_answer(**changes: object) -> str:
 def kosis_serves(monkeypatch, db):
     """KOSIS answers with the given body (parsed by the real parser); one series configured, and the
     week's manifest planned with it."""
-    monkeypatch.setattr(kosis, "api_key", lambda conn_id: "key")
     monkeypatch.setattr(kosis, "load_series", lambda path: [SERIES])
     db.manifest = week_manifest(WEEK)
 
     def install(body: str) -> None:
-        monkeypatch.setattr(
-            kosis, "http_get", lambda api, conn, endpoint, params, parse, **kw: parse(200, body)
-        )
+        monkeypatch.setitem(ANSWERS, "kosis", answering(body))
 
     return install
 
 
+ANSWERS: dict[str, AnsweringEndpoint] = {}  # the stand-in connection of each API, installed by a fixture
+
+
 def ctx() -> StepContext:
-    return StepContext(run_id=RUN_ID, week=WEEK, settings=Settings.from_env())
+    settings = Settings.from_env()
+    clients = {
+        "kosis": kosis.KosisClient(settings, ANSWERS.get("kosis") or answering("")),
+        "kma": kma_asos.AsosWeatherProvider(settings, ANSWERS.get("kma") or answering("")),
+    }
+    return step_context(WEEK, settings, run_id=RUN_ID, clients=clients)
 
 
 @pytest.fixture
@@ -157,12 +163,8 @@ def asos_row(day: dt.date, **changes: str) -> dict:
 
 @pytest.fixture
 def kma_serves(monkeypatch):
-    monkeypatch.setattr(kma_asos, "api_key", lambda conn_id: "key")
-
     def install(body: str) -> None:
-        monkeypatch.setattr(
-            kma_asos, "http_get", lambda api, conn, endpoint, params, parse, **kw: parse(200, body)
-        )
+        monkeypatch.setitem(ANSWERS, "kma", answering(body))
 
     return install
 

@@ -4,9 +4,9 @@ import datetime as dt
 import json
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report.model import plausible
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.thi import thi
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError
@@ -261,7 +261,7 @@ def test_anything_else_is_a_data_error_naming_field_where_and_value(raw):
         parse(raw)
     error = raised.value
     assert isinstance(error, PermanentApiError)
-    assert isinstance(error, AirflowFailException)
+    assert isinstance(error, PermanentError)
     assert not isinstance(error, TransientApiError)  # tenacity retries only TransientApiError
     assert (error.code, error.where) == ("data", "station 108, 2026-11-16")
 

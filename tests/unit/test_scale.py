@@ -11,6 +11,9 @@ import time
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from include.ins_report.airflow_edge.connections import api_endpoint
+from include.ins_report.model.errors import PermanentError
+
 from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import PLAN
@@ -27,10 +30,9 @@ from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import TransientApiError
 from include.ins_report.sources.http import slot_interval
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
-from include.ins_report.steps.context import StepContext
+from tests.support.steps import step_context
 from include.ins_report.steps.weather import plan_weather_locations
 from include.ins_report.store import farm_db as warehouse
-from tests.support.task_instance import FakeTaskInstance
 
 STATIONS = load_stations(Settings().stations_file)
 WEEK = ReportWeek(dt.date(2026, 11, 16))
@@ -76,9 +78,23 @@ def test_a_descriptor_is_the_same_size_for_any_number_of_farms():
     assert large.farms_xcom_key == farms_xcom_key("203") == "farms_203"
 
 
+class FakeTaskInstance:
+    """xcom_push/xcom_pull of a task instance, in memory."""
+
+    def __init__(self) -> None:
+        self.xcoms: dict[tuple[str, str], object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[(PLAN.task_id, key)] = value
+
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int) -> object:
+        assert map_indexes == -1
+        return self.xcoms.get((task_ids, key))
+
+
 def test_the_plan_publishes_one_farm_list_per_location(farm_db):
-    ctx = StepContext(run_id="plan", week=WEEK, settings=Settings())
-    ti = FakeTaskInstance(PLAN.task_id)
+    ctx = step_context(WEEK, Settings(), run_id="plan")
+    ti = FakeTaskInstance()
     descriptors = plan_weather_locations(ctx, publish=ti.xcom_push)
     inline = plan_weather_locations(ctx)
     assert [d["point_id"] for d in descriptors] == [d["point_id"] for d in inline]
@@ -89,13 +105,12 @@ def test_the_plan_publishes_one_farm_list_per_location(farm_db):
         assert location == WeatherLocation.from_xcom(full)
         assert descriptor["farms"] == len(location.farm_nos)
         assert descriptor["label"] == location.label
-    assert {map_indexes for _, _, map_indexes in ti.pulled} == {-1}  # the plan's own XCom, not a mapped one
     # A location planned inline (a run planned before this change) still works.
     assert airflow_context.planned_location({"ti": ti}, inline[0]) == WeatherLocation.from_xcom(inline[0])
 
 
 def test_a_missing_or_inconsistent_farm_list_says_to_clear_the_plan():
-    ti = FakeTaskInstance(PLAN.task_id)
+    ti = FakeTaskInstance()
     descriptor = WeatherLocation("203", "이천", ("F1", "F2")).descriptor()
     with pytest.raises(AirflowFailException, match="clear plan_weather_locations"):
         airflow_context.planned_location({"ti": ti}, descriptor)
@@ -105,9 +120,9 @@ def test_a_missing_or_inconsistent_farm_list_says_to_clear_the_plan():
 
 
 def test_a_plan_beyond_the_daily_quota_fails_before_any_call(farm_db):
-    ctx = StepContext(run_id="plan", week=WEEK, settings=Settings(kma_daily_quota=5))
-    with pytest.raises(AirflowFailException, match=r"needs \d+ KMA calls .* daily quota of 5"):
-        plan_weather_locations(ctx, publish=FakeTaskInstance(PLAN.task_id).xcom_push)
+    ctx = step_context(WEEK, Settings(kma_daily_quota=5), run_id="plan")
+    with pytest.raises(PermanentError, match=r"needs \d+ KMA calls .* daily quota of 5"):
+        plan_weather_locations(ctx, publish=FakeTaskInstance().xcom_push)
 
 
 def test_100k_farms_are_each_grouped_once():
@@ -149,7 +164,7 @@ def kma(emulator, monkeypatch):
 def test_paced_calls_stay_under_the_providers_limit(kma):
     kma.configure(kma_rate_limit=[3, 1.0])
     paced = Settings(kma_pool_slots=1, kma_calls_per_second=2.5, http_attempts=1)
-    provider = AsosWeatherProvider(paced)
+    provider = AsosWeatherProvider(paced, api_endpoint(paced.kma_conn_id))
     started = time.monotonic()
     for station in ("108", "119", "203", "133", "159"):
         assert provider.fetch_days(station, WEEK.start, WEEK.end)
@@ -160,7 +175,7 @@ def test_paced_calls_stay_under_the_providers_limit(kma):
 def test_unpaced_calls_hit_the_limit(kma):
     kma.configure(kma_rate_limit=[3, 1.0])
     unpaced = Settings(kma_calls_per_second=0, http_attempts=1)
-    provider = AsosWeatherProvider(unpaced)
+    provider = AsosWeatherProvider(unpaced, api_endpoint(unpaced.kma_conn_id))
     for station in ("108", "119", "203"):
         provider.fetch_days(station, WEEK.start, WEEK.end)
     with pytest.raises(TransientApiError, match=r"\[22\].*quota"):

@@ -7,7 +7,6 @@ the failure XCom, the alert, the captured logs."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from airflow.sdk._shared.secrets_masker import redact as airflow_masker
 
 from devtools.embedded import init_farm_db
 from devtools.emulator import start_emulator
+from include.ins_report.airflow_edge.connections import api_endpoint, farm_database
 from include.ins_report.airflow_edge import callbacks, secrets
 from include.ins_report.alerts.notifier import InsAlertNotifier
 from include.ins_report.config.settings import CHANNELS, Settings
@@ -27,9 +27,7 @@ from include.ins_report.sources import catalog
 from include.ins_report.sources.ekape import EkapeClient
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient
-from include.ins_report.store.farm_db import FarmDatabase
 from tests.support.receivers import WebhookReceiver, free_port
-from tests.support.task_instance import FakeTaskInstance
 from tests.unit.test_http_recovery import EMULATOR_NOW, SERIES, WEEK_END, WEEK_START
 
 SETTINGS = Settings(
@@ -140,8 +138,13 @@ def test_a_source_added_to_the_catalog_brings_its_key(planted_env, monkeypatch):
     monkeypatch.setenv(
         "AIRFLOW_CONN_NEW_API", json.dumps({"conn_type": "http", "host": "h", "password": "new+KEY/9"})
     )
-    new = dataclasses.replace(catalog.SOURCES[0], name="new", conn_id=lambda settings: "new_api")
-    monkeypatch.setattr(catalog, "SOURCES", (*catalog.SOURCES, new))
+    class NewSource(type(catalog.SOURCES[0])):
+        name = "new"
+
+        def conn_id(self, settings: Settings) -> str:
+            return "new_api"
+
+    monkeypatch.setattr(catalog, "SOURCES", (*catalog.SOURCES, NewSource()))
     assert {"new+KEY/9", "new%2BKEY%2F9"} <= secrets.api_secrets(Settings.from_env())
 
 
@@ -163,7 +166,7 @@ def url_with(api: str, param: str, scheme: str = "https") -> str:
 FAILURES = {
     "refused": lambda em, mp: (
         mp.setenv("AIRFLOW_CONN_KMA_API", api_conn(free_port(), "kma")),
-        raised(lambda: AsosWeatherProvider(SETTINGS).fetch_days("108", WEEK_START, WEEK_END)),
+        raised(lambda: AsosWeatherProvider(SETTINGS, api_endpoint(SETTINGS.kma_conn_id)).fetch_days("108", WEEK_START, WEEK_END)),
     )[1],
     "refused_raw": lambda em, mp: requests.ConnectionError(
         f"HTTPConnectionPool(host='apis.example', port=443): Max retries exceeded with url: "
@@ -171,18 +174,18 @@ FAILURES = {
     ),
     "bad_schema": lambda em, mp: (
         mp.setenv("AIRFLOW_CONN_EKAPE_API", api_conn(em.port, "ekape", schema="httpx")),
-        raised(lambda: EkapeClient(SETTINGS).fetch_day(WEEK_START, EMULATOR_NOW)),
+        raised(lambda: EkapeClient(SETTINGS, api_endpoint(SETTINGS.ekape_conn_id)).fetch_day(WEEK_START, EMULATOR_NOW)),
     )[1],
     "bad_schema_raw": lambda em, mp: requests.exceptions.InvalidSchema(
         f"No connection adapters were found for {url_with('ekape', 'serviceKey', 'httpx')!r}"
     ),
     "timeout": lambda em, mp: (
         em.add_fault("kosis", "timeout", count=None, seconds=3),
-        raised(lambda: KosisClient(SETTINGS).fetch(SERIES, ["202610"])),
+        raised(lambda: KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])),
     )[1],
     "http_error": lambda em, mp: (
         em.add_fault("kosis", "http_401", count=None),
-        raised(lambda: KosisClient(SETTINGS).fetch(SERIES, ["202610"])),
+        raised(lambda: KosisClient(SETTINGS, api_endpoint(SETTINGS.kosis_conn_id)).fetch(SERIES, ["202610"])),
     )[1],
     "http_error_raw": lambda em, mp: requests.HTTPError(
         f"401 Client Error: Unauthorized for url: {url_with('kosis', 'apiKey')}"
@@ -192,6 +195,24 @@ FAILURES = {
         f"slack /services/{SLACK_TOKEN}, smtp password {SMTP_PASSWORD})"
     ),
 }
+
+
+class FakeTaskInstance:
+    """What the task callbacks and the failure notifier use of ``ti``."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id, self.map_index, self.try_number, self.max_tries = task_id, -1, 1, 0
+        self.start_date = None
+        self.xcoms: dict[tuple[str, str], object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[(self.task_id, key)] = value
+
+    def xcom_pull(self, task_ids: str, key: str, map_indexes=None) -> object:
+        return self.xcoms.get((task_ids, key))
+
+    def get_task_states(self, dag_id: str, run_ids: list[str]) -> dict:
+        return {run_ids[0]: {"check_collection": "failed"}}
 
 
 def context(ti: FakeTaskInstance, **more) -> dict:
@@ -213,7 +234,7 @@ def test_no_failure_path_writes_a_secret(planted_env, monkeypatch, caplog, capfd
 
     # The FAILED row of TS_INS_JOB_LOG.
     callbacks.record_task_failure(context(FakeTaskInstance("check_collection"), exception=error))
-    rows = FarmDatabase("farm_db").job_log(RUN)
+    rows = farm_database("farm_db").job_log(RUN)
     assert [row["status"] for row in rows] == ["FAILED"]
     assert type(error).__name__ in rows[0]["message"]  # the row says what failed, redacted
     assert leaks(json.dumps(rows, ensure_ascii=False, default=str)) == []
@@ -221,7 +242,7 @@ def test_no_failure_path_writes_a_secret(planted_env, monkeypatch, caplog, capfd
     # With the job log down, the failure XCom instead.
     farm_db = json.loads(os.environ["AIRFLOW_CONN_FARM_DB"])
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({**farm_db, "host": "/nonexistent/x.db"}))
-    ti = FakeTaskInstance("check_collection").failed()
+    ti = FakeTaskInstance("check_collection")
     callbacks.record_task_failure(context(ti, exception=error))
     (kept,) = ti.xcoms.values()
     assert type(error).__name__ in kept["error"]

@@ -13,6 +13,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowRescheduleException
 
 from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import Settings
 from include.ins_report.model.farms import WeatherLocation
 from include.ins_report.model.manifest import InputCell, by_series, periods_used
@@ -20,12 +21,11 @@ from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog
 from include.ins_report.sources.errors import NotYetPublishedError, PermanentApiError
 from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation
-from include.ins_report.steps.context import StepContext
 from include.ins_report.steps.gate import check_collection
 from include.ins_report.steps.job import collect_statistics, start_job
 from include.ins_report.steps.report import run_weekly_report
 from include.ins_report.steps.weather import collect_station_weather, plan_weather_locations
-from include.ins_report.store.farm_db import FarmDatabase
+from tests.support.steps import step_context
 
 WEEK = ReportWeek(dt.date(2026, 11, 16))
 KEY = "20261116"
@@ -37,7 +37,7 @@ AFTER_WINDOW = pendulum.datetime(2026, 11, 23, 12, 0, tz="Asia/Seoul")
 
 @pytest.fixture
 def ctx(farm_db):
-    return StepContext(run_id="manifest-test", week=WEEK, settings=Settings(sources=["kosis", "kma"]))
+    return step_context(WEEK, Settings(sources=["kosis", "kma"]), run_id="manifest-test")
 
 
 def rows(farm_db, sql: str, params: tuple = ()) -> list[tuple]:
@@ -56,10 +56,14 @@ def kosis_row(series_id: str, item: str, category: str, period: str, value: floa
 def kosis_answering(answer):
     """The KOSIS source with its fetch replaced: ``answer(series)`` gives the rows of one manifest series."""
 
-    def fetch(week, settings, inputs, run_id, collected_at):
-        return [catalog.SeriesRows(series.series_name, series.periods, answer(series)) for series in inputs]
+    class Answering(catalog.KosisSource):
+        def fetch(self, client, week, inputs, run_id, collected_at):
+            rows = [
+                catalog.SeriesRows(series.series_name, series.periods, answer(series)) for series in inputs
+            ]
+            return rows
 
-    return dataclasses.replace(catalog.KOSIS_SOURCE, fetch=fetch)
+    return Answering()
 
 
 def full_answer(series) -> list[dict]:
@@ -79,7 +83,7 @@ def test_start_writes_the_statistics_part_once_per_run_and_replaces_it(ctx, farm
         "pig_farms_and_heads_by_sido": ["202603"],
         "consumer_price_index_meat": ["202610"],
     }
-    cells = FarmDatabase("farm_db").manifest_inputs(KEY)
+    cells = farm_database("farm_db").manifest_inputs(KEY)
     assert {(c.series_id, c.label(), c.report_column) for c in cells} == {
         (PIG, "T002 00/00 202603", "NATIONAL_PIG_HEADS"),
         (CPI, "T A01114 202610", "PORK_CPI"),
@@ -90,7 +94,7 @@ def test_start_writes_the_statistics_part_once_per_run_and_replaces_it(ctx, farm
 
 def test_the_plan_writes_the_farm_part_with_each_farms_station(ctx):
     plan_weather_locations(ctx)
-    farms = FarmDatabase("farm_db").manifest_farms(KEY)
+    farms = farm_database("farm_db").manifest_farms(KEY)
     assert len(farms) == 44  # the sample farms the farm rule accepts
     assert {farm.point_id for farm in farms if farm.farm_no == "F0001"} == {"203"}
     assert all(farm.farm_name and farm.station_name for farm in farms)
@@ -163,7 +167,7 @@ def test_a_station_later_than_the_probe_keeps_waiting_until_the_window_ends(ctx,
 
 
 def fill_week(ctx, cpi: float) -> None:
-    warehouse = FarmDatabase("farm_db")
+    warehouse = farm_database("farm_db")
     start_job(ctx)
     plan_weather_locations(ctx)
     farms = warehouse.manifest_farms(KEY)
@@ -196,14 +200,14 @@ def test_the_report_reads_the_manifests_period_whatever_was_stored_later(ctx, fa
     """The reproduction: a later week stored November's CPI as NULL and an older quarter's heads remained;
     the week's report still reads 202610 and 202603, and a re-run leaves it identical."""
     fill_week(ctx, cpi=124.66)
-    FarmDatabase("farm_db").upsert_stats(
+    farm_database("farm_db").upsert_stats(
         [kosis_row(CPI, "T", "A01114", "202611", None), kosis_row(PIG, "T002", "00/00", "202602", 555.0)]
     )
     check_collection(ctx)
     run_weekly_report(ctx)
     first = rows(farm_db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1")
     assert {(heads, cpi) for _, heads, cpi in first} == {(11e6, 124.66)}
-    FarmDatabase("farm_db").upsert_stats([kosis_row(CPI, "T", "A01114", "202611", 123.03)])
+    farm_database("farm_db").upsert_stats([kosis_row(CPI, "T", "A01114", "202611", 123.03)])
     run_weekly_report(ctx)
     assert (
         rows(farm_db, "SELECT FARM_NO, NATIONAL_PIG_HEADS, PORK_CPI FROM TR_INS_WEEK_REPORT ORDER BY 1")

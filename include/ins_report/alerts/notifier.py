@@ -28,7 +28,8 @@ from typing import Any
 from airflow.sdk import BaseNotifier
 
 from include.ins_report import joblog
-from include.ins_report.airflow_edge.failures import run_facts
+from include.ins_report.airflow_edge.connections import farm_database
+from include.ins_report.airflow_edge.context import RunFacts, run_facts
 from include.ins_report.alerts.channels import parse_channels
 from include.ins_report.alerts.deadline import build_deadline_alert, current_attempt, should_send
 from include.ins_report.alerts.delivery import (
@@ -47,10 +48,9 @@ from include.ins_report.alerts.messages.gaps import (
     build_plan_warning_alert,
     not_in_plan,
 )
-from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import FAILED, RunLog
-from include.ins_report.store.farm_db import FarmDatabase, now_text
+from include.ins_report.store.farm_db import now_text
 from include.ins_report.store.oracle_errors import login_refused, oracle_codes
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def read_run_log(settings: Settings, run_id: str) -> tuple[RunLog, str]:
     try:
         rows = within(
             JOB_LOG_BUDGET_SECONDS,
-            lambda: FarmDatabase(settings.farm_db_conn_id).job_log(run_id),
+            lambda: farm_database(settings.farm_db_conn_id).job_log(run_id),
             "reading the job log for the alert",
         )
         return RunLog.from_dicts([row for row in rows if row["step"] != ALERT_STEP]), ""
@@ -80,7 +80,7 @@ def record_lost_alert(settings: Settings, run: RunFacts, kind: str, summary: str
     try:
         within(
             JOB_LOG_BUDGET_SECONDS,
-            lambda: FarmDatabase(settings.farm_db_conn_id).log_step(
+            lambda: farm_database(settings.farm_db_conn_id).log_step(
                 run_id=run.run_id,
                 report_week=run.week_key,
                 step=ALERT_STEP,
@@ -147,7 +147,7 @@ class InsAlertNotifier(BaseNotifier):
         return delivery.sent
 
     def _failure(self, run: RunFacts, settings: Settings) -> str:
-        refused = [task.detail for task in run.failed_tasks if login_refused(task.detail.error)]
+        refused = [detail for detail, _ in run.kept_failures if login_refused(detail.error)]
         if refused:  # another login now would be one more failed login on the batch's account
             codes = ", ".join(code for code in oracle_codes(refused[0].error) if code.startswith("ORA-"))
             run_log, error = RunLog(), f"not read: {settings.farm_db_conn_id} refused the login ({codes})"
@@ -172,7 +172,7 @@ class InsAlertNotifier(BaseNotifier):
             try:
                 recent = within(
                     JOB_LOG_BUDGET_SECONDS,
-                    lambda: joblog.recent_runs(FarmDatabase(settings.farm_db_conn_id), weeks=12),
+                    lambda: joblog.recent_runs(farm_database(settings.farm_db_conn_id), weeks=12),
                     "reading the last weeks for the digest",
                 )
             except Exception as exc:

@@ -1,9 +1,10 @@
-"""When the batch runs: every Monday 02:00 Asia/Seoul, reporting the week before (DESIGN, "Week semantics").
+"""When the batch runs: every Monday 02:00 Asia/Seoul, reporting the week before (docs/design.md).
 
-Defined once here and read by the DAG (its timetable), the deadline alert (``INS_REPORT_DEADLINE`` as a time
-of day counts from the trigger, ``deadline_interval``), the settings (which validate that deadline at parse
-time) and the report-week arithmetic (``ReportWeek.trigger_time``, the ``week`` param's first week). This
-module imports nothing of the package, so the settings can read it.
+Defined once here and read by the DAG (its timetable, include/ins_report/airflow_edge/timetable.py), the
+deadline alert (``INS_REPORT_DEADLINE`` as a time of day counts from the trigger, ``deadline_interval``), the
+settings (which validate that deadline at parse time) and the report-week arithmetic
+(``ReportWeek.trigger_time``, the ``week`` param's first week). This module imports nothing of the package,
+so the settings can read it.
 """
 
 from __future__ import annotations
@@ -19,13 +20,6 @@ START = dt.date(2026, 1, 5)  # the first scheduled Monday
 FIRST_WEEK = START - INTERVAL  # the week its run reports: the first a run may name (the week param)
 
 _DURATION = re.compile(r"(\d+)\s*([smh])")
-
-
-def timetable():
-    """The DAG's timetable: a one-week interval, so that data_interval_end is the trigger time."""
-    from airflow.sdk import CronTriggerTimetable
-
-    return CronTriggerTimetable(CRON, timezone=TIMEZONE, interval=INTERVAL)
 
 
 def start_date():

@@ -16,10 +16,11 @@ import pendulum
 
 from include.ins_report.model import clock
 from include.ins_report.model.clock import KST
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.schedule import FIRST_WEEK, TRIGGER_TIME
 
 
-class InvalidWeekError(ValueError):
+class InvalidWeekError(ValueError, PermanentError):
     """The requested report week cannot be used; the message says why and what to pass instead."""
 
 
@@ -48,11 +49,6 @@ class ReportWeek:
     def trigger_time(self) -> pendulum.DateTime:
         """When the scheduled run for this week fires: the following Monday at the schedule's trigger time."""
         return self.monday_after(TRIGGER_TIME)
-
-    @property
-    def key(self) -> str:
-        """The week as TS_INS_JOB_LOG.REPORT_WEEK and the manifest tables key it (``20261116``)."""
-        return self.start.strftime("%Y%m%d")
 
     def label(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"

@@ -68,7 +68,7 @@ from include.ins_report.sources.errors import (
     PermanentApiError,
     TransientApiError,
 )
-from include.ins_report.sources.http import api_key, http_get, slot_interval
+from include.ins_report.sources.http import ApiEndpoint, CallPolicy
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +196,12 @@ def stats_rows(days: Iterable[AuctionDay], *, run_id: str, collected_at: str) ->
 
 
 class EkapeClient:
-    def __init__(self, settings: Settings) -> None:
+    """EKAPE's pigGrade operation on its connection (``endpoint``, built at the Airflow edge)."""
+
+    def __init__(self, settings: Settings, endpoint: ApiEndpoint) -> None:
         self.settings = settings
+        self.endpoint = endpoint
+        self.policy = CallPolicy.of(settings, settings.ekape_pool_slots, settings.ekape_calls_per_second)
 
     def _refuse_unfinal(self, days: list[dt.date], now: dt.datetime | None) -> None:
         moment = now if now is not None else clock.now()
@@ -224,26 +228,14 @@ class EkapeClient:
             "numOfRows": str(PAGE_SIZE),
             "pageNo": "1",
         }
-        return http_get(
-            API,
-            self.settings.ekape_conn_id,
-            ENDPOINT,
-            params,
-            parse_pig_grade_response,
-            attempts=self.settings.http_attempts,
-            backoff_seconds=self.settings.http_backoff_seconds,
-            timeout_seconds=self.settings.http_timeout_seconds,
-            min_interval_seconds=slot_interval(
-                self.settings.ekape_pool_slots, self.settings.ekape_calls_per_second
-            ),
-        )
+        return self.endpoint.get(API, ENDPOINT, params, parse_pig_grade_response, self.policy)
 
     def fetch_days(self, days: Iterable[dt.date], now: dt.datetime | None = None) -> list[AuctionDay]:
         """Every day in ``days`` (all must be final, and fit the quota: checked before any call)."""
         wanted = sorted(set(days))
         check_quota(calls_for_days(wanted), self.settings)
         self._refuse_unfinal(wanted, now)
-        key = api_key(self.settings.ekape_conn_id)
+        key = self.endpoint.key
         result = []
         for day in wanted:
             answers = {sex_code: self._call(key, day, sex_code) for sex_code, _ in SEXES}

@@ -16,9 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from include.ins_report.model import clock
+from include.ins_report.model.errors import PermanentError
 
 
 class ApiError(Exception):
@@ -58,8 +57,8 @@ class ThrottledError(TransientApiError):
         self.wait_seconds = wait_seconds
 
 
-class PermanentApiError(ApiError, AirflowFailException):
-    """Retrying cannot help: configuration or request must be fixed (Airflow fails the task at once)."""
+class PermanentApiError(ApiError, PermanentError):
+    """Retrying cannot help: configuration or request must be fixed (the task fails at once)."""
 
 
 class ApiDataError(PermanentApiError):

@@ -1,4 +1,10 @@
-"""GET requests to the external APIs through the http provider, with bounded retries for transient faults.
+"""GET requests to the external APIs through an API's connection (``ApiEndpoint``), with bounded retries for
+transient faults.
+
+The endpoint is built at the Airflow edge from the http provider's ``HttpHook`` (include/ins_report/
+airflow_edge/connections.py): its session carries the connection's auth, headers, proxies and TLS options,
+and its key is the connection's password, registered with the secrets masker there. Every client makes its
+calls through ``ApiEndpoint.get``.
 
 Rate: the tasks that call an API share an Airflow pool of ``slots`` slots, and within one pool slot two calls
 never start less than ``slots / calls_per_second`` seconds apart (``slot_interval``). Whatever the number of
@@ -21,30 +27,19 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
-from urllib.parse import quote, quote_plus
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
 
 import tenacity
-from airflow.providers.http.hooks.http import HttpHook
 
+from include.ins_report.config.settings import Settings
 from include.ins_report.sources.errors import NotYetPublishedError, RetryLaterError, TransientApiError
 from include.ins_report.sources.http_call import MAX_WAIT_SECONDS, call
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def api_key(conn_id: str) -> str:
-    """The API key kept in the connection's password, registered with Airflow's secret masker."""
-    password = HttpHook.get_connection(conn_id).password or ""
-    if password:
-        from airflow.sdk.log import mask_secret
-
-        # The key travels URL-encoded: mask every spelling that can reach a log line.
-        for spelling in {password, quote(password, safe=""), quote_plus(password)}:
-            mask_secret(spelling)
-    return password
 
 
 def _process_start() -> float:
@@ -91,51 +86,77 @@ def slot_interval(slots: int, calls_per_second: float) -> float:
     return max(1, slots) / calls_per_second
 
 
-def http_get(
-    api: str,
-    conn_id: str,
-    endpoint: str,
-    params: dict[str, str],
-    parse: Callable[[int, str], T],
-    *,
-    attempts: int,
-    backoff_seconds: float,
-    timeout_seconds: float,
-    min_interval_seconds: float = 0.0,
-) -> T:
-    """GET ``endpoint`` and ``parse(status, text)``; retry transient failures ``attempts`` times in all.
+@dataclass(frozen=True)
+class CallPolicy:
+    """How one API is called: attempts in all, the backoff between them, the deadline of each, and the pace
+    (``slot_interval``) of its pool."""
 
-    Every attempt starts at least ``min_interval_seconds`` (``slot_interval``) after this process's previous
-    call to ``api`` and after the process started, and ends within ``timeout_seconds``. A RetryLaterError
-    or NotYetPublishedError is not retried here: asking again within seconds cannot help.
-    """
-    hook = HttpHook(method="GET", http_conn_id=conn_id)
+    attempts: int
+    backoff_seconds: float
+    timeout_seconds: float
+    min_interval_seconds: float = 0.0
 
-    def attempt() -> T:
-        _PACE.wait(api, min_interval_seconds)
-        return call(hook, api, conn_id, endpoint, params, parse, timeout_seconds)
+    @classmethod
+    def of(cls, settings: Settings, slots: int, calls_per_second: float) -> CallPolicy:
+        """The HTTP settings (INS_HTTP_*) for an API whose pool has ``slots`` slots."""
+        return cls(
+            attempts=settings.http_attempts,
+            backoff_seconds=settings.http_backoff_seconds,
+            timeout_seconds=settings.http_timeout_seconds,
+            min_interval_seconds=slot_interval(slots, calls_per_second),
+        )
 
-    exponential = tenacity.wait_exponential(multiplier=backoff_seconds, max=MAX_WAIT_SECONDS)
 
-    def wait(state: tenacity.RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        return max(exponential(state), getattr(error, "wait_seconds", 0.0))
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """One API's connection as the clients use it: its key (the connection's password, read at the first
+    call, as the connection itself), a new session on the connection (the hook's ``get_conn``) and the URL
+    of a path (the hook's ``url_from_endpoint``, valid once a session was opened)."""
 
-    retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(_retried),
-        stop=tenacity.stop_after_attempt(max(1, attempts)),
-        wait=wait,
-        sleep=lambda seconds: _sleep(seconds),
-        before_sleep=lambda state: log.warning(
-            "%s call failed (attempt %d of %d), retrying: %s",
-            api,
-            state.attempt_number,
-            attempts,
-            state.outcome.exception() if state.outcome else "",
-        ),
-        reraise=True,
-    )
-    return retrying(attempt)
+    conn_id: str
+    read_key: Callable[[], str]
+    open_session: Callable[[], Any]  # a requests.Session
+    url_for: Callable[[str], str]
+
+    @cached_property
+    def key(self) -> str:
+        return self.read_key()
+
+    def get(
+        self, api: str, path: str, params: dict[str, str], parse: Callable[[int, str], T], policy: CallPolicy
+    ) -> T:
+        """GET ``path`` and ``parse(status, text)``; retry transient failures ``policy.attempts`` times.
+
+        Every attempt starts at least ``policy.min_interval_seconds`` after this process's previous call to
+        ``api`` and after the process started, and ends within ``policy.timeout_seconds``. A RetryLaterError
+        or NotYetPublishedError is not retried here: asking again within seconds cannot help.
+        """
+
+        def attempt() -> T:
+            _PACE.wait(api, policy.min_interval_seconds)
+            return call(self, api, path, params, parse, policy.timeout_seconds)
+
+        exponential = tenacity.wait_exponential(multiplier=policy.backoff_seconds, max=MAX_WAIT_SECONDS)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return max(exponential(state), getattr(error, "wait_seconds", 0.0))
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_retried),
+            stop=tenacity.stop_after_attempt(max(1, policy.attempts)),
+            wait=wait,
+            sleep=lambda seconds: _sleep(seconds),
+            before_sleep=lambda state: log.warning(
+                "%s call failed (attempt %d of %d), retrying: %s",
+                api,
+                state.attempt_number,
+                policy.attempts,
+                state.outcome.exception() if state.outcome else "",
+            ),
+            reraise=True,
+        )
+        return retrying(attempt)
 
 
 _sleep = time.sleep  # tests record the waits instead

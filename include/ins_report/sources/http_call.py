@@ -1,5 +1,5 @@
 """One HTTP call to an external API: sent through the connection's session, read within its deadline, and
-classified (sources/errors.py). ``http.http_get`` paces and retries these calls.
+classified (sources/errors.py). ``http.ApiEndpoint.get`` paces and retries these calls.
 
 Failures, classified once for every source:
 
@@ -27,11 +27,10 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 import urllib3
-from airflow.providers.http.hooks.http import HttpHook
 
 from include.ins_report.model import clock
 from include.ins_report.sources.errors import (
@@ -43,6 +42,17 @@ from include.ins_report.sources.errors import (
 )
 
 T = TypeVar("T")
+
+
+class Endpoint(Protocol):
+    """What a call needs of an API's connection (``sources/http.ApiEndpoint``)."""
+
+    conn_id: str
+
+    def open_session(self) -> Any: ...
+
+    def url_for(self, path: str) -> str: ...
+
 
 # The longest wait before a call's next attempt: the backoff's cap, and the longest Retry-After honoured (a
 # longer one fails the call at once, saying when to ask again). A candidate setting.
@@ -61,17 +71,16 @@ _CONFIG_HINTS = {
 
 
 def call(
-    hook: HttpHook,
+    endpoint: Endpoint,
     api: str,
-    conn_id: str,
-    endpoint: str,
+    path: str,
     params: dict[str, str],
     parse: Callable[[int, str], T],
     timeout: float,
 ) -> T:
-    """One GET of ``endpoint`` with ``params``, ``parse(status, text)`` of its answer, or the classified
-    error; the whole call ends within ``timeout`` seconds."""
-    return _classify(api, _get(hook, api, conn_id, endpoint, params, timeout), parse)
+    """One GET of ``path`` on ``endpoint`` with ``params``, ``parse(status, text)`` of its answer, or the
+    classified error; the whole call ends within ``timeout`` seconds."""
+    return _classify(api, _get(endpoint, api, path, params, timeout), parse)
 
 
 @dataclass(frozen=True)
@@ -85,19 +94,20 @@ class _DeadlinePassed(Exception):
     pass
 
 
-def _get(hook: HttpHook, api: str, conn_id: str, endpoint: str, params: dict[str, str], timeout: float):
+def _get(endpoint: Endpoint, api: str, path: str, params: dict[str, str], timeout: float):
     """One GET through the connection's session, its body read before ``timeout`` seconds have passed.
 
     The session is the hook's (auth, headers, proxies and TLS options of the connection); the request is sent
     here rather than by ``HttpHook.run``, whose warning on a connection error quotes the URL with the key.
     """
+    conn_id = endpoint.conn_id
     deadline = time.monotonic() + timeout
     try:
-        session = hook.get_conn()
+        session = endpoint.open_session()
         try:
             response = session.request(
                 "GET",
-                hook.url_from_endpoint(endpoint),
+                endpoint.url_for(path),
                 params=params,
                 stream=True,
                 timeout=urllib3.Timeout(total=timeout),  # connect + the answer's head

@@ -14,7 +14,7 @@ from include.ins_report.model.farms import Farm, WeatherLocation, weather_locati
 from include.ins_report.model.stations import Station, load_stations
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import ApiDataError, TransientApiError
-from include.ins_report.sources.http import api_key, http_get, slot_interval
+from include.ins_report.sources.http import ApiEndpoint, CallPolicy
 from include.ins_report.sources.kma_asos_answers import (
     API,
     OBSERVED_FIELDS,
@@ -119,12 +119,17 @@ def page_size(page: AsosPage, asked: int) -> int:
 
 
 class AsosWeatherProvider:
-    """Weather provider interface: locations for farms, and one location's observed week."""
+    """Weather provider interface: locations for farms, and one location's observed week, on the KMA
+    connection (``endpoint``, built at the Airflow edge)."""
 
     source = SOURCE
 
-    def __init__(self, settings: Settings, stations: list[Station] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, endpoint: ApiEndpoint, stations: list[Station] | None = None
+    ) -> None:
         self.settings = settings
+        self.endpoint = endpoint
+        self.policy = CallPolicy.of(settings, settings.kma_pool_slots, settings.kma_calls_per_second)
         self.stations = stations if stations is not None else load_stations(settings.stations_file)
 
     def locations(self, farms: list[Farm]) -> list[WeatherLocation]:
@@ -142,19 +147,7 @@ class AsosWeatherProvider:
             "endDt": last.strftime("%Y%m%d"),
             "stnIds": point_id,
         }
-        return http_get(
-            API,
-            self.settings.kma_conn_id,
-            ENDPOINT,
-            params,
-            parse_asos_response,
-            attempts=self.settings.http_attempts,
-            backoff_seconds=self.settings.http_backoff_seconds,
-            timeout_seconds=self.settings.http_timeout_seconds,
-            min_interval_seconds=slot_interval(
-                self.settings.kma_pool_slots, self.settings.kma_calls_per_second
-            ),
-        )
+        return self.endpoint.get(API, ENDPOINT, params, parse_asos_response, self.policy)
 
     def fetch_days(self, point_id: str, first: dt.date, last: dt.date) -> list[DailyObservation]:
         """Every published day of ``point_id`` in [first, last], following pages, at most one row a day.
@@ -168,7 +161,7 @@ class AsosWeatherProvider:
         days. Two different rows for one day on the pages read are a data error (``conflict``); identical
         ones are kept once.
         """
-        key = api_key(self.settings.kma_conn_id)
+        key = self.endpoint.key
         got = _Collected(point_id, first, last)
         page_no, size, total, pages = 1, PAGE_SIZE, 0, 0
         while True:

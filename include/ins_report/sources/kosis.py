@@ -19,7 +19,7 @@ from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import clip_utf8
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import ApiDataError, PermanentApiError, TransientApiError, answer_body
-from include.ins_report.sources.http import api_key, http_get, slot_interval
+from include.ins_report.sources.http import ApiEndpoint, CallPolicy
 from include.ins_report.sources.numbers import parse_decimal
 
 API = "KOSIS"
@@ -268,13 +268,17 @@ def parse_kosis_response(status: int, text: str) -> list[StatsRow]:
 
 
 class KosisClient:
-    def __init__(self, settings: Settings) -> None:
+    """The KOSIS OpenAPI on its connection (``endpoint``, built at the Airflow edge)."""
+
+    def __init__(self, settings: Settings, endpoint: ApiEndpoint) -> None:
         self.settings = settings
+        self.endpoint = endpoint
+        self.policy = CallPolicy.of(settings, settings.kosis_pool_slots, settings.kosis_calls_per_second)
 
     def fetch(self, series: Series, periods: list[str]) -> list[StatsRow]:
         params = {
             "method": "getList",
-            "apiKey": api_key(self.settings.kosis_conn_id),
+            "apiKey": self.endpoint.key,
             "orgId": series.org_id,
             "tblId": series.tbl_id,
             "itmId": series.itm_id,
@@ -286,18 +290,6 @@ class KosisClient:
         }
         for level in range(1, 9):
             params[f"objL{level}"] = series.obj_l[level - 1] if level <= len(series.obj_l) else ""
-        rows = http_get(
-            API,
-            self.settings.kosis_conn_id,
-            ENDPOINT,
-            params,
-            parse_kosis_response,
-            attempts=self.settings.http_attempts,
-            backoff_seconds=self.settings.http_backoff_seconds,
-            timeout_seconds=self.settings.http_timeout_seconds,
-            min_interval_seconds=slot_interval(
-                self.settings.kosis_pool_slots, self.settings.kosis_calls_per_second
-            ),
-        )
+        rows = self.endpoint.get(API, ENDPOINT, params, parse_kosis_response, self.policy)
         wanted = set(periods)
         return [row for row in rows if row.period in wanted]

@@ -21,9 +21,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from include.ins_report.config.settings import Settings
+from include.ins_report.model.errors import PermanentError
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ class QueryRunner(Protocol):
     def query(self, name: str, params: dict | None = None) -> list[tuple]: ...
 
 
-class LegacyJobEnabledError(AirflowFailException):
+class LegacyJobEnabledError(PermanentError):
     """The legacy scheduler job is still enabled; retrying cannot change that, disabling it does."""
 
 
@@ -66,9 +65,7 @@ def guard_mode(value: str | None = None) -> str:
     raw = value if value is not None else Settings.from_env().legacy_job_guard
     mode = raw.strip().lower() or DEFAULT_MODE
     if mode not in MODES:
-        raise AirflowFailException(
-            f"{GUARD_ENV}={raw!r} is not one of {', '.join(MODES)} (default {DEFAULT_MODE})"
-        )
+        raise PermanentError(f"{GUARD_ENV}={raw!r} is not one of {', '.join(MODES)} (default {DEFAULT_MODE})")
     return mode
 
 

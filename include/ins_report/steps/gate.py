@@ -28,9 +28,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from include.ins_report.joblog import GATE, WARNING, GateMessage
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.gate_result import KINDS, TITLES, GateResult, Issue
 from include.ins_report.model.manifest import by_series
 from include.ins_report.model.plausible import WEATHER_PLAUSIBLE
@@ -46,11 +45,11 @@ CORE_COLUMNS = ("AVG_TA", "MIN_TA", "MAX_TA", "AVG_RHM")
 GAPS_ACCEPTED = GateMessage.ACCEPTED  # the CHECK_COLLECTION WARNING row's message starts so
 
 
-class CollectionIncompleteError(AirflowFailException):
+class CollectionIncompleteError(PermanentError):
     """The week's data is not complete in the database; retrying the gate cannot change that."""
 
 
-class ManifestMissingError(AirflowFailException):
+class ManifestMissingError(PermanentError):
     """The week's manifest is not in the farm database (a step cleared without the start or the plan that
     writes it): the week must be planned again."""
 
@@ -138,8 +137,8 @@ def check_weather(ctx: StepContext, farm_db: FarmDatabase, result: GateResult) -
 
 def check_stats(ctx: StepContext, farm_db: FarmDatabase, result: GateResult) -> None:
     """Every cell of the week's manifest (TS_INS_WEEK_INPUT), checked by its source
-    (``catalog.Source.check``): KOSIS each cell the report reads at its one period, EKAPE every day's
-    auction record and, on auction days, the national price. Nothing else of a table is checked."""
+    (``catalog.StatisticsSource.check``): KOSIS each cell the report reads at its one period, EKAPE every
+    day's auction record and, on auction days, the national price. Nothing else of a table is checked."""
     inputs = by_series(farm_db.manifest_inputs(ctx.week_key))
     for source in catalog.statistics_sources(ctx.settings):
         of_source = [series for series in inputs if series.source == source.source]
@@ -188,7 +187,7 @@ def check_collection(ctx: StepContext) -> dict:
     """The CHECK_COLLECTION step: pass, pass with gaps the coverage policy accepts (a WARNING row, which the
     run's notifier reports), or fail with what is wrong, by kind."""
     started = now_text()
-    farm_db = ctx.farm_db()
+    farm_db = ctx.farm_db
     result = measure(ctx, farm_db)
     if result.farms == 0 and catalog.weather_enabled(ctx.settings):
         raise CollectionIncompleteError(

@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 
 import pendulum
-from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report.joblog import (
     FAILED,
@@ -31,6 +30,7 @@ from include.ins_report.joblog import (
     StatsMessage,
 )
 from include.ins_report.model import clock
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.manifest import by_series, periods_used
 from include.ins_report.sources import catalog
 from include.ins_report.steps.context import StepContext
@@ -41,7 +41,7 @@ from include.ins_report.store.farm_db import now_text
 log = logging.getLogger(__name__)
 
 
-class ReportNotBuiltError(AirflowFailException):
+class ReportNotBuiltError(PermanentError):
     """The run ended without the report: the finish step fails so that the run fails and alerts."""
 
 
@@ -53,7 +53,7 @@ def start_job(ctx: StepContext) -> dict:
     the one period of the week (include/ins_report/model/manifest.py). Computed once per run: the collections
     fetch it, the gate checks it, the procedure reads it."""
     started = now_text()
-    farm_db = ctx.farm_db()
+    farm_db = ctx.farm_db
     cells = [
         cell
         for source in catalog.statistics_sources(ctx.settings)
@@ -81,15 +81,16 @@ def _unread_gaps(fetched: catalog.SeriesRows, read: set[tuple[str, str, str, str
     ]
 
 
-def collect_statistics(ctx: StepContext, source: catalog.Source) -> dict:
-    """Fetch a statistics source's manifest cells (``catalog.Source.fetch``) and upsert TA_STATS_DATA.
+def collect_statistics(ctx: StepContext, source: catalog.StatisticsSource) -> dict:
+    """Fetch a statistics source's manifest cells (``catalog.StatisticsSource.fetch``, with the task's
+    client of the source) and upsert TA_STATS_DATA.
 
     A period of the manifest the answer has no row for at all is not published yet (KOSIS err 30): waited
     for within the publication window, then a failure naming the series and the period. Odd but usable
     answers (a value missing in a cell the report does not read, a weekday without auction) make the row a
     WARNING that lists them."""
     started = now_text()
-    farm_db = ctx.farm_db()
+    farm_db = ctx.farm_db
     wanted = [
         series
         for series in by_series(farm_db.manifest_inputs(ctx.week_key))
@@ -100,7 +101,7 @@ def collect_statistics(ctx: StepContext, source: catalog.Source) -> dict:
             f"the week's manifest has no {source.label} cells (TS_INS_WEEK_INPUT, week {ctx.week_key}): "
             "clear the whole run, start_job included, so the week is planned again"
         )
-    fetched = source.fetch(ctx.week, ctx.settings, wanted, ctx.run_id, now_text())
+    fetched = source.fetch(ctx.client(source), ctx.week, wanted, ctx.run_id, now_text())
     for series, got in zip(wanted, fetched, strict=True):
         have = {row["period"] for row in got.rows}
         missing = [period for period in series.periods if period not in have]
@@ -137,7 +138,7 @@ def statistics_final(ctx: StepContext, source: catalog.Source, now: dt.datetime 
     final = ready.format("YYYY-MM-DD HH:mm")
     window_end = publication_window_end(ctx.week, ctx.settings)  # the same window as the weather's wait
     if moment >= window_end:
-        raise AirflowFailException(
+        raise PermanentError(
             f"{source.label} data of week {ctx.week} is final only at {final} KST, after the waiting "
             f"window ({window_end.format('YYYY-MM-DD HH:mm')} KST)"
         )
@@ -152,7 +153,7 @@ def finish_job(ctx: StepContext, task_states: dict[str, str]) -> dict:
     """Record the run's outcome from its task states (by task id); fail (so the run fails and alerts)
     unless the report was built."""
     started = now_text()
-    farm_db = ctx.farm_db()
+    farm_db = ctx.farm_db
     failed = tuple(sorted(task for task, state in task_states.items() if state == "failed"))
     if task_states.get(REPORT.task_id) == "success":
         ctx.log(farm_db, FINISH.name, started, None, FinishMessage(True).text())

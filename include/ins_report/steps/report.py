@@ -8,11 +8,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from include.ins_report.joblog import GATE, REPORT, SUCCESS, WARNING, ReportMessage, RunLog
 from include.ins_report.joblog.messages import listed as _listed
 from include.ins_report.joblog.messages import periods_text
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.manifest import periods_used
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources import catalog
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ReportMismatchError(AirflowFailException):
+class ReportMismatchError(PermanentError):
     """The report's rows for the week are not the week's farms: the procedure ran, its output is wrong."""
 
 
@@ -108,14 +107,14 @@ def reconcile_report(
 
 
 def run_weekly_report(ctx: StepContext) -> dict:
-    """Call the report procedure for the week, passed explicitly (never NULL: see DESIGN), within
+    """Call the report procedure for the week, passed explicitly (never NULL: docs/design.md), within
     INS_REPORT_TIMEOUT, then reconcile its rows with the week's farms (INS_RECONCILE_REPORT, on for the
     reference schema). Once the call has reached the database, any error fails the task at once."""
     started = now_text()
     settings = ctx.settings
     week_text = ctx.week.start.strftime(settings.report_week_format)
     # Before the call nothing of the procedure runs: each step is retried a few times (report_call.py).
-    farm_db = before_call(ctx.farm_db, "looking up the farm database's connection")
+    farm_db = before_call(lambda: ctx.farm_db, "looking up the farm database's connection")
     # Oracle: stops here (INS_LEGACY_JOB_GUARD=fail) or warns while JOB_INS_WEEKLY_REPORT is still enabled.
     legacy_warning = before_call(
         lambda: check_legacy_job(farm_db, settings.legacy_job_guard, settings.legacy_job_name),
@@ -136,7 +135,8 @@ def run_weekly_report(ctx: StepContext) -> dict:
         settings.report_timeout_seconds or "none",
         tag.client_identifier,
     )
-    call_once(farm_db, settings, tag, week_text)  # at most once: once sent, any error fails the task
+    # At most once: once sent, any error fails the task (Airflow's interrupts included).
+    call_once(farm_db, settings, tag, week_text, ctx.interrupts)
     note, status = "", SUCCESS
     if settings.reconcile_report:
         gate_row = RunLog.from_dicts(farm_db.job_log(ctx.run_id)).latest(GATE.name)

@@ -29,10 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from airflow.sdk.exceptions import AirflowFailException, AirflowTaskTerminated, AirflowTaskTimeout
-
 from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.joblog import clip_utf8
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.store.oracle_errors import (
     ACCESS,
     describe_error,
@@ -61,7 +60,7 @@ NOT_RETRIED = (
 GRANT = "GRANT SELECT ON V_$SESSION TO {user}"
 
 
-class ReportCallNotRetried(AirflowFailException):
+class ReportCallNotRetried(PermanentError):
     """The procedure call reached the database and failed, timed out or was interrupted: the task fails at
     once, without Airflow's retries (the task has none). PL/SQL may still run on the server after the client
     gave up, and a deterministic error would only repeat; the message says which, and how to check."""
@@ -69,19 +68,19 @@ class ReportCallNotRetried(AirflowFailException):
     reports_cause = True  # the job log and the alert name the cause (oracle_errors.describe_error)
 
 
-class ReportNotCalled(AirflowFailException):
+class ReportNotCalled(PermanentError):
     """A step before the call (connection, legacy job state, session check, connecting) kept failing: the
     procedure was not called, nothing of it runs; clear the task once the cause is fixed."""
 
     reports_cause = True
 
 
-class ReportStillRunningError(AirflowFailException):
+class ReportStillRunningError(PermanentError):
     """A session of an earlier attempt (or of another run) is still in the procedure: calling now would run
     it twice at once."""
 
 
-class SessionCheckNotGrantedError(AirflowFailException):
+class SessionCheckNotGrantedError(PermanentError):
     """V$SESSION is not readable by the batch's user, so a call still running could not be seen."""
 
     reports_cause = True
@@ -211,13 +210,13 @@ def _pause(seconds: float) -> None:
 
 def before_call(action: Callable[[], T], what: str, attempts: int = PRE_CALL_ATTEMPTS) -> T:
     """``action()``, tried up to ``attempts`` times (10 s, then 20 s apart): it comes before the call and
-    cannot have started the procedure. An Airflow failure (a decision) and an access error (a retry cannot
+    cannot have started the procedure. A permanent error (a decision) and an access error (a retry cannot
     fix it, and a login counts towards locking the account) are not retried; what still fails after the
     last try becomes ``ReportNotCalled``."""
     for attempt in range(1, attempts + 1):
         try:
             return action()
-        except AirflowFailException:
+        except PermanentError:
             raise
         except Exception as exc:
             if error_kind(exc) == ACCESS or attempt == attempts:
@@ -263,9 +262,17 @@ def may_still_run_note(client: str, sent: bool = True) -> str:
     )
 
 
-def call_once(farm_db: FarmDatabase, settings: Settings, tag: SessionTag, week_text: str) -> None:
+def call_once(
+    farm_db: FarmDatabase,
+    settings: Settings,
+    tag: SessionTag,
+    week_text: str,
+    interrupts: tuple[type[BaseException], ...] = (),
+) -> None:
     """Call the procedure once, its session tagged; connecting is retried (nothing was sent), anything after
-    the call was sent fails the task at once."""
+    the call was sent fails the task at once. ``interrupts``: what the task runner raises into the call when
+    it stops the task (Airflow's timeout and SIGTERM, given by the edge: ``StepContext.interrupts``), which
+    derive from BaseException only and count as errors of the call too."""
     farm_db.tag_report_session(tag.module, tag.action, tag.client_identifier)
 
     def call() -> None:
@@ -276,7 +283,7 @@ def call_once(farm_db: FarmDatabase, settings: Settings, tag: SessionTag, week_t
                 week_text,
                 settings.report_timeout_seconds,
             )
-        except (Exception, AirflowTaskTimeout, AirflowTaskTerminated) as exc:
+        except (Exception, *interrupts) as exc:
             if not farm_db.report_call_sent:
                 raise  # the database was not reached: nothing runs there (before_call may try again)
             raise ReportCallNotRetried(not_retried_message(farm_db, tag, exc)) from exc

@@ -9,15 +9,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-from airflow.sdk.exceptions import AirflowFailException
 
 from include.ins_report.joblog import PLAN, WEATHER, PlanMessage, WeatherMessage
 from include.ins_report.model import clock
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.farms import FarmSelection, WeatherLocation, classify_farms, pack_farm_nos
 from include.ins_report.model.manifest import PlannedFarm
-from include.ins_report.model.thi import thi
+from include.ins_report.sources import catalog
 from include.ins_report.sources.errors import ApiError
-from include.ins_report.sources.kma_asos import AsosWeatherProvider, DailyObservation, not_yet_published
+from include.ins_report.sources.kma_asos import not_yet_published
 from include.ins_report.steps.waiting import not_published, publication_window_end
 from include.ins_report.store.farm_db import FarmDatabase, now_text
 
@@ -40,13 +40,12 @@ def plan_weather_locations(ctx: StepContext, publish: Callable[..., Any] | None 
     inline (``WeatherLocation.to_xcom``).
     """
     started = now_text()
-    farm_db = ctx.farm_db()
+    farm_db = ctx.farm_db
     selection = select_farms(farm_db)
-    provider = AsosWeatherProvider(ctx.settings)
-    locations = provider.locations(selection.valid)
+    locations = ctx.weather.locations(selection.valid)
     calls = len(locations) + 1  # one per location and week, plus the publication probe
     if calls > ctx.settings.kma_daily_quota:
-        raise AirflowFailException(
+        raise PermanentError(
             f"the week needs {calls} KMA calls ({len(locations)} weather locations), more than the daily "
             f"quota of {ctx.settings.kma_daily_quota} (INS_KMA_DAILY_QUOTA): raise the key's quota first"
         )
@@ -82,10 +81,9 @@ def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
     at any time: a transient one (5xx, quota code 22, timeout, malformed answer) is raised as it is, so
     Airflow retries the task like any other; a permanent one (bad key, data error) fails at once.
     """
-    provider = AsosWeatherProvider(ctx.settings)
     probe = ctx.settings.publication_probe_station
     try:
-        if provider.fetch_days(probe, ctx.week.end, ctx.week.end):
+        if ctx.weather.fetch_days(probe, ctx.week.end, ctx.week.end):
             return True
         reason = "no row yet"
     except ApiError as exc:
@@ -95,7 +93,7 @@ def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
     moment = pendulum.instance(now) if now else clock.now()
     deadline = publication_window_end(ctx.week, ctx.settings)
     if moment >= deadline:
-        raise AirflowFailException(
+        raise PermanentError(
             f"ASOS daily values for {ctx.week.end} (station {probe}) were not published by "
             f"{deadline.format('YYYY-MM-DD HH:mm')} KST ({reason}); clear this task once they are"
         )
@@ -109,38 +107,14 @@ def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
     return False
 
 
-def weather_rows(
-    location: WeatherLocation, observations: list[DailyObservation], run_id: str, source: str
-) -> list[dict]:
-    collected_at = now_text()
-    return [
-        {
-            "farm_no": farm_no,
-            "weather_date": obs.day.isoformat(),
-            "point_id": location.point_id,
-            "avg_ta": obs.avg_ta,
-            "min_ta": obs.min_ta,
-            "max_ta": obs.max_ta,
-            "avg_rhm": obs.avg_rhm,
-            "sum_rn": obs.sum_rn,
-            "thi": thi(obs.max_ta, obs.avg_rhm),
-            "source": source,
-            "collected_at": collected_at,
-            "run_id": run_id,
-        }
-        for farm_no in location.farm_nos
-        for obs in observations
-    ]
-
-
 def collect_station_weather(
     ctx: StepContext, location: WeatherLocation, now: dt.datetime | None = None
 ) -> dict:
-    """One API call for the location's week; one TM_WEATHER row per farm per observed day."""
+    """One API call for the location's week (``catalog.KmaSource.fetch``); one TM_WEATHER row per farm per
+    observed day."""
     started = now_text()
-    provider = AsosWeatherProvider(ctx.settings)
-    observations = provider.fetch_week(location, ctx.week)
-    observed = {obs.day for obs in observations}
+    fetched = catalog.KMA_SOURCE.fetch(ctx.weather, ctx.week, location, ctx.run_id, now_text())
+    observed = set(fetched.days)
     missing = [day.isoformat() for day in ctx.week.days if day not in observed]
     deadline = publication_window_end(ctx.week, ctx.settings)
     moment = pendulum.instance(now) if now else clock.now()
@@ -152,11 +126,11 @@ def collect_station_weather(
         not_published(
             "KMA ASOS", "03", f"{location.label}: {', '.join(missing)}", ctx.week, ctx.settings, moment
         )
-    farm_db = ctx.farm_db()
-    written = farm_db.upsert_weather(weather_rows(location, observations, ctx.run_id, provider.source))
+    farm_db = ctx.farm_db
+    written = farm_db.upsert_weather(fetched.rows)
     if missing:
         log.warning("%s: no observation for %s", location.label, ", ".join(missing))
-    message = WeatherMessage(location.label, len(observations), written, tuple(missing))
+    message = WeatherMessage(location.label, len(fetched.days), written, tuple(missing))
     ctx.log(farm_db, WEATHER.name, started, written, message.text())
     return {
         "point_id": location.point_id,

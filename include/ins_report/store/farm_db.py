@@ -1,8 +1,10 @@
 """The farm database: one class, one place where the SQL dialect is chosen.
 
 The dialect follows the ``farm_db`` connection's type (``sqlite`` for the embedded default, ``oracle`` in
-production). Every statement lives in ``include/sql/<dialect>/<name>.sql`` and takes bind variables with the
-same names in both dialects. Writes go in batches (``executemany``), one transaction per call.
+production); the connection is resolved by the Airflow edge (include/ins_report/airflow_edge/connections.py)
+and handed in, so this layer imports no Airflow. Every statement lives in ``include/sql/<dialect>/<name>.sql``
+and takes bind variables with the same names in both dialects. Writes go in batches (``executemany``), one
+transaction per call.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
-
-from airflow.sdk import BaseHook
+from typing import Any, Protocol
 
 from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.joblog import clip_utf8
@@ -84,9 +84,18 @@ class _CountingCursor:
         return iter(self._cursor)
 
 
+class DbConnection(Protocol):
+    """What the farm database needs of its connection (an Airflow ``Connection``): its type, its login, and
+    the provider hook that opens DB-API connections on it."""
+
+    conn_type: str | None
+    login: str | None
+
+    def get_hook(self) -> Any: ...
+
+
 class FarmDatabase(ManifestTables):
-    def __init__(self, conn_id: str) -> None:
-        connection = BaseHook.get_connection(conn_id)
+    def __init__(self, conn_id: str, connection: DbConnection) -> None:
         conn_type = (connection.conn_type or "").lower()
         if conn_type not in DIALECTS:
             raise ValueError(
@@ -97,6 +106,7 @@ class FarmDatabase(ManifestTables):
         self.report_call_sent = False
         self.report_session: tuple[str, str, str] | None = None  # tag_report_session
         self.dialect = DIALECTS[conn_type]
+        self.login = connection.login or ""
         self.hook = connection.get_hook()
 
     def sql(self, name: str) -> str:
@@ -298,4 +308,4 @@ class FarmDatabase(ManifestTables):
 
     def login_user(self) -> str:
         """The database user of the connection (for a grant), upper case as the dictionary has it."""
-        return (BaseHook.get_connection(self.conn_id).login or "").upper()
+        return self.login.upper()

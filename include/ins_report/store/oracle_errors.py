@@ -156,6 +156,9 @@ def describe_error(exc: BaseException | None) -> str:
     """``Class: message`` (an Oracle error keeps its lines), never empty."""
     if exc is None:
         return "no exception reported: the task was killed, timed out or lost its heartbeat"
+    if getattr(exc, "stands_for_cause", False) and exc.__cause__ is not None:
+        # The Airflow edge's stand-in for a domain error (airflow_edge/errors.py): the cause is the error.
+        return describe_error(exc.__cause__)
     if getattr(exc, "reports_cause", False) and exc.__cause__ is not None:
         # A wrapper that only changes how Airflow treats the error (no retry): the cause is the error.
         return f"{describe_error(exc.__cause__)} [{exc}]"

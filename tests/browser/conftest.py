@@ -99,7 +99,7 @@ def logged_in_context(playwright, deployment, profile: Path, *, locale: str, vie
         locale=locale,
         viewport=viewport,
     )
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(60_000)  # a bound for the waits for states, long enough on a loaded machine
     page = context.new_page()
     url = deployment.airflow.url
     page.goto(f"{url}/")

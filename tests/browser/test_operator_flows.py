@@ -43,6 +43,7 @@ from tests.browser.ui import (
     shoot,
     show_log_line,
     state_text,
+    ui_text,
 )
 from tests.support.waiting import wait_for
 
@@ -283,7 +284,12 @@ def test_a_failed_station_found_and_cleared_in_the_grid(deployment, station_outa
         affected_tasks() != expected
     ):  # Downstream not preselected: tick it (past, future, upstream, downstream)
         form.locator("[data-scope=segment-group] [data-part=item], [role=radiogroup] label").nth(3).click()
-        page.wait_for_timeout(1000)
+        wait_for(
+            lambda: affected_tasks() == expected,
+            timeout=60,
+            poll=0.2,
+            what=f"the affected tasks with Downstream ticked to be {sorted(expected)}",
+        )
     assert affected_tasks() == expected  # this station only, and everything after it
     shoot(page, "2-clear-with-downstream")
     form.get_by_role("button").last.click()
@@ -338,7 +344,9 @@ def test_backfill_two_missed_weeks_from_the_form(deployment, operator_page, week
     fill_datetime(page, pickers.nth(1), second.strftime("%Y/%m/%d"), second.strftime("%H:%M"))
     choose_radio(form, "none")  # missing runs only
     form.locator("input[name=max_active_runs]").fill("1")
-    page.wait_for_timeout(1500)  # the form's dry run counts the runs
+    # The form's dry run counts the runs: both missed Mondays, in the words of the browser's language.
+    will_run = ui_text(page, "backfill.affected_other", "components").replace("{{count}}", "2")
+    form.get_by_text(will_run).wait_for()
     shoot(page, "3-backfill-form")
     form.get_by_role("button").last.click()
     form.wait_for(state="hidden", timeout=60_000)

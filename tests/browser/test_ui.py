@@ -12,9 +12,11 @@ from urllib.parse import quote
 
 import pendulum
 import pytest
+from playwright.sync_api import expect
 
 from include.ins_report.joblog import STEPS
 from tests.browser.conftest import ARTIFACTS, TIMEZONE
+from tests.browser.ui import settle
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.scheduler
@@ -46,12 +48,6 @@ def expand_groups(page) -> None:
     button.wait_for()
     if button.is_enabled():
         button.click()
-
-
-def settle(page) -> None:
-    """No pointer over anything (no tooltip open) before a screenshot."""
-    page.mouse.move(5, 995)
-    page.wait_for_timeout(800)
 
 
 def run_path(deployment) -> str:
@@ -120,7 +116,8 @@ def test_the_graph_after_a_run(deployment, page):
     page.get_by_role("button", name="Show Graph (Press g)").click()
     expand_groups(page)
     nodes = page.locator(".react-flow__node[data-id]")
-    page.locator(f".react-flow__node[data-id='{STATIONS}']").wait_for()
+    for task_id, _ in ROWS:  # every node drawn with its state (the states come in a query of their own)
+        expect(page.locator(f".react-flow__node[data-id='{task_id}']")).to_contain_text("success")
     settle(page)  # and the layout settles
     shown = {node.get_attribute("data-id"): node.inner_text() for node in nodes.all()}
     for task_id, title in ROWS:

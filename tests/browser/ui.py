@@ -90,10 +90,18 @@ def expand_groups(page) -> None:
         button.click()
 
 
+# True once no tooltip is open and no transition or finite animation runs (spinners loop forever: not
+# waited for). Polled on animation frames, so a layout that moves is seen moving.
+SETTLED = """() => !document.querySelector("[data-scope=tooltip][data-part=content][data-state=open]")
+    && document.getAnimations().every(
+        (a) => a.playState !== "running" || a.effect?.getComputedTiming().iterations === Infinity)"""
+
+
 def settle(page) -> None:
-    """No pointer over anything (no tooltip open) and the layout settled, before a screenshot."""
+    """No pointer over anything, no tooltip open and the layout settled (its transitions done), before a
+    screenshot: waited for as states, not for a time, so a slow machine only takes longer."""
     page.mouse.move(5, page.viewport_size["height"] - 5)
-    page.wait_for_timeout(800)
+    page.wait_for_function(SETTLED, polling="raf")
 
 
 def shoot(page, name: str, *, target=None) -> Path:
@@ -142,15 +150,44 @@ def fill_datetime(page, field, day: str, hhmm: str) -> None:
 
 def _log_setting(page, testid: str, on_key: str) -> None:
     """Turn a log-view setting on (the menu item reads ``on_key``'s text once it is on; the choice is kept
-    in the browser, so it is only clicked when off)."""
-    page.get_by_test_id("log-settings-button").click()
+    in the browser, so it is only clicked when off). After a click the menu is opened again until it reads
+    the setting on: the state the log view is rendered in, not a pause."""
+    on_text = ui_text(page, on_key)
+    menu = page.get_by_test_id("log-settings-button")
     item = page.get_by_test_id(testid)
+    menu.click()
     item.wait_for()
-    if ui_text(page, on_key) in item.inner_text():
-        page.keyboard.press("Escape")
-    else:
+    if on_text not in item.inner_text():
         item.click()
+        item.wait_for(state="hidden")
+        menu.click()
+        expect(item).to_contain_text(on_text)
+    page.keyboard.press("Escape")
     item.wait_for(state="hidden")
+
+
+# True once the virtualised log view has rendered the lines of its visible part: the rendered rows (a
+# contiguous range, positioned in the list's sized box) reach from the top to the bottom of what is shown.
+LOG_VIEW_RENDERED = """(view) => {
+    const rows = [...view.querySelectorAll("[data-testid^=virtualized-item-], [data-testid^=group-header-]")];
+    if (!rows.length) return false;
+    const box = rows[0].parentElement.getBoundingClientRect(), shown = view.getBoundingClientRect();
+    const top = Math.max(box.top, shown.top), bottom = Math.min(box.bottom, shown.bottom);
+    const rects = rows.map((row) => row.getBoundingClientRect());
+    return Math.min(...rects.map((r) => r.top)) <= top + 1
+        && Math.max(...rects.map((r) => r.bottom)) >= bottom - 1;
+}"""
+
+
+def _scroll_log(page, container, script: str) -> int:
+    """Scroll the log view by ``script`` (which returns the new scrollTop) and wait until the lines now
+    shown are rendered."""
+    top = container.evaluate(script)
+    page.wait_for_function(LOG_VIEW_RENDERED, arg=container.element_handle(), polling="raf")
+    return top
+
+
+HALF_A_VIEW_DOWN = "e => { e.scrollTop += e.clientHeight / 2; return e.scrollTop; }"
 
 
 def log_text(page) -> str:
@@ -161,16 +198,13 @@ def log_text(page) -> str:
     page.locator("[data-testid^=virtualized-item-]").first.wait_for()
     _log_setting(page, "log-settings-wrap", "wrap.unwrap")
     _log_setting(page, "log-settings-expand", "expand.collapse")
-    page.wait_for_timeout(500)
-    container.evaluate("e => { e.scrollTop = 0; }")
     seen: dict[str, str] = {}
-    top, previous = 0, -1
+    top, previous = _scroll_log(page, container, "e => { e.scrollTop = 0; return e.scrollTop; }"), -1
     while top != previous:
-        page.wait_for_timeout(200)
         for item in page.locator("[data-testid^=virtualized-item-], [data-testid^=group-header-]").all():
             seen[item.get_attribute("data-testid") or ""] = item.inner_text()
         previous = top
-        top = container.evaluate("e => { e.scrollTop += e.clientHeight / 2; return e.scrollTop; }")
+        top = _scroll_log(page, container, HALF_A_VIEW_DOWN)
     return "\n".join(seen.values())
 
 
@@ -179,16 +213,9 @@ def show_log_line(page, text: str) -> None:
     line into the viewport (for the guide's screenshot of it)."""
     container = page.get_by_test_id("virtual-scroll-container")
     line = page.locator("[data-testid^=virtualized-item-]").filter(has_text=text).first
-    container.evaluate("e => { e.scrollTop = 0; }")
-    top = -1
-    while True:
-        page.wait_for_timeout(200)
-        if line.count():
-            break
-        previous, top = (
-            top,
-            container.evaluate("e => { e.scrollTop += e.clientHeight / 2; return e.scrollTop; }"),
-        )
+    top = _scroll_log(page, container, "e => { e.scrollTop = 0; return e.scrollTop; }")
+    while not line.count():
+        previous, top = top, _scroll_log(page, container, HALF_A_VIEW_DOWN)
         assert top != previous, f"no log line with {text!r}"
     line.scroll_into_view_if_needed()
     expect(line).to_be_in_viewport()

@@ -77,9 +77,10 @@ class Deployment:
     def run_week(self, week: str):
         """One DAG run for ``week`` through Airflow's ``dag.test()`` in this process, the DAG parsed with the
         settings of this moment (tests/support/dags.py); returns the DagRun."""
+        from tests.support.dag_callbacks import dag_test
         from tests.support.dags import parse_dags
 
-        return parse_dags().dags[DAG_ID].test(run_conf={"week": week})
+        return dag_test(parse_dags().dags[DAG_ID], run_conf={"week": week})
 
     def trigger_week(self) -> str:
         """A manual run of the deployment's week on its Airflow stack, through the REST API; its run id."""

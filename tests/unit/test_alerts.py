@@ -1,6 +1,7 @@
-"""The alerts' content and the job-log contract, without Airflow runs: the failure-row format, error classes
-and ORA codes, the failure / deadline / digest texts built from a real SQLite job log, the deadline setting,
-and the last-weeks query of docs/operations.md."""
+"""The alerts' content and the job-log contract, without Airflow runs: error classes and ORA codes, the
+failure / deadline / digest texts built from a real SQLite job log and the failed tasks' XComs, the deadline
+setting, and the last-weeks query of docs/operations.md. The FAILED / RETRY row itself:
+test_joblog_failure_contract.py."""
 
 from __future__ import annotations
 
@@ -14,20 +15,22 @@ import pytest
 from oracledb.errors import _Error as OracleErrorDetail
 
 from devtools.embedded import init_farm_db
-from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report import joblog
-from include.ins_report.airflow_edge.context import run_facts
+from include.ins_report.airflow_edge import secrets
+from include.ins_report.airflow_edge.connections import farm_database
+from include.ins_report.airflow_edge.failures import run_facts, store_failure
 from include.ins_report.alerts import Alert, channels, parse_channels
 from include.ins_report.alerts.deadline import build_deadline_alert, deadline_interval, report_deadline
 from include.ins_report.alerts.messages.digest import build_digest
 from include.ins_report.alerts.messages.failure import build_failure_alert
 from include.ins_report.alerts.notifier import InsAlertNotifier
 from include.ins_report.config.settings import JOB_NAME, SQL_DIR, Settings
-from include.ins_report.joblog import FailureDetail, RunLog, clip_utf8
+from include.ins_report.joblog import FailureDetail, RunLog
 from include.ins_report.model import clock
 from include.ins_report.store import oracle_errors
 from include.ins_report.store.farm_db import FarmDatabase
 from tests.conftest import ROOT
+from tests.support.task_instance import FakeTaskInstance
 
 RUN = "manual__2026-11-24T01:00:00+00:00"
 WEEK = "20261116"
@@ -35,92 +38,6 @@ WEEK = "20261116"
 
 def ora_error(message: str, code: int) -> oracledb.DatabaseError:
     return oracledb.DatabaseError(OracleErrorDetail(message, code=code))
-
-
-# --- the FAILED / RETRY row format -----------------------------------------------------------------
-
-
-def test_a_mapped_failure_row_round_trips():
-    detail = FailureDetail(
-        error="PermanentApiError: KMA ASOS [30] SERVICE_KEY_IS_NOT_REGISTERED_ERROR: fix the key",
-        task_id="collect_weather.collect_station_weather",
-        map_index=7,
-        label="203 이천 (3 farms)",
-        farms=("F0001", "F0004", "F0007"),
-        try_number=4,
-        tries=4,
-    )
-    message = detail.message()
-    assert message == (
-        "203 이천 (3 farms) [farms F0001, F0004, F0007]: PermanentApiError: KMA ASOS [30] "
-        "SERVICE_KEY_IS_NOT_REGISTERED_ERROR: fix the key (task collect_weather.collect_station_weather, "
-        "map 7, try 4 of 4)"
-    )
-    assert FailureDetail.parse(message) == detail
-    assert detail.error_class == "PermanentApiError"
-
-
-def test_an_unmapped_failure_row_round_trips_with_a_multi_line_oracle_error():
-    detail = FailureDetail(
-        error='oracledb.DatabaseError: ORA-20001: no rows\nORA-06512: at "INS.SP_INS_WEEK_MAIN", line 57',
-        task_id="run_weekly_report",
-        try_number=1,
-        tries=4,
-    )
-    parsed = FailureDetail.parse(detail.message())
-    assert parsed == detail
-    assert parsed.label == ""
-    assert parsed.error_class == "oracledb.DatabaseError"
-
-
-def test_long_errors_and_farm_lists_are_cut_but_the_row_stays_parseable():
-    detail = FailureDetail(
-        error="TransientApiError: " + "x" * 10_000,
-        task_id="collect_weather.collect_station_weather",
-        map_index=0,
-        label="108 서울 (40001 farms)",
-        farms=tuple(f"S{n:05d}" for n in range(40_001)),
-        try_number=2,
-        tries=2,
-    )
-    message = detail.message()
-    assert len(message) < 3900  # TS_INS_JOB_LOG.MESSAGE keeps 3900 characters
-    parsed = FailureDetail.parse(message)
-    assert parsed.map_index == 0
-    assert parsed.try_number == 2
-    assert parsed.farms[:2] == ("S00000", "S00001")
-    assert parsed.farms[-1] == "… 39971 more"
-
-
-def test_a_long_korean_error_is_cut_in_bytes_and_survives_the_job_log_column():
-    # Oracle's MESSAGE is VARCHAR2(4000 BYTE): Hangul takes 3 bytes, so a cut in characters is not enough.
-    detail = FailureDetail(
-        error="DatabaseError: ORA-20001: " + "주간 보고서 생성 실패 " * 500,
-        task_id="collect_weather.collect_station_weather",
-        map_index=3,
-        label="203 이천 (2 farms)",
-        farms=("F0001", "F0007"),
-        try_number=4,
-        tries=4,
-    )
-    message = detail.message()
-    assert len(message.encode("utf-8")) <= 3900
-    assert clip_utf8(message) == message  # what FarmDatabase.log_step stores is the whole row
-    parsed = FailureDetail.parse(message)
-    assert (parsed.label, parsed.farms, parsed.map_index, parsed.try_number, parsed.tries) == (
-        "203 이천 (2 farms)",
-        ("F0001", "F0007"),
-        3,
-        4,
-        4,
-    )
-    assert parsed.error.startswith("DatabaseError: ORA-20001: 주간 보고서")
-    assert parsed.error.endswith(" …")
-
-
-def test_a_message_of_another_shape_is_not_parsed():
-    assert FailureDetail.parse("203 이천 (3 farms): 7 days, 21 rows") is None
-    assert FailureDetail.parse(None) is None
 
 
 # --- error classes and ORA codes -----------------------------------------------------------------
@@ -226,7 +143,8 @@ def test_alert_rendering():
         in slack["blocks"][0]["text"]["text"]
     )
     assert len(slack["blocks"][1]["text"]["text"]) <= 3000
-    assert alert.redacted({"dev-secret-key"}).payload == {"nested": [{"key": "***"}], "n": 3}
+    redacted = alert.redacted(lambda text: secrets.redact(text, {"dev-secret-key"}))
+    assert redacted.payload == {"nested": [{"key": "***"}], "n": 3}
 
 
 # --- alerts built from a real job log ------------------------------------------------------------
@@ -276,7 +194,7 @@ def failure_alert(warehouse, ctx: dict | None = None) -> Alert:
     return build_failure_alert(run_facts(ctx or context()), run_log(warehouse), Settings.from_env())
 
 
-def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> str:
+def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> FailureDetail:
     return FailureDetail(
         error=error,
         task_id="collect_weather.collect_station_weather",
@@ -285,7 +203,15 @@ def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> st
         farms=farms,
         try_number=try_number,
         tries=tries,
-    ).message()
+    )
+
+
+def failed(warehouse, ti: FakeTaskInstance, detail: FailureDetail, status: str = "FAILED") -> None:
+    """A try as its task callback records it, from the one detail: the row and, for a FAILED try, the task
+    instance's XCom, the instance failed in the run's states."""
+    write(warehouse, joblog.step_for_task(detail.task_id).name, status, None, detail.message())
+    if status == "FAILED":
+        store_failure({"ti": ti.instance(detail.task_id, detail.map_index).failed()}, detail)
 
 
 def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
@@ -294,32 +220,22 @@ def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
     write(warehouse, "PLAN_WEATHER_LOCATIONS", "SUCCESS", 44, joblog.PlanMessage(44, 34, 1).text())
     write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
     boom = "TransientApiError: KMA ASOS [500] server busy or failing"
-    write(
-        warehouse,
-        "COLLECT_STATION_WEATHER",
-        "RETRY",
-        None,
-        station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 1, 2),
-    )
-    write(
-        warehouse,
-        "COLLECT_STATION_WEATHER",
-        "FAILED",
-        None,
-        station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 2, 2),
-    )
-    # 232 failed, was cleared and then succeeded: it is not a failure of the run any more.
+    ti = FakeTaskInstance("finish_job")
+    failed(warehouse, ti, station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 1, 2), "RETRY")
+    failed(warehouse, ti, station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 2, 2))
+    # 232 failed, was cleared and then succeeded: it is not a failure of the run any more (clearing it
+    # removed its XCom, and its instance is no longer failed).
     write(
         warehouse,
         "COLLECT_STATION_WEATHER",
         "FAILED",
         None,
-        station_failure("232 천안 (5 farms)", (), 4, boom),
+        station_failure("232 천안 (5 farms)", (), 4, boom).message(),
     )
     write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 35, "232 천안 (5 farms): 7 days, 35 rows")
     write(warehouse, "FINISH_JOB", "FAILED", None, "report not built")
 
-    alert = failure_alert(warehouse)
+    alert = failure_alert(warehouse, {**context(), "ti": ti.failed()})
     payload = alert.payload
     assert payload["failed_steps"] == ["COLLECT_STATION_WEATHER"]
     (failure,) = payload["failures"]
@@ -346,8 +262,9 @@ def test_procedure_failure_alert_names_the_ora_code_and_the_next_step(warehouse)
     error = ora_error("ORA-01017: invalid credential or not authorized; logon denied", 1017)
     detail = FailureDetail(oracle_errors.describe_error(error), "run_weekly_report", try_number=4, tries=4)
     write(warehouse, "CHECK_COLLECTION", "SUCCESS", 308, "complete")
-    write(warehouse, "RUN_WEEKLY_REPORT", "FAILED", None, detail.message())
-    alert = failure_alert(warehouse)
+    ti = FakeTaskInstance("finish_job")
+    failed(warehouse, ti, detail)
+    alert = failure_alert(warehouse, {**context(), "ti": ti})
     assert "error: oracledb.DatabaseError: ORA-01017: invalid credential" in alert.text
     assert "Oracle error ORA-01017: invalid user name or password: fix the farm_db connection" in alert.text
     assert "The report procedure failed with ORA-01017 (invalid user name or password" in alert.text
@@ -674,32 +591,13 @@ def test_the_dag_wires_the_alerts_and_the_step_titles_match():
 # --- the farm database down when a task fails -------------------------------------------------------
 
 
-class FakeTaskInstance:
-    """What the task callbacks and the dag-processor's failure callback use of ``ti``
-    (RuntimeTaskInstanceProtocol): its identity, XComs and the run's task states."""
-
-    def __init__(self, task_id: str) -> None:
-        self.task_id, self.map_index, self.try_number, self.max_tries = task_id, -1, 1, 0
-        self.start_date = None
-        self.xcoms: dict[tuple[str, str], object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[(self.task_id, key)] = value
-
-    def xcom_pull(self, task_ids: str, key: str, map_indexes=None) -> object:
-        return self.xcoms.get((task_ids, key))
-
-    def get_task_states(self, dag_id: str, run_ids: list[str]) -> dict:
-        return {run_ids[0]: {"check_collection": "failed", "run_weekly_report": "upstream_failed"}}
-
-
 def test_with_the_farm_db_down_the_alert_still_names_the_task_and_its_error(monkeypatch):
     from include.ins_report.airflow_edge import callbacks
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": "/nonexistent/x.db"})
     )
-    ti = FakeTaskInstance("check_collection")
+    ti = FakeTaskInstance("check_collection", states={"run_weekly_report": "upstream_failed"}).failed()
     error = sqlite3.OperationalError("unable to open database file")
     callbacks.record_task_failure({**context(), "ti": ti, "exception": error})
     # The FAILED row could not be written: the failure is kept with the task instance instead.

@@ -13,11 +13,11 @@ from airflow.sdk.definitions.retry_policy import RetryAction
 from oracledb import errors as oracledb_errors
 
 from devtools.embedded import init_farm_db
-from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report import joblog
 from include.ins_report.airflow_edge import callbacks
 from include.ins_report.airflow_edge.callbacks import FarmDbRetryPolicy
-from include.ins_report.airflow_edge.context import run_facts
+from include.ins_report.airflow_edge.connections import farm_database
+from include.ins_report.airflow_edge.failures import run_facts
 from include.ins_report.alerts import channels
 from include.ins_report.alerts import notifier as notifier_module
 from include.ins_report.alerts.deadline import current_attempt, should_send
@@ -26,9 +26,9 @@ from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.store import oracle_errors
 from include.ins_report.store.farm_db import FarmDatabase
 from include.ins_report.store.oracle_errors import ACCESS, OTHER, TRANSIENT
+from tests.support.task_instance import FakeTaskInstance
 from tests.unit.test_alerts import (
     RUN,
-    FakeTaskInstance,
     await_deadline_notifier,
     capture_channels,
     context,
@@ -183,7 +183,9 @@ def test_a_privilege_error_is_written_with_the_connection_to_fix(farm_db):
     callbacks.record_task_failure({**context(), "ti": ti, "exception": error})
     (row,) = run_log(farm_db).rows
     assert (row.step, row.status) == ("CHECK_COLLECTION", "FAILED")
-    assert row.failure.error.startswith("oracledb.DatabaseError: ORA-00942: table or view does not exist")
+    (kept,) = ti.xcoms.values()  # the detail the row was written from
+    assert kept["error"].startswith("oracledb.DatabaseError: ORA-00942: table or view does not exist")
+    assert row.message == f"{kept['error']} (task check_collection, try 1 of 1)"
     assert "ORA-00942 on connection farm_db:" in row.message
     assert "not retried (a retry cannot grant it)" in row.message
 
@@ -213,7 +215,9 @@ def test_on_sqlite_a_lost_report_task_needs_no_check(farm_db):
     ti = FakeTaskInstance("run_weekly_report")
     callbacks.record_task_failure({**context(), "ti": ti, "exception": None})
     (row,) = run_log(farm_db).rows
-    assert row.failure.error == "no exception reported: the task was killed, timed out or lost its heartbeat"
+    (kept,) = ti.xcoms.values()
+    assert kept["error"] == "no exception reported: the task was killed, timed out or lost its heartbeat"
+    assert row.message == f"{kept['error']} (task run_weekly_report, try 1 of 1)"
 
 
 # --- a lost alert in the job log ----------------------------------------------------------------------

@@ -56,8 +56,10 @@ def test_the_failure_row_round_trips_through_plain_data():
     detail = FailureDetail(
         "E: boom", "collect_weather.collect_station_weather", 3, "203 이천 (3 farms)", ("F1",), 2, 4
     )
-    assert FailureDetail.parse(detail.message()) == detail
     assert FailureDetail.from_dict(detail.as_dict()) == detail
+    # A weather row's key among the run's outcomes is its station, whatever its status.
+    assert joblog.mapped_label(detail.message()) == "203 이천 (3 farms)"
+    assert joblog.mapped_label(WeatherMessage("203 이천 (3 farms)", 7, 21).text()) == "203 이천 (3 farms)"
 
 
 @pytest.mark.parametrize(

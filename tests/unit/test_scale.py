@@ -11,12 +11,11 @@ import time
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from include.ins_report.airflow_edge.connections import api_endpoint
-from include.ins_report.model.errors import PermanentError
-
 from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.airflow_edge.connections import api_endpoint
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import PLAN
+from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.farms import (
     WeatherLocation,
     classify_farms,
@@ -30,9 +29,10 @@ from include.ins_report.model.week import ReportWeek
 from include.ins_report.sources.errors import TransientApiError
 from include.ins_report.sources.http import slot_interval
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
-from tests.support.steps import step_context
 from include.ins_report.steps.weather import plan_weather_locations
 from include.ins_report.store import farm_db as warehouse
+from tests.support.steps import step_context
+from tests.support.task_instance import FakeTaskInstance
 
 STATIONS = load_stations(Settings().stations_file)
 WEEK = ReportWeek(dt.date(2026, 11, 16))
@@ -78,23 +78,9 @@ def test_a_descriptor_is_the_same_size_for_any_number_of_farms():
     assert large.farms_xcom_key == farms_xcom_key("203") == "farms_203"
 
 
-class FakeTaskInstance:
-    """xcom_push/xcom_pull of a task instance, in memory."""
-
-    def __init__(self) -> None:
-        self.xcoms: dict[tuple[str, str], object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[(PLAN.task_id, key)] = value
-
-    def xcom_pull(self, task_ids: str, key: str, map_indexes: int) -> object:
-        assert map_indexes == -1
-        return self.xcoms.get((task_ids, key))
-
-
 def test_the_plan_publishes_one_farm_list_per_location(farm_db):
     ctx = step_context(WEEK, Settings(), run_id="plan")
-    ti = FakeTaskInstance()
+    ti = FakeTaskInstance(PLAN.task_id)
     descriptors = plan_weather_locations(ctx, publish=ti.xcom_push)
     inline = plan_weather_locations(ctx)
     assert [d["point_id"] for d in descriptors] == [d["point_id"] for d in inline]
@@ -105,12 +91,13 @@ def test_the_plan_publishes_one_farm_list_per_location(farm_db):
         assert location == WeatherLocation.from_xcom(full)
         assert descriptor["farms"] == len(location.farm_nos)
         assert descriptor["label"] == location.label
+    assert {map_indexes for _, _, map_indexes in ti.pulled} == {-1}  # the plan's own XCom, not a mapped one
     # A location planned inline (a run planned before this change) still works.
     assert airflow_context.planned_location({"ti": ti}, inline[0]) == WeatherLocation.from_xcom(inline[0])
 
 
 def test_a_missing_or_inconsistent_farm_list_says_to_clear_the_plan():
-    ti = FakeTaskInstance()
+    ti = FakeTaskInstance(PLAN.task_id)
     descriptor = WeatherLocation("203", "이천", ("F1", "F2")).descriptor()
     with pytest.raises(AirflowFailException, match="clear plan_weather_locations"):
         airflow_context.planned_location({"ti": ti}, descriptor)
@@ -122,7 +109,7 @@ def test_a_missing_or_inconsistent_farm_list_says_to_clear_the_plan():
 def test_a_plan_beyond_the_daily_quota_fails_before_any_call(farm_db):
     ctx = step_context(WEEK, Settings(kma_daily_quota=5), run_id="plan")
     with pytest.raises(PermanentError, match=r"needs \d+ KMA calls .* daily quota of 5"):
-        plan_weather_locations(ctx, publish=FakeTaskInstance().xcom_push)
+        plan_weather_locations(ctx, publish=FakeTaskInstance(PLAN.task_id).xcom_push)
 
 
 def test_100k_farms_are_each_grouped_once():

@@ -18,8 +18,8 @@ from airflow.sdk._shared.secrets_masker import redact as airflow_masker
 
 from devtools.embedded import init_farm_db
 from devtools.emulator import start_emulator
-from include.ins_report.airflow_edge.connections import api_endpoint, farm_database
 from include.ins_report.airflow_edge import callbacks, secrets
+from include.ins_report.airflow_edge.connections import api_endpoint, farm_database
 from include.ins_report.alerts.notifier import InsAlertNotifier
 from include.ins_report.config.settings import CHANNELS, Settings
 from include.ins_report.model import clock
@@ -28,6 +28,7 @@ from include.ins_report.sources.ekape import EkapeClient
 from include.ins_report.sources.kma_asos import AsosWeatherProvider
 from include.ins_report.sources.kosis import KosisClient
 from tests.support.receivers import WebhookReceiver, free_port
+from tests.support.task_instance import FakeTaskInstance
 from tests.unit.test_http_recovery import EMULATOR_NOW, SERIES, WEEK_END, WEEK_START
 
 SETTINGS = Settings(
@@ -138,6 +139,7 @@ def test_a_source_added_to_the_catalog_brings_its_key(planted_env, monkeypatch):
     monkeypatch.setenv(
         "AIRFLOW_CONN_NEW_API", json.dumps({"conn_type": "http", "host": "h", "password": "new+KEY/9"})
     )
+
     class NewSource(type(catalog.SOURCES[0])):
         name = "new"
 
@@ -166,7 +168,11 @@ def url_with(api: str, param: str, scheme: str = "https") -> str:
 FAILURES = {
     "refused": lambda em, mp: (
         mp.setenv("AIRFLOW_CONN_KMA_API", api_conn(free_port(), "kma")),
-        raised(lambda: AsosWeatherProvider(SETTINGS, api_endpoint(SETTINGS.kma_conn_id)).fetch_days("108", WEEK_START, WEEK_END)),
+        raised(
+            lambda: AsosWeatherProvider(SETTINGS, api_endpoint(SETTINGS.kma_conn_id)).fetch_days(
+                "108", WEEK_START, WEEK_END
+            )
+        ),
     )[1],
     "refused_raw": lambda em, mp: requests.ConnectionError(
         f"HTTPConnectionPool(host='apis.example', port=443): Max retries exceeded with url: "
@@ -174,7 +180,11 @@ FAILURES = {
     ),
     "bad_schema": lambda em, mp: (
         mp.setenv("AIRFLOW_CONN_EKAPE_API", api_conn(em.port, "ekape", schema="httpx")),
-        raised(lambda: EkapeClient(SETTINGS, api_endpoint(SETTINGS.ekape_conn_id)).fetch_day(WEEK_START, EMULATOR_NOW)),
+        raised(
+            lambda: EkapeClient(SETTINGS, api_endpoint(SETTINGS.ekape_conn_id)).fetch_day(
+                WEEK_START, EMULATOR_NOW
+            )
+        ),
     )[1],
     "bad_schema_raw": lambda em, mp: requests.exceptions.InvalidSchema(
         f"No connection adapters were found for {url_with('ekape', 'serviceKey', 'httpx')!r}"
@@ -195,24 +205,6 @@ FAILURES = {
         f"slack /services/{SLACK_TOKEN}, smtp password {SMTP_PASSWORD})"
     ),
 }
-
-
-class FakeTaskInstance:
-    """What the task callbacks and the failure notifier use of ``ti``."""
-
-    def __init__(self, task_id: str) -> None:
-        self.task_id, self.map_index, self.try_number, self.max_tries = task_id, -1, 1, 0
-        self.start_date = None
-        self.xcoms: dict[tuple[str, str], object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcoms[(self.task_id, key)] = value
-
-    def xcom_pull(self, task_ids: str, key: str, map_indexes=None) -> object:
-        return self.xcoms.get((task_ids, key))
-
-    def get_task_states(self, dag_id: str, run_ids: list[str]) -> dict:
-        return {run_ids[0]: {"check_collection": "failed"}}
 
 
 def context(ti: FakeTaskInstance, **more) -> dict:
@@ -242,7 +234,7 @@ def test_no_failure_path_writes_a_secret(planted_env, monkeypatch, caplog, capfd
     # With the job log down, the failure XCom instead.
     farm_db = json.loads(os.environ["AIRFLOW_CONN_FARM_DB"])
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({**farm_db, "host": "/nonexistent/x.db"}))
-    ti = FakeTaskInstance("check_collection")
+    ti = FakeTaskInstance("check_collection").failed()
     callbacks.record_task_failure(context(ti, exception=error))
     (kept,) = ti.xcoms.values()
     assert type(error).__name__ in kept["error"]

@@ -1,20 +1,23 @@
-"""Task callbacks: the FAILED and RETRY rows of TS_INS_JOB_LOG, in ``joblog.FailureDetail``'s format; and
-every task's retry decision for the farm database's errors (``FarmDbRetryPolicy``).
+"""Task callbacks: the FAILED and RETRY rows of TS_INS_JOB_LOG, and the failed try's XCom, both written from
+one ``joblog.FailureDetail``; and every task's retry decision for the farm database's errors
+(``FarmDbRetryPolicy``).
 
 They run in the task's process (or in the dag-processor when a task died without reporting) and never raise.
-When the farm database cannot take the row, the failure is kept with the task instance instead
-(``airflow_context.keep_failure``), so that the run's failure alert (alerts/notifier.py) still names the
-task and its error and says the job log could not be written. The admins' alerts are the notifier's.
+A FAILED try's detail is kept with the task instance as data (``failures.store_failure``), with why the row
+is missing when the farm database could not take it, so that the run's failure alert (alerts/notifier.py)
+reads the failure itself and says when the job log could not be written. A RETRY gets its row only: Airflow
+clears a task instance's XComs when its next try starts, and the alert reads failed tasks only. The admins'
+alerts are the notifier's.
 
 An Oracle error is classified once (include/ins_report/store/oracle_errors.py): a credential or privilege
-error
-fails the task at once, and its row names the connection to fix; a refused login is not followed by another
-login to write the row (it would count towards locking the account); a report task that died or timed out
-without its own word gets the query that shows whether its call still runs (report_call.py).
+error fails the task at once, and its row names the connection to fix; a refused login is not followed by
+another login to write the row (it would count towards locking the account); a report task that died or
+timed out without its own word gets the query that shows whether its call still runs (report_call.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -25,8 +28,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from include.ins_report import joblog
 from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.airflow_edge.connections import farm_database
+from include.ins_report.airflow_edge.failures import failure_detail, mapped_location, store_failure, week_key
 from include.ins_report.airflow_edge.secrets import api_secrets, redact
-from include.ins_report.alerts.messages.failure import next_action
 from include.ins_report.config.settings import TIMEZONE, Settings
 from include.ins_report.joblog import FAILED, REPORT, RETRY
 from include.ins_report.model.errors import PermanentError
@@ -37,7 +40,9 @@ from include.ins_report.store.oracle_errors import (
     access_note,
     error_kind,
     login_refused,
+    oracle_code,
     oracle_codes,
+    oracle_hint,
 )
 
 log = logging.getLogger(__name__)
@@ -45,7 +50,7 @@ log = logging.getLogger(__name__)
 
 def _farms(context: dict) -> tuple[str, ...]:
     """The farm numbers of a mapped weather task's location; () when they cannot be read."""
-    location = airflow_context.mapped_location(context)
+    location = mapped_location(context)
     if not location:
         return ()
     try:
@@ -80,15 +85,15 @@ def _record(context: dict, status: str) -> None:
     try:
         settings = Settings.from_env()
         ti = context["ti"]
-        detail = airflow_context.failure_detail(context, _farms(context) if ti.map_index >= 0 else ())
+        detail = failure_detail(context, _farms(context) if ti.map_index >= 0 else ())
         secrets = api_secrets(settings)
-        error = redact(detail.error + _note(context, settings), secrets)
-        detail = joblog.FailureDetail(**{**detail.as_dict(), "error": error})
+        detail = dataclasses.replace(detail, error=redact(detail.error + _note(context, settings), secrets))
         step = airflow_context.step_of(ti.task_id)
         message = detail.message()
     except Exception:
         log.exception("the %s row for TS_INS_JOB_LOG could not be built", status)
         return
+    job_log_error = ""
     try:
         refused = context.get("exception")
         if login_refused(refused):
@@ -100,7 +105,7 @@ def _record(context: dict, status: str) -> None:
         started = getattr(ti, "start_date", None)
         farm_database(settings.farm_db_conn_id).log_step(
             run_id=context["run_id"],
-            report_week=airflow_context.week_key(context),
+            report_week=week_key(context),
             step=step,
             status=status,
             started_at=pendulum.instance(started).in_timezone(TIMEZONE).strftime(joblog.TIME_FORMAT)
@@ -109,19 +114,22 @@ def _record(context: dict, status: str) -> None:
             message=message,
         )
     except Exception as exc:
-        why = redact(f"{type(exc).__name__}: {exc}", secrets)
-        log.error("could not write the %s row to TS_INS_JOB_LOG: %s", status, why)
-        if status == FAILED:
-            try:
-                airflow_context.keep_failure(context, detail, why)
-            except Exception as keep_exc:
-                log.error("the failure could not be kept for the alert either: %s", keep_exc)
+        job_log_error = redact(f"{type(exc).__name__}: {exc}", secrets)
+        log.error("could not write the %s row to TS_INS_JOB_LOG: %s", status, job_log_error)
     if status == FAILED:
+        try:
+            store_failure(context, detail, job_log_error)
+        except Exception as keep_exc:
+            log.error("the failure could not be kept with the task instance for the alert: %s", keep_exc)
         # The operator reading this task's log in the UI gets the same advice as the alert.
-        row = joblog.LogRow(0, step, status, None, None, None, message)
-        labels = [detail.label] if detail.label else []
-        advice = next_action(row, labels, settings.farm_db_conn_id).replace(" (links above)", "")
-        log.error("What to do: %s", advice)
+        code = oracle_code(detail.error)
+        advice = joblog.next_action(
+            joblog.step_for_task(ti.task_id),
+            [detail.label] if detail.label else [],
+            code,
+            oracle_hint(code, settings.farm_db_conn_id),
+        )
+        log.error("What to do: %s", advice.replace(" (links above)", ""))
 
 
 class LoginRefused(Exception):

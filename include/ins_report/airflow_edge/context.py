@@ -1,7 +1,8 @@
 """The one boundary between Airflow and the batch: what a task's, a callback's or a deadline's Airflow
 context means for the steps and the alerts (the report week, the run id, the settings, a weather location's
 farm list, the run's task states), read through public Airflow APIs only (the context's keys and
-``RuntimeTaskInstanceProtocol``). Below this module nothing sees ``ti`` or a context.
+``RuntimeTaskInstanceProtocol``). Below this module nothing sees ``ti`` or a context. A failed task and
+its run, as the callbacks and alerts read them, are airflow_edge/failures.py's.
 
 A task body runs its step in ``task_step``: the step's context, with the farm database and the API clients
 it touches (each built once per task, on first use), and a domain error that a retry cannot help mapped
@@ -14,7 +15,6 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pendulum
@@ -29,30 +29,18 @@ from airflow.sdk.exceptions import (
 from include.ins_report.airflow_edge.connections import api_endpoint, farm_database
 from include.ins_report.airflow_edge.errors import failing_at_once
 from include.ins_report.config.settings import DAG_ID, Settings
-from include.ins_report.joblog import PLAN, FailureDetail, step_for_task
+from include.ins_report.joblog import PLAN, step_for_task
 from include.ins_report.model.farms import WeatherLocation, farms_xcom_key, unpack_farm_nos
 from include.ins_report.model.week import KST, InvalidWeekError, ReportWeek, resolve_report_week
 from include.ins_report.sources import catalog
 from include.ins_report.sources.errors import RetryLaterError
 from include.ins_report.steps.context import StepContext
 from include.ins_report.steps.waiting import publication_window_end
-from include.ins_report.store.oracle_errors import describe_error
 
 log = logging.getLogger(__name__)
 
-FAILURE_XCOM = "ins_failure"  # a failed task's FailureDetail, when the job log could not take it
-
 
 # --- the report week and the step's inputs -----------------------------------------------------------
-
-
-def _instant(value: Any) -> pendulum.DateTime | None:
-    if not value:
-        return None
-    try:
-        return pendulum.instance(value) if isinstance(value, dt.datetime) else pendulum.parse(str(value))
-    except (ValueError, TypeError):
-        return None
 
 
 def trigger_time(context: dict) -> dt.datetime | None:
@@ -167,130 +155,6 @@ def task_states(context: dict) -> dict[str, str]:
         if merged.get(task_id) != "failed":
             merged[task_id] = str(state)
     return merged
-
-
-# --- a failed task (task callbacks) ------------------------------------------------------------------
-
-
-def failure_detail(context: dict, farms: tuple[str, ...] = ()) -> FailureDetail:
-    """The failed (or retried) task instance and its own exception, as the job log records it."""
-    ti = context["ti"]
-    map_index = getattr(ti, "map_index", -1)
-    map_index = -1 if map_index is None else int(map_index)
-    label = ""
-    if map_index >= 0:
-        location = mapped_location(context)
-        label = getattr(ti, "rendered_map_index", None) or location.get("label") or str(map_index)
-    max_tries = getattr(ti, "max_tries", None)
-    return FailureDetail(
-        error=describe_error(context.get("exception")),
-        task_id=ti.task_id,
-        map_index=map_index,
-        label=str(label),
-        farms=farms,
-        try_number=getattr(ti, "try_number", None),
-        tries=max_tries + 1 if isinstance(max_tries, int) and max_tries >= 0 else None,
-    )
-
-
-def mapped_location(context: dict) -> dict:
-    """The weather location a mapped instance was given (its op_kwargs), or {}."""
-    try:
-        location = context["task"].op_kwargs.get("location")
-    except (KeyError, AttributeError, TypeError):
-        return {}
-    return location if isinstance(location, dict) else {}
-
-
-def keep_failure(context: dict, detail: FailureDetail, job_log_error: str) -> None:
-    """The job log could not take the FAILED row: keep the detail with the task instance (an XCom), so the
-    run's failure alert still names the task and its error."""
-    context["ti"].xcom_push(key=FAILURE_XCOM, value={**detail.as_dict(), "job_log_error": job_log_error})
-
-
-# --- the run (DAG callbacks and the deadline) --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """What the alerts know of a run besides its job log."""
-
-    run_id: str
-    week: ReportWeek | None
-    week_key: str  # the week as the job log keys it, or what the run was given
-    reason: str = ""
-    state: str = ""
-    queued_at: pendulum.DateTime | None = None
-    started_at: pendulum.DateTime | None = None
-    deadline_time: str | None = None
-    kept_failures: tuple[tuple[FailureDetail, str], ...] = ()  # (detail, why the job log lacks it)
-
-
-def _week(context: dict) -> ReportWeek | None:
-    try:
-        return report_week_of(context)
-    except (ValueError, TypeError):
-        return None
-
-
-def week_key(context: dict) -> str:
-    week = _week(context)
-    if week:
-        return week.start.strftime("%Y%m%d")
-    return str((context.get("params") or {}).get("week") or "UNKNOWN")[:32]
-
-
-def _kept_failures(context: dict) -> tuple[tuple[FailureDetail, str], ...]:
-    """Failure details the task callbacks could not write to the job log, from the run's failed tasks."""
-    ti = context.get("ti")
-    if ti is None or not hasattr(ti, "xcom_pull"):
-        return ()
-    kept = []
-    try:
-        failed = [task for task, state in task_states(context).items() if state == "failed"]
-    except Exception:  # e.g. dag.test's in-process callbacks: fall back to the run's last task
-        failed = [ti.task_id]
-    for task_id in failed:
-        try:
-            values = ti.xcom_pull(task_ids=task_id, key=FAILURE_XCOM)  # every map index of the task
-        except Exception as exc:
-            log.warning("failure of %s not readable from XCom: %s", task_id, exc)
-            continue
-        for value in values if isinstance(values, list) else [values]:
-            if isinstance(value, dict):
-                why = str(value.pop("job_log_error", ""))
-                kept.append((FailureDetail.from_dict(value), why))
-    return tuple(kept)
-
-
-def run_facts(context: dict | None) -> RunFacts:
-    """The run of a DAG callback's context, or of a deadline callback's (its ``dag_run`` is a dict)."""
-    context = dict(context or {})
-    dag_run = context.get("dag_run")
-    if isinstance(dag_run, dict):  # the deadline callback (triggerer)
-        week_context = {
-            "data_interval_end": _instant(dag_run.get("data_interval_end")),
-            "params": dag_run.get("conf") or {},
-        }
-        week = _week(week_context)
-        return RunFacts(
-            run_id=str(dag_run.get("dag_run_id") or dag_run.get("run_id") or "?"),
-            week=week,
-            week_key=week_key(week_context),
-            state=str(dag_run.get("state") or "?"),
-            queued_at=_instant(dag_run.get("queued_at")),
-            started_at=_instant(dag_run.get("start_date")),
-            deadline_time=str((context.get("deadline") or {}).get("deadline_time") or "") or None,
-        )
-    reason = str(context.get("reason") or "")
-    return RunFacts(
-        run_id=str(context.get("run_id")),
-        week=_week(context),
-        week_key=week_key(context),
-        reason=reason,
-        state=str(getattr(dag_run, "state", "") or ""),
-        kept_failures=_kept_failures(context),
-    )
 
 
 def step_of(task_id: str) -> str:

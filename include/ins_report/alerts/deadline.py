@@ -9,8 +9,8 @@ from __future__ import annotations
 import pendulum
 
 from include.ins_report import joblog
-from include.ins_report.airflow_edge.context import RunFacts
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url
+from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import TIMEZONE, Settings
 from include.ins_report.joblog import FINISH, PLAN, START, STEPS, WAIT, RunLog, parse_time, step_title
 from include.ins_report.model.schedule import deadline_interval  # also validated by the settings

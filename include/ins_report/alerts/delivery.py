@@ -111,7 +111,8 @@ def deliver(
     thread within ``budget`` seconds, all at once; what each channel did."""
     wanted = list(CHANNELS) if channels is None else parse_channels(channels)
     try:
-        alert = alert.redacted(api_secrets(settings))
+        secrets = api_secrets(settings)
+        alert = alert.redacted(lambda text: redact(text, secrets))
     except Exception:  # never lose an alert to the redaction's own lookups
         log.warning("API keys could not be looked up for redaction")
     configured = configured_connections(settings, wanted)

@@ -29,7 +29,7 @@ from airflow.sdk import BaseNotifier
 
 from include.ins_report import joblog
 from include.ins_report.airflow_edge.connections import farm_database
-from include.ins_report.airflow_edge.context import RunFacts, run_facts
+from include.ins_report.airflow_edge.failures import run_facts
 from include.ins_report.alerts.channels import parse_channels
 from include.ins_report.alerts.deadline import build_deadline_alert, current_attempt, should_send
 from include.ins_report.alerts.delivery import (
@@ -48,6 +48,7 @@ from include.ins_report.alerts.messages.gaps import (
     build_plan_warning_alert,
     not_in_plan,
 )
+from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import FAILED, RunLog
 from include.ins_report.store.farm_db import now_text
@@ -147,7 +148,7 @@ class InsAlertNotifier(BaseNotifier):
         return delivery.sent
 
     def _failure(self, run: RunFacts, settings: Settings) -> str:
-        refused = [detail for detail, _ in run.kept_failures if login_refused(detail.error)]
+        refused = [task.detail for task in run.failed_tasks if login_refused(task.detail.error)]
         if refused:  # another login now would be one more failed login on the batch's account
             codes = ", ".join(code for code in oracle_codes(refused[0].error) if code.startswith("ORA-"))
             run_log, error = RunLog(), f"not read: {settings.farm_db_conn_id} refused the login ({codes})"

@@ -5,12 +5,13 @@ callbacks write FAILED and RETRY rows. This package owns that contract, and noth
 MESSAGE's format:
 
 - ``registry``: the status values and the one registry of steps (task id, ``STEP_NM``, title, table
-  written, next action) that the DAG, the steps and the alerts read;
-- ``messages``: a typed writer and parser for each step's outcome row; ``failure``: the FAILED / RETRY row;
+  written, next action) that the DAG, the steps and the alerts read, and ``next_action`` filled in;
+- ``messages``: a typed writer and parser for each step's outcome row; ``failure``: a failed task as data
+  (``FailureDetail``), from which the callbacks write its FAILED / RETRY row and its XCom;
 - ``runlog``: a run's rows read back (outcomes, failures, what was written, durations).
 """
 
-from include.ins_report.joblog.failure import FailureDetail
+from include.ins_report.joblog.failure import FailureDetail, mapped_label
 from include.ins_report.joblog.messages import (
     GATE_KINDS,
     FinishMessage,
@@ -50,6 +51,7 @@ from include.ins_report.joblog.registry import (
     WEATHER,
     Step,
     clip_utf8,
+    next_action,
     step_for_task,
     step_title,
 )
@@ -95,6 +97,8 @@ __all__ = [
     "format_seconds",
     "gate_counts_text",
     "gate_headline",
+    "mapped_label",
+    "next_action",
     "parse_gate_counts",
     "parse_time",
     "recent_runs",

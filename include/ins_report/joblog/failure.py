@@ -1,25 +1,22 @@
-"""The MESSAGE of a FAILED or RETRY row, written by the task callbacks
-(include/ins_report/airflow_edge/callbacks.py)."""
+"""A failed (or retried) task as data, and the MESSAGE of its FAILED or RETRY row written from it.
+
+The task callbacks (include/ins_report/airflow_edge/callbacks.py) build one ``FailureDetail`` and write both
+the row (``message()``, the text the DB-side monitoring reads) and, for a FAILED try, the task's XCom
+(``as_dict()``), which the failure alert reads back (``from_dict``). Nothing parses the MESSAGE back.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from include.ins_report.joblog.registry import MAX_FARMS, MESSAGE_BYTES, clip_utf8
 
-_FAILURE = re.compile(
-    r"^(?:(?P<label>[^\n]*?)(?: \[farms (?P<farms>[^\]]*)\])?: (?=.* \(task [\w.-]+, map \d+, try))?"
-    r"(?P<error>.*) \(task (?P<task>[\w.-]+)(?:, map (?P<map>\d+))?, "
-    r"try (?P<try>\d+)(?: of (?P<tries>\d+))?\)\Z",
-    re.S,
-)
+FARMS_OPEN = " [farms "  # between a mapped row's label and its farm list
 
 
 @dataclass(frozen=True)
 class FailureDetail:
-    """What the MESSAGE of a FAILED or RETRY row says, written by the task callbacks:
-
+    """A failed task instance and its error; its row's MESSAGE is
     ``203 이천 (2 farms) [farms F0001, F0007]: PermanentApiError: ... (task t, map 3, try 1 of 4)`` for a
     mapped station, ``KosisError: ... (task t, try 4 of 4)`` otherwise."""
 
@@ -32,7 +29,7 @@ class FailureDetail:
     tries: int | None = None
 
     def as_dict(self) -> dict:
-        """The detail as plain data (an XCom), read back with ``from_dict``."""
+        """The detail as plain data (the failed task's XCom), read back with ``from_dict``."""
         return {
             "error": self.error,
             "task_id": self.task_id,
@@ -53,13 +50,16 @@ class FailureDetail:
         return head if sep and " " not in head else ""
 
     def message(self) -> str:
+        """The row's MESSAGE, at most MESSAGE_BYTES: the error gives way, the head and the suffix stay."""
         head = ""
         if self.map_index >= 0:
             farms = list(self.farms[:MAX_FARMS])
             if len(self.farms) > MAX_FARMS:
                 farms.append(f"… {len(self.farms) - MAX_FARMS} more")
             head = (
-                (self.label or str(self.map_index)) + (f" [farms {', '.join(farms)}]" if farms else "") + ": "
+                (self.label or str(self.map_index))
+                + (f"{FARMS_OPEN}{', '.join(farms)}]" if farms else "")
+                + ": "
             )
         where = f"task {self.task_id}" + (f", map {self.map_index}" if self.map_index >= 0 else "")
         tries = f"try {self.try_number or 0}" + (f" of {self.tries}" if self.tries else "")
@@ -71,17 +71,10 @@ class FailureDetail:
             error += " …"
         return f"{head}{error}{suffix}"
 
-    @classmethod
-    def parse(cls, message: str | None) -> FailureDetail | None:
-        match = _FAILURE.match(message or "")
-        if not match:
-            return None
-        return cls(
-            error=match["error"],
-            task_id=match["task"],
-            map_index=int(match["map"]) if match["map"] else -1,
-            label=(match["label"] or "").strip(),
-            farms=tuple(farm.strip() for farm in (match["farms"] or "").split(",") if farm.strip()),
-            try_number=int(match["try"]),
-            tries=int(match["tries"]) if match["tries"] else None,
-        )
+
+def mapped_label(message: str) -> str:
+    """The station label a COLLECT_STATION_WEATHER row's MESSAGE starts with, whatever its status
+    (``WeatherMessage.text``, ``FailureDetail.message``): the row's key among the run's outcomes
+    (joblog/runlog.py), so that a station's later row supersedes its earlier one."""
+    head = message.partition(": ")[0]
+    return head.partition(FARMS_OPEN)[0]

@@ -4,6 +4,7 @@ the alerts read it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 SUCCESS, FAILED, RETRY, WARNING = "SUCCESS", "FAILED", "RETRY", "WARNING"
@@ -105,6 +106,26 @@ MAPPED_STEP, FINISH_STEP = WEATHER.name, FINISH.name
 def step_for_task(task_id: str) -> Step:
     """The registry's step of a task id; a task outside the registry gets a step named after it."""
     return BY_TASK.get(task_id) or Step(task_id.rsplit(".", 1)[-1].upper(), task_id, task_id)
+
+
+def next_action(
+    step: Step, stations: Sequence[str] = (), oracle_code: str | None = None, oracle_hint: str = ""
+) -> str:
+    """What to do about a failed step, its ``Step.next_action`` filled in: ``stations``, the failed weather
+    stations' labels (one action for all of them), and an Oracle error's code and hint (the report
+    procedure's cause). The task's log (airflow_edge/callbacks.py) and the alert (alerts/messages/failure.py)
+    both say it from here."""
+    title = f"“{step.title}”"
+    quoted = ", ".join(f"“{label}”" for label in stations)
+    return step.next_action.format(
+        title=title,
+        clear=f"then in the Grid clear {title} with “Downstream” ticked",
+        stations=(f"station {quoted}" if len(stations) == 1 else f"stations {quoted}")
+        if stations
+        else "station",
+        instances="each of these instances" if len(stations) > 1 else "the instance",
+        cause=f" with {oracle_code} ({oracle_hint})" if oracle_code else "",
+    )
 
 
 def step_title(step: str) -> str:

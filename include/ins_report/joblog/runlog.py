@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from include.ins_report.config.settings import JOB_NAME
-from include.ins_report.joblog.failure import FailureDetail
-from include.ins_report.joblog.messages import PlanMessage, WeatherMessage
+from include.ins_report.joblog.failure import mapped_label
+from include.ins_report.joblog.messages import PlanMessage
 from include.ins_report.joblog.registry import (
     FAILED,
     FINISH_STEP,
@@ -59,19 +59,9 @@ class LogRow:
         )
 
     @property
-    def failure(self) -> FailureDetail | None:
-        return FailureDetail.parse(self.message) if self.status in (FAILED, RETRY) else None
-
-    @property
     def label(self) -> str:
         """The mapped instance (weather location) the row is about; "" for the other steps."""
-        if self.step != MAPPED_STEP:
-            return ""
-        failure = self.failure
-        if failure:
-            return failure.label
-        weather = WeatherMessage.parse(self.message)
-        return weather.label if weather else self.message
+        return mapped_label(self.message) if self.step == MAPPED_STEP else ""
 
     @property
     def seconds(self) -> float | None:

@@ -50,6 +50,11 @@ class ReportWeek:
         """When the scheduled run for this week fires: the following Monday at the schedule's trigger time."""
         return self.monday_after(TRIGGER_TIME)
 
+    @property
+    def key(self) -> str:
+        """The week as TS_INS_JOB_LOG.REPORT_WEEK and the manifest tables key it (``20261116``)."""
+        return self.start.strftime("%Y%m%d")
+
     def label(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 

@@ -34,7 +34,7 @@ class StepContext:
 
     @property
     def week_key(self) -> str:
-        return self.week.start.strftime("%Y%m%d")
+        return self.week.key
 
     @cached_property
     def farm_db(self) -> FarmDatabase:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from include.ins_report.airflow_edge.secrets import redact
 from include.ins_report.config.settings import DAG_ID, Settings
 from include.ins_report.model.week import ReportWeek
 
@@ -44,12 +44,14 @@ class Alert:
             ],
         }
 
-    def redacted(self, secrets: set[str]) -> Alert:
+    def redacted(self, redact: Callable[[str], str]) -> Alert:
+        """The alert with every text passed through ``redact``: the secrets are looked up above the messages
+        (alerts/delivery.py with airflow_edge/secrets.py), which stay below the Airflow layer."""
         return replace(
             self,
-            subject=redact(self.subject, secrets),
-            text=redact(self.text, secrets),
-            payload=_redact_value(self.payload, secrets),
+            subject=redact(self.subject),
+            text=redact(self.text),
+            payload=_redact_value(self.payload, redact),
         )
 
 
@@ -70,13 +72,13 @@ def payload_head(event: str, run_id: str, url: str, week: ReportWeek | None) -> 
     }
 
 
-def _redact_value(value: Any, secrets: set[str]) -> Any:
+def _redact_value(value: Any, redact: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redact(value, secrets)
+        return redact(value)
     if isinstance(value, dict):
-        return {key: _redact_value(item, secrets) for key, item in value.items()}
+        return {key: _redact_value(item, redact) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_redact_value(item, secrets) for item in value]
+        return [_redact_value(item, redact) for item in value]
     return value
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from include.ins_report import joblog
-from include.ins_report.airflow_edge.context import RunFacts
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url
 from include.ins_report.alerts.messages.gaps import not_in_plan
+from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE, PLAN, REPORT, GateMessage, RunLog, format_seconds, step_title
 from include.ins_report.model.week import ReportWeek
@@ -18,7 +18,7 @@ def previous_week_run(recent: list[dict], week: ReportWeek | None) -> dict | Non
     """Of ``joblog.recent_runs`` (newest first), the latest successful run of the week before ``week``."""
     if not week:
         return None
-    previous = (week.start - dt.timedelta(days=7)).strftime("%Y%m%d")
+    previous = ReportWeek(week.start - dt.timedelta(days=7)).key
     done = [run for run in recent if run["report_week"] == previous and run["outcome"] == joblog.SUCCESS]
     return done[0] if done else None
 

@@ -1,13 +1,28 @@
-"""The failure alert: what failed in the run (from its job log, or from the failed task itself when the job
-log could not take the row), what the run had already written, and what to do next."""
+"""The failure alert: what failed in the run (the failed tasks' own details, as their task callbacks stored
+them, with their job-log rows; a row's MESSAGE as text where no detail can be read), what the run had already
+written, and what to do next."""
 
 from __future__ import annotations
 
-from include.ins_report import joblog
-from include.ins_report.airflow_edge.context import RunFacts
+from dataclasses import dataclass
+
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url, task_url
+from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import DAG_ID, Settings
-from include.ins_report.joblog import STEPS, RunLog, step_title
+from include.ins_report.joblog import (
+    FINISH_STEP,
+    MAPPED_STEP,
+    REPORT,
+    STEPS,
+    WEATHER,
+    FailureDetail,
+    LogRow,
+    RunLog,
+    Step,
+    next_action,
+    step_for_task,
+    step_title,
+)
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.store.oracle_errors import ACCESS, error_kind, oracle_code, oracle_hint
 
@@ -28,71 +43,103 @@ def trigger_week_hint(week: ReportWeek | None) -> list[str]:
     ]
 
 
-def next_action(row: joblog.LogRow, labels: list[str], conn_id: str = "farm_db") -> str:
-    """What to do about a failed step; ``labels``: the failed weather stations (all of them, one action);
-    ``conn_id``: the farm database's connection, named in an Oracle error's hint."""
-    title = f"“{step_title(row.step)}”"
-    code = oracle_code(row.failure.error) if row.failure else None
-    quoted = ", ".join(f"“{label}”" for label in labels)
-    step = STEPS.get(row.step) or joblog.step_for_task(row.step)
-    return step.next_action.format(
-        title=title,
-        clear=f"then in the Grid clear {title} with “Downstream” ticked",
-        stations=(f"station {quoted}" if len(labels) == 1 else f"stations {quoted}") if labels else "station",
-        instances="each of these instances" if len(labels) > 1 else "the instance",
-        cause=f" with {code} ({oracle_hint(code, conn_id)})" if code else "",
-    )
+@dataclass(frozen=True)
+class Failure:
+    """One failure the alert lists: a failed task's ``detail`` (its XCom), or only its job-log row, whose
+    MESSAGE is then shown as text (``detail`` None: no XCom could be read, e.g. a callback without a task
+    instance); ``failed_at``: the row's end, when the job log has it."""
+
+    step: Step
+    message: str
+    detail: FailureDetail | None = None
+    failed_at: str | None = None
+    job_log_error: str = ""  # why the job log lacks the row ("" when it has it)
+    logged: bool = True
+
+
+def failures_of(run: RunFacts, run_log: RunLog) -> list[Failure]:
+    """The run's failures in job-log order: each FAILED row with the failed task's detail it was written
+    from (the same MESSAGE), then the failed tasks the job log lacks."""
+    details = [task for task in run.failed_tasks if step_for_task(task.detail.task_id).name != FINISH_STEP]
+    found: list[Failure] = []
+    for row in run_log.failures():
+        step = _step(row.step)
+        task = next((task for task in details if _written_from(task.detail, row)), None)
+        if task:
+            details.remove(task)
+        found.append(Failure(step, row.message, task.detail if task else None, row.ended_at))
+    for task in details:
+        step = step_for_task(task.detail.task_id)
+        found.append(Failure(step, task.detail.message(), task.detail, None, task.job_log_error, False))
+    return found
+
+
+def _written_from(detail: FailureDetail, row: LogRow) -> bool:
+    """The row was written from this detail: the callback wrote both from one object (the same MESSAGE)."""
+    return step_for_task(detail.task_id).name == row.step and detail.message() == row.message
+
+
+def _step(name: str) -> Step:
+    """The registry's step of a STEP_NM; a step outside the registry gets one named after it."""
+    return STEPS.get(name) or step_for_task(name)
+
+
+def _next_action(failure: Failure, stations: list[str], conn_id: str) -> str:
+    code = oracle_code(failure.detail.error) if failure.detail else None
+    return next_action(failure.step, stations, code, oracle_hint(code, conn_id))
 
 
 def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_log_error: str = "") -> Alert:
-    """The alert for a failed run, from its job log (``job_log_error``: why it could not be read)."""
+    """The alert for a failed run, from its failed tasks and its job log (``job_log_error``: why the job log
+    could not be read)."""
     run_id, week = run.run_id, run.week
     week_text = week.label() if week else run.week_key
-    failures = run_log.failures()
-    logged = {(row.failure.task_id, row.failure.map_index) for row in failures if row.failure}
-    kept = [(d, why) for d, why in run.kept_failures if (d.task_id, d.map_index) not in logged]
-    failures += [_kept_row(detail) for detail, _ in kept]
-    unwritten = sorted({why for _, why in kept if why} | ({job_log_error} if job_log_error else set()))
+    failures = failures_of(run, run_log)
+    kept = [failure for failure in failures if not failure.logged]
+    unwritten = sorted(
+        {failure.job_log_error for failure in kept if failure.job_log_error}
+        | ({job_log_error} if job_log_error else set())
+    )
     url = run_url(settings, run_id)
 
     failed_lines: list[str] = []
     structured: list[dict] = []
-    for row in failures:
-        detail = row.failure
-        task_id = detail.task_id if detail else (STEPS[row.step].task_id if row.step in STEPS else row.step)
+    for failure in failures:
+        detail, name = failure.detail, failure.step.name
+        task_id = detail.task_id if detail else failure.step.task_id
         map_index = detail.map_index if detail else -1
         code = oracle_code(detail.error) if detail else None
         link = task_url(settings, run_id, task_id, map_index)
-        title = step_title(row.step) + (f": {detail.label}" if detail and detail.label else "")
+        title = step_title(name) + (f": {detail.label}" if detail and detail.label else "")
         failed_lines.append(f"  - {title}")
         if detail and detail.farms:
             farms = list(detail.farms[:MAX_FARMS_LISTED])
             more = len(detail.farms) - len(farms)
             failed_lines.append(f"      farms: {', '.join(farms)}" + (f" … and {more} more" if more else ""))
-        failed_lines.append(f"      error: {detail.error if detail else row.message}")
+        failed_lines.append(f"      error: {detail.error if detail else failure.message}")
         if code:
             failed_lines.append(f"      Oracle error {code}: {oracle_hint(code, settings.farm_db_conn_id)}")
         # Credentials or privileges: the connection to fix, by its conn id (not retried: oracle_errors).
         connection = settings.farm_db_conn_id if detail and error_kind(detail.error) == ACCESS else None
         if detail and detail.try_number:
             tries = f"try {detail.try_number}" + (f" of {detail.tries}" if detail.tries else "")
-            failed_lines.append(f"      {tries}, failed at {row.ended_at} KST")
+            failed_lines.append(f"      {tries}, failed at {failure.failed_at} KST")
         failed_lines.append(f"      {link}")
         structured.append(
             {
-                "step": row.step,
-                "title": step_title(row.step),
+                "step": name,
+                "title": step_title(name),
                 "task_id": task_id,
                 "map_index": map_index,
                 "label": detail.label if detail else "",
                 "farms": list(detail.farms) if detail else [],
                 "error_class": detail.error_class if detail else "",
-                "error": detail.error if detail else row.message,
+                "error": detail.error if detail else failure.message,
                 "oracle_code": code,
                 "connection": connection,
                 "try_number": detail.try_number if detail else None,
                 "tries": detail.tries if detail else None,
-                "failed_at": row.ended_at,
+                "failed_at": failure.failed_at,
                 "url": link,
             }
         )
@@ -102,18 +149,20 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
     written_lines = []
     for table, item in written.items():
         part = ""
-        if table == "TM_WEATHER":
+        if table == WEATHER.table:
             part = f" from {item['parts']}" + (f" of {planned}" if planned else "") + " weather locations"
         written_lines.append(f"  - {table}: {item['rows']} rows{part} (kept; a re-run upserts them)")
-    report_failed = any(row.step == "RUN_WEEKLY_REPORT" for row in failures)
-    if "TR_INS_WEEK_REPORT" not in written:
+    report_failed = any(failure.step.name == REPORT.name for failure in failures)
+    if REPORT.table not in written:
         written_lines.append(
-            "  - TR_INS_WEEK_REPORT: not rebuilt for this week "
+            f"  - {REPORT.table}: not rebuilt for this week "
             + ("(the procedure failed)" if report_failed else "(the procedure did not run)")
         )
 
-    stations = [row.failure.label for row in failures if row.step == joblog.MAPPED_STEP and row.failure]
-    actions = [next_action(row, stations, settings.farm_db_conn_id) for row in failures] or [
+    stations = [
+        failure.detail.label for failure in failures if failure.step.name == MAPPED_STEP and failure.detail
+    ]
+    actions = [_next_action(failure, stations, settings.farm_db_conn_id) for failure in failures] or [
         f"No failed step was recorded (reason: {run.reason or 'unknown'}): open the run in the "
         "UI; a run that timed out or was marked failed by hand has its tasks' states there."
     ]
@@ -151,11 +200,11 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
         *[f"  - {action}" for action in actions],
     ]
     text = "\n".join(lines)
-    failed_steps = list(dict.fromkeys(row.step for row in failures))
+    failed_steps = list(dict.fromkeys(failure.step.name for failure in failures))
     payload = {
         **payload_head("ins_weekly_report_failed", run_id, url, week),
         "failed_steps": failed_steps,
-        "errors": [f"{row.step}: {row.message}" for row in failures],
+        "errors": [f"{failure.step.name}: {failure.message}" for failure in failures],
         "failures": structured,
         "written": written,
         "report_built": False,
@@ -167,9 +216,3 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
         f"[INS weekly report] FAILED week {week_text}: {', '.join(failed_steps) or 'see run'} ({run_id})"
     )
     return Alert(subject=subject, text=text, payload=payload, url=url)
-
-
-def _kept_row(detail: joblog.FailureDetail) -> joblog.LogRow:
-    """A failure the job log could not take, as the row it would have been."""
-    step = joblog.step_for_task(detail.task_id).name
-    return joblog.LogRow(0, step, joblog.FAILED, None, None, None, detail.message())

@@ -4,8 +4,8 @@ report was built (the RUN_WEEKLY_REPORT WARNING row: added or re-activated after
 
 from __future__ import annotations
 
-from include.ins_report.airflow_edge.context import RunFacts
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url
+from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE, REPORT, WARNING, GateMessage, ReportMessage, RunLog
 

@@ -7,13 +7,11 @@ connection, so the statement and binds are the ones the guard really sends.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
 import pytest
 
-from devtools.embedded import init_farm_db
 from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import Settings
 from include.ins_report.model.errors import PermanentError
@@ -126,12 +124,9 @@ def test_a_failed_check_raises_in_fail_mode_and_warns_in_warn_mode(guarded):
     assert "not checked (ORA-00942" in check_legacy_job(farm_database("farm_db"), "warn")
 
 
-def test_sqlite_has_no_scheduler_job(tmp_path, monkeypatch):
-    db = tmp_path / "farm.db"
-    init_farm_db(db)
-    monkeypatch.setenv("AIRFLOW_CONN_GUARD_SQLITE", json.dumps({"conn_type": "sqlite", "host": str(db)}))
+def test_sqlite_has_no_scheduler_job(farm_db, monkeypatch):
     monkeypatch.delenv("INS_LEGACY_JOB_GUARD", raising=False)
-    assert check_legacy_job(farm_database("guard_sqlite")) is None
+    assert check_legacy_job(farm_db) is None
 
 
 # --- wired into the report step --------------------------------------------------------------------------

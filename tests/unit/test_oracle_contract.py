@@ -695,13 +695,8 @@ def test_the_client_identifier_names_the_run_within_64_bytes():
     )
 
 
-def test_sqlite_has_no_session_to_check(tmp_path, monkeypatch):
-    from devtools.embedded import init_farm_db
-
-    path = tmp_path / "farm.db"
-    init_farm_db(path)
-    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    warehouse = farm_database("farm_db")
+def test_sqlite_has_no_session_to_check(farm_db, monkeypatch):
+    warehouse = farm_db
     monkeypatch.setattr(warehouse, "query", lambda *args: pytest.fail("no query on SQLite"))
     assert warehouse.report_sessions("INS_WEEKLY_REPORT", "INS_WEEKLY_REPORT:") == []
     report_call.check_report_sessions(warehouse)  # a no-op

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+JOB_NAME = "INS_WEEKLY_REPORT"  # TS_INS_JOB_LOG.JOB_NM of every row (re-exported by config.settings)
 SUCCESS, FAILED, RETRY, WARNING = "SUCCESS", "FAILED", "RETRY", "WARNING"
 STATUSES = (SUCCESS, FAILED, RETRY, WARNING)
 OUTCOMES = (SUCCESS, FAILED, WARNING)  # a step's last word; RETRY rows are history

@@ -8,12 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.joblog.failure import mapped_label
 from include.ins_report.joblog.messages import PlanMessage
 from include.ins_report.joblog.registry import (
     FAILED,
     FINISH_STEP,
+    JOB_NAME,
     MAPPED_STEP,
     OUTCOMES,
     PLAN,

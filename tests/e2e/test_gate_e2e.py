@@ -17,8 +17,8 @@ import pytest
 
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE_KINDS, parse_gate_counts
-from include.ins_report.model.farms import classify_farms
-from include.ins_report.sources.kma_asos import AsosWeatherProvider
+from include.ins_report.model.farms import classify_farms, weather_locations
+from include.ins_report.model.stations import load_stations
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def write(stack, sql: str, params: tuple = ()) -> int:
 def station_farms(stack, point_id: str) -> list[str]:
     """The farms the plan maps to ``point_id`` with TA_FARM as it is now."""
     farms = classify_farms(stack.sql("SELECT FARM_NO, FARM_NM, LAT, LON, USE_YN FROM TA_FARM")).valid
-    locations = AsosWeatherProvider(Settings.from_env()).locations(farms)
+    locations = weather_locations(farms, load_stations(Settings.from_env().stations_file))  # as the plan
     return next(list(location.farm_nos) for location in locations if location.point_id == point_id)
 
 

@@ -3,8 +3,9 @@ those inside functions and ``TYPE_CHECKING`` blocks included, read with ``ast``.
 ``airflow`` import below the Airflow edge (include/ins_report/airflow_edge/ and the alerts' delivery:
 notifier, deadline, channels, delivery); no import of a higher layer.
 
-A package's ``__init__`` is a module of its own here: importing ``a.b.c`` is an edge to ``a.b.c`` only, not
-to the packages Python initialises on the way.
+A package's ``__init__`` is a module of its own here. Importing ``a.b.c`` also runs ``a/__init__`` and
+``a/b/__init__``: those count for what a module reaches (a pure module must not reach Airflow through a
+package's ``__init__``), not for the layer order.
 """
 
 from __future__ import annotations
@@ -153,10 +154,46 @@ def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def _ancestors(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts))]
+
+
+def reaches_airflow_below_the_edge(graph: dict[str, set[str]]) -> list[str]:
+    """Modules below the edge that import Airflow when imported: through any chain of imports, and the
+    packages whose ``__init__`` Python runs on the way (their own and their imports')."""
+    edge = layer_of(f"{PACKAGE}.airflow_edge")
+    reached: dict[str, bool] = {}
+
+    def reaches(module: str, seen: frozenset[str]) -> bool:
+        if module == "airflow":
+            return True
+        if module in reached:
+            return reached[module]
+        targets = set(graph.get(module, ()))
+        for name in [module, *graph.get(module, ())]:
+            targets.update(ancestor for ancestor in _ancestors(name) if ancestor in graph)
+        targets -= seen | {module}
+        result = any(reaches(target, seen | {module}) for target in sorted(targets))
+        reached[module] = result
+        return result
+
+    return sorted(
+        module
+        for module in graph
+        if (rank := layer_of(module)) is not None and rank < edge and reaches(module, frozenset())
+    )
+
+
 def problems(graph: dict[str, set[str]]) -> list[str]:
     return [
         *(f"import cycle: {' -> '.join(cycle)}" for cycle in cycles(graph)),
         *(f"airflow imported below the Airflow edge: {module}" for module in airflow_below_the_edge(graph)),
+        *(
+            f"airflow reached below the Airflow edge: {module}"
+            for module in reaches_airflow_below_the_edge(graph)
+            if module not in airflow_below_the_edge(graph)
+        ),
         *(f"import up the layers: {low} imports {high}" for low, high in upward_imports(graph)),
     ]
 
@@ -196,11 +233,16 @@ def test_a_synthetic_violating_graph_is_refused_on_every_count():
             ("store.farm_db", "steps.context"),  # up from the store to the steps
             ("airflow_edge.context", "airflow"),  # allowed
             ("alerts.notifier", "airflow_edge.context"),  # down: allowed
+            ("alerts", "alerts.channels"),  # a package's __init__ importing its delivery ...
+            ("alerts.channels", "airflow"),
+            ("alerts.messages.failure", "alerts.messages.alert"),  # ... reaches Airflow from a pure module
         ]
     )
     assert problems(graph) == [
         f"import cycle: {PACKAGE}.steps.gate -> {PACKAGE}.steps.job",
         f"airflow imported below the Airflow edge: {PACKAGE}.sources.http",
+        f"airflow reached below the Airflow edge: {PACKAGE}.alerts.messages.alert",
+        f"airflow reached below the Airflow edge: {PACKAGE}.alerts.messages.failure",
         f"import up the layers: {PACKAGE}.store.farm_db imports {PACKAGE}.steps.context",
     ]
 

@@ -19,8 +19,10 @@ from include.ins_report import joblog
 from include.ins_report.airflow_edge import secrets
 from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.airflow_edge.failures import run_facts, store_failure
-from include.ins_report.alerts import Alert, channels, parse_channels
+from include.ins_report.alerts import channels
+from include.ins_report.alerts.channels import parse_channels
 from include.ins_report.alerts.deadline import build_deadline_alert, deadline_interval, report_deadline
+from include.ins_report.alerts.messages.alert import Alert
 from include.ins_report.alerts.messages.digest import build_digest
 from include.ins_report.alerts.messages.failure import build_failure_alert
 from include.ins_report.alerts.notifier import InsAlertNotifier

@@ -9,8 +9,16 @@ import threading
 
 import pytest
 
-from include.ins_report.alerts import Alert, channels, configured_channels, deliver, send_alert
-from include.ins_report.alerts.delivery import CALLBACK_LIMIT_SECONDS, CHANNEL_BUDGET_SECONDS, callback_budget
+from include.ins_report.alerts import channels
+from include.ins_report.alerts.channels import configured_channels
+from include.ins_report.alerts.delivery import (
+    CALLBACK_LIMIT_SECONDS,
+    CHANNEL_BUDGET_SECONDS,
+    callback_budget,
+    deliver,
+    send_alert,
+)
+from include.ins_report.alerts.messages.alert import Alert
 from include.ins_report.config.settings import Settings
 from tests.support.receivers import SilentReceiver, SmtpReceiver, WebhookReceiver, free_port
 

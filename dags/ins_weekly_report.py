@@ -22,7 +22,7 @@ A manual run may name the week with the `week` param (the Monday, `YYYY-MM-DD`).
 ### Triage notes
 - **Is a re-run safe?** Yes. Every write is an upsert on its natural key and the report replaces its week.
   Clear the failed task with *Downstream* ticked; for one weather station, clear just that mapped task.
-- **Missed weeks**: backfill them (`airflow backfill create`), one run per week; see the README.
+- **Missed weeks**: backfill them (`airflow backfill create`), one run per week; see docs/operating.md.
 - **Farms excluded** (no or out-of-range coordinates, duplicated farm numbers) are listed in the
   `PLAN_WEATHER_LOCATIONS` row of `TS_INS_JOB_LOG`; fix them in `TA_FARM`.
 - **Alerts** (e-mail, Slack, webhook): exactly one per failed run, naming the failed step (a weather station
@@ -31,8 +31,8 @@ A manual run may name the week with the `week` param (the Monday, `YYYY-MM-DD`).
   a run that already failed gets no deadline alert.
 - **"Run SP_INS_WEEK_MAIN" failed with ORA-… or DPY-4024 (timeout)**: the week's data is complete (the gate
   passed); `ORA-20xxx` comes from the procedure itself. The call is bounded by `INS_REPORT_TIMEOUT` and
-  never retried automatically: check on the database that it no longer runs (README, "The report
-  procedure"), fix the cause, then clear that task with *Downstream* ticked.
+  never retried automatically: check on the database that it no longer runs (docs/operations.md, "The
+  report procedure's sessions"), fix the cause, then clear that task with *Downstream* ticked.
 - **Waiting for Sunday's weather** until Monday 12:00 KST is normal (KMA publishes around 09:00).
 - **Weather or statistics tasks stay *scheduled*** with nothing running: their API pool (`kma_api`,
   `kosis_api`) is missing; create it with `python -m include.ins_report.airflow_edge.pools --apply`
@@ -72,7 +72,7 @@ def collect_statistics(source: str) -> dict:
     with task_step(SETTINGS) as (context, inputs):
         with airflow_context.waiting_for_the_source(inputs):  # not published yet, a quota
             result = job.collect_statistics(inputs, catalog.BY_NAME[source])
-        airflow_context.announce(context, assets.of_source(catalog.BY_NAME[source]), inputs)
+        airflow_context.announce_week_on_asset(context, assets.of_source(catalog.BY_NAME[source]), inputs)
         return result
 
 
@@ -188,7 +188,9 @@ with DAG(
                     with airflow_context.waiting_for_the_source(inputs):  # a Sunday later than the probe's
                         result = weather.collect_station_weather(inputs, planned)
                     weather_asset = assets.of_source(catalog.KMA_SOURCE)
-                    airflow_context.announce(context, weather_asset, inputs, station=planned.point_id)
+                    airflow_context.announce_week_on_asset(
+                        context, weather_asset, inputs, station=planned.point_id
+                    )
                     return result
 
             locations = plan_weather_locations()
@@ -221,7 +223,7 @@ with DAG(
     def run_weekly_report() -> dict:
         with task_step(SETTINGS) as (context, inputs):
             result = report.run_weekly_report(inputs)
-            airflow_context.announce(context, assets.REPORT, inputs)
+            airflow_context.announce_week_on_asset(context, assets.REPORT, inputs)
             return result
 
     @task(

@@ -81,7 +81,7 @@ def _note(context: dict, settings: Settings) -> str:
     return f" [{may_still_run_note(client_identifier(context['run_id']), sent=False)}]"
 
 
-def _record(context: dict, status: str) -> None:
+def _record_failed_try(context: dict, status: str) -> None:
     try:
         settings = Settings.from_env()
         ti = context["ti"]
@@ -138,12 +138,12 @@ class LoginRefused(Exception):
 
 def record_task_failure(context: dict) -> None:
     """Task on_failure_callback: the task failed for good (its retries, if any, are used up)."""
-    _record(context, FAILED)
+    _record_failed_try(context, FAILED)
 
 
 def record_task_retry(context: dict) -> None:
     """Task on_retry_callback: a RETRY row only; the admins hear of it only if the run fails."""
-    _record(context, RETRY)
+    _record_failed_try(context, RETRY)
 
 
 class FarmDbRetryPolicy(RetryPolicy):

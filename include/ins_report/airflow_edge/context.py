@@ -136,7 +136,7 @@ def waiting_for_the_source(inputs: StepContext) -> Iterator[None]:
         ) from None
 
 
-def announce(context: dict, asset: Any, inputs: StepContext, **more: str) -> None:
+def announce_week_on_asset(context: dict, asset: Any, inputs: StepContext, **more: str) -> None:
     """Give this task's event of ``asset`` (an outlet) the report week, for downstream DAGs."""
     from include.ins_report.airflow_edge.assets import event_extra
 

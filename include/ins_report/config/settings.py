@@ -118,7 +118,8 @@ class Settings:
     )
     report_week_format: str = setting("INS_REPORT_WEEK_FORMAT", "%Y%m%d", rules.WeekFormat(START))
     # The database call timeout of the report procedure (python-oracledb call_timeout), in seconds; 0: none.
-    # The call is never retried automatically once sent (README, "The report procedure").
+    # The call is never retried automatically once sent (docs/operations.md, "The report procedure's
+    # sessions").
     report_timeout_seconds: int = setting("INS_REPORT_TIMEOUT", 3600, rules.Whole(0, "seconds; 0: none"))
 
     task_retries: int = setting("INS_TASK_RETRIES", 3, rules.Whole(0))

@@ -93,7 +93,8 @@ START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
         "TR_INS_WEEK_REPORT",
         "The report procedure failed{cause}. The week's data is complete (the gate passed). It is not "
         "retried automatically: first check on the database "
-        "that it no longer runs (README, 'The report procedure'), then fix its problem and " + _CLEAR + ".",
+        "that it no longer runs (docs/operations.md, 'The report procedure's sessions'), then fix its "
+        "problem and " + _CLEAR + ".",
     ),
     Step("FINISH_JOB", "finish_job", "Finish: record the outcome"),
 )

@@ -2,7 +2,7 @@
 
 ``now()`` is the process clock in KST. ``INS_NOW`` (ISO-8601 with an offset, e.g. ``2026-11-30T03:00+09:00``)
 fixes it for one process tree of ours (a demo, a test); Airflow's own scheduler keeps the process clock, so to
-move a whole deployment use libfaketime (README, "Time").
+move a whole deployment use libfaketime (docs/design.md, "One clock").
 
 A week is never picked from this clock at import time: callers ask when they need it.
 """

@@ -14,7 +14,7 @@ from include.ins_report.model.decimals import decimal_value
 from include.ins_report.model.stations import Station, StationIndex
 
 # --- the farm rule ----------------------------------------------------------------------------------
-# ONE farm identity for the batch and the report procedure (README "Where the data lands"). A TA_FARM row
+# ONE farm identity for the batch and the report procedure (docs/data-contract.md). A TA_FARM row
 # is a farm of the week when, taken AS STORED (nothing is trimmed or upper-cased):
 #   1. USE_YN is exactly 'Y'. Exactly 'N' is inactive (counted). Anything else ('y', ' Y ', '', NULL) is
 #      excluded with a reason: the customer's procedure reads USE_YN = 'Y' only.

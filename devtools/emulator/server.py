@@ -192,6 +192,20 @@ class _Counters:
             return common
 
 
+# What ``EmulatorState.configure`` changes at run time (each an EmulatorConfig field of the same name).
+RUNTIME_SETTINGS = (
+    "latency_ms",
+    "publish_hour",
+    "now",
+    "kosis_max_cells",
+    "kosis_lag_days",
+    "kma_rate_limit",
+    "ekape_daily_quota",
+    "ekape_tangbak_skin_yn",
+    "ekape_egrade_include_yn",
+)
+
+
 class EmulatorState:
     """Configuration, fault queue and counters shared by the request threads."""
 
@@ -240,17 +254,7 @@ class EmulatorState:
         period type, a mapping of the types to change, null for the defaults), kma_rate_limit,
         ekape_daily_quota, ekape_tangbak_skin_yn, ekape_egrade_include_yn; ValueError on a bad value. A new
         rate limit starts with an empty window; a new EKAPE quota keeps the calls already counted."""
-        unknown = set(changes) - {
-            "latency_ms",
-            "publish_hour",
-            "now",
-            "kosis_max_cells",
-            "kosis_lag_days",
-            "kma_rate_limit",
-            "ekape_daily_quota",
-            "ekape_tangbak_skin_yn",
-            "ekape_egrade_include_yn",
-        }
+        unknown = set(changes) - set(RUNTIME_SETTINGS)
         if unknown:
             raise ValueError(f"unknown setting(s): {sorted(unknown)}")
         latency = _check_int("latency_ms", changes.get("latency_ms", self.latency_ms), 0)

@@ -11,24 +11,11 @@ import dataclasses
 from typing import Any
 
 from devtools.emulator import start_emulator
-from devtools.emulator.server import EmulatorConfig, EmulatorHandle
+from devtools.emulator.server import RUNTIME_SETTINGS, EmulatorConfig, EmulatorHandle
 
 KEYS = ("kma_key", "kosis_key", "ekape_key")
 # What EmulatorState.configure accepts, at EmulatorConfig's defaults: every test starts from these.
-RUNTIME_DEFAULTS = {
-    name: getattr(EmulatorConfig(), name)
-    for name in (
-        "latency_ms",
-        "publish_hour",
-        "now",
-        "kosis_max_cells",
-        "kosis_lag_days",
-        "kma_rate_limit",
-        "ekape_daily_quota",
-        "ekape_tangbak_skin_yn",
-        "ekape_egrade_include_yn",
-    )
-}
+RUNTIME_DEFAULTS = {name: getattr(EmulatorConfig(), name) for name in RUNTIME_SETTINGS}
 
 
 class EmulatorServers:

@@ -14,10 +14,8 @@ import oracledb
 import pytest
 from oracledb.errors import _Error as OracleErrorDetail
 
-from devtools.embedded import init_farm_db
 from include.ins_report import joblog
 from include.ins_report.airflow_edge import secrets
-from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.airflow_edge.failures import run_facts, store_failure
 from include.ins_report.alerts import channels
 from include.ins_report.alerts.channels import parse_channels
@@ -153,20 +151,16 @@ def test_alert_rendering():
 
 
 @pytest.fixture
-def warehouse(tmp_path, monkeypatch) -> FarmDatabase:
-    path = tmp_path / "farm.db"
-    init_farm_db(path)
-    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+def farm_db(farm_db, monkeypatch) -> FarmDatabase:
+    """The kit's farm database (tests/conftest.py), with the Airflow UI address the alerts link to."""
     monkeypatch.setenv("INS_AIRFLOW_BASE_URL", "http://airflow.example:8080")
-    warehouse = farm_database("farm_db")
-    warehouse.path = path
-    return warehouse
+    return farm_db
 
 
-def write(warehouse, step, status, rows=None, message="", *, run_id=RUN, week=WEEK, at="2026-11-24 02:00:00",
+def write(farm_db, step, status, rows=None, message="", *, run_id=RUN, week=WEEK, at="2026-11-24 02:00:00",
           seconds=5):  # fmt: skip
     start = dt.datetime.strptime(at, joblog.TIME_FORMAT)
-    warehouse.write_many(
+    farm_db.write_many(
         "insert_job_log",
         [
             {
@@ -188,12 +182,12 @@ def context(run_id=RUN) -> dict:
     return {"run_id": run_id, "params": {"week": "2026-11-16"}, "data_interval_end": clock.now()}
 
 
-def run_log(warehouse, run_id=RUN) -> RunLog:
-    return RunLog.from_dicts(warehouse.job_log(run_id))
+def run_log(farm_db, run_id=RUN) -> RunLog:
+    return RunLog.from_dicts(farm_db.job_log(run_id))
 
 
-def failure_alert(warehouse, ctx: dict | None = None) -> Alert:
-    return build_failure_alert(run_facts(ctx or context()), run_log(warehouse), Settings.from_env())
+def failure_alert(farm_db, ctx: dict | None = None) -> Alert:
+    return build_failure_alert(run_facts(ctx or context()), run_log(farm_db), Settings.from_env())
 
 
 def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> FailureDetail:
@@ -208,36 +202,36 @@ def station_failure(label, farms, map_index, error, try_number=1, tries=1) -> Fa
     )
 
 
-def failed(warehouse, ti: FakeTaskInstance, detail: FailureDetail, status: str = "FAILED") -> None:
+def failed(farm_db, ti: FakeTaskInstance, detail: FailureDetail, status: str = "FAILED") -> None:
     """A try as its task callback records it, from the one detail: the row and, for a FAILED try, the task
     instance's XCom, the instance failed in the run's states."""
-    write(warehouse, joblog.step_for_task(detail.task_id).name, status, None, detail.message())
+    write(farm_db, joblog.step_for_task(detail.task_id).name, status, None, detail.message())
     if status == "FAILED":
         store_failure({"ti": ti.instance(detail.task_id, detail.map_index).failed()}, detail)
 
 
-def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
-    write(warehouse, "START_JOB", "SUCCESS")
-    write(warehouse, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, "pigs: 40 rows")
-    write(warehouse, "PLAN_WEATHER_LOCATIONS", "SUCCESS", 44, joblog.PlanMessage(44, 34, 1).text())
-    write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
+def test_failure_alert_counts_the_latest_outcome_of_each_station(farm_db):
+    write(farm_db, "START_JOB", "SUCCESS")
+    write(farm_db, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, "pigs: 40 rows")
+    write(farm_db, "PLAN_WEATHER_LOCATIONS", "SUCCESS", 44, joblog.PlanMessage(44, 34, 1).text())
+    write(farm_db, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
     boom = "TransientApiError: KMA ASOS [500] server busy or failing"
     ti = FakeTaskInstance("finish_job")
-    failed(warehouse, ti, station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 1, 2), "RETRY")
-    failed(warehouse, ti, station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 2, 2))
+    failed(farm_db, ti, station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 1, 2), "RETRY")
+    failed(farm_db, ti, station_failure("203 이천 (3 farms)", ("F0001",), 3, boom, 2, 2))
     # 232 failed, was cleared and then succeeded: it is not a failure of the run any more (clearing it
     # removed its XCom, and its instance is no longer failed).
     write(
-        warehouse,
+        farm_db,
         "COLLECT_STATION_WEATHER",
         "FAILED",
         None,
         station_failure("232 천안 (5 farms)", (), 4, boom).message(),
     )
-    write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 35, "232 천안 (5 farms): 7 days, 35 rows")
-    write(warehouse, "FINISH_JOB", "FAILED", None, "report not built")
+    write(farm_db, "COLLECT_STATION_WEATHER", "SUCCESS", 35, "232 천안 (5 farms): 7 days, 35 rows")
+    write(farm_db, "FINISH_JOB", "FAILED", None, "report not built")
 
-    alert = failure_alert(warehouse, {**context(), "ti": ti.failed()})
+    alert = failure_alert(farm_db, {**context(), "ti": ti.failed()})
     payload = alert.payload
     assert payload["failed_steps"] == ["COLLECT_STATION_WEATHER"]
     (failure,) = payload["failures"]
@@ -260,13 +254,13 @@ def test_failure_alert_counts_the_latest_outcome_of_each_station(warehouse):
     )
 
 
-def test_procedure_failure_alert_names_the_ora_code_and_the_next_step(warehouse):
+def test_procedure_failure_alert_names_the_ora_code_and_the_next_step(farm_db):
     error = ora_error("ORA-01017: invalid credential or not authorized; logon denied", 1017)
     detail = FailureDetail(oracle_errors.describe_error(error), "run_weekly_report", try_number=4, tries=4)
-    write(warehouse, "CHECK_COLLECTION", "SUCCESS", 308, "complete")
+    write(farm_db, "CHECK_COLLECTION", "SUCCESS", 308, "complete")
     ti = FakeTaskInstance("finish_job")
-    failed(warehouse, ti, detail)
-    alert = failure_alert(warehouse, {**context(), "ti": ti})
+    failed(farm_db, ti, detail)
+    alert = failure_alert(farm_db, {**context(), "ti": ti})
     assert "error: oracledb.DatabaseError: ORA-01017: invalid credential" in alert.text
     assert "Oracle error ORA-01017: invalid user name or password: fix the farm_db connection" in alert.text
     assert "The report procedure failed with ORA-01017 (invalid user name or password" in alert.text
@@ -274,8 +268,8 @@ def test_procedure_failure_alert_names_the_ora_code_and_the_next_step(warehouse)
     assert alert.payload["failures"][0]["oracle_code"] == "ORA-01017"
 
 
-def test_a_failed_run_without_a_failed_step_still_alerts(warehouse):
-    alert = failure_alert(warehouse, {**context(), "reason": "timed_out"})
+def test_a_failed_run_without_a_failed_step_still_alerts(farm_db):
+    alert = failure_alert(farm_db, {**context(), "reason": "timed_out"})
     assert "(no failed step recorded: see the run in the UI)" in alert.text
     assert "No failed step was recorded (reason: timed_out)" in alert.text
     assert alert.payload["failed_steps"] == []
@@ -291,7 +285,7 @@ def capture_channels(monkeypatch) -> list[Alert]:
     return sent
 
 
-def test_failure_alert_never_holds_an_api_key(warehouse, monkeypatch):
+def test_failure_alert_never_holds_an_api_key(farm_db, monkeypatch):
     key = "Kma+Key/SECRET=1"
     monkeypatch.setenv(
         "AIRFLOW_CONN_KMA_API", json.dumps({"conn_type": "http", "host": "h", "password": key})
@@ -299,7 +293,7 @@ def test_failure_alert_never_holds_an_api_key(warehouse, monkeypatch):
     detail = FailureDetail(
         f"PermanentApiError: bad key {key} / Kma%2BKey%2FSECRET%3D1", "x.y", 0, "108 서울 (1 farm)"
     )
-    write(warehouse, "COLLECT_STATION_WEATHER", "FAILED", None, detail.message())
+    write(farm_db, "COLLECT_STATION_WEATHER", "FAILED", None, detail.message())
     sent = capture_channels(monkeypatch)
     InsAlertNotifier("failure")(context())
     (alert,) = sent
@@ -308,18 +302,18 @@ def test_failure_alert_never_holds_an_api_key(warehouse, monkeypatch):
     assert "bad key *** / ***" in alert.text
 
 
-def test_deadline_alert_from_the_triggerer_context(warehouse):
-    write(warehouse, "START_JOB", "SUCCESS", at="2026-11-23 02:00:03")
-    write(warehouse, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, at="2026-11-23 02:00:05")
+def test_deadline_alert_from_the_triggerer_context(farm_db):
+    write(farm_db, "START_JOB", "SUCCESS", at="2026-11-23 02:00:03")
+    write(farm_db, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, at="2026-11-23 02:00:05")
     write(
-        warehouse,
+        farm_db,
         "PLAN_WEATHER_LOCATIONS",
         "SUCCESS",
         44,
         joblog.PlanMessage(44, 34, 0).text(),
         at="2026-11-23 02:00:05",
     )
-    write(warehouse, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
+    write(farm_db, "COLLECT_STATION_WEATHER", "SUCCESS", 14, "108 서울 (2 farms): 7 days, 14 rows")
     # What Deadline.handle_miss gives the callback (DAGRunResponse dumped as JSON, plus the deadline).
     ctx = {
         "dag_run": {
@@ -333,7 +327,7 @@ def test_deadline_alert_from_the_triggerer_context(warehouse):
         },
         "deadline": {"id": "x", "deadline_time": "2026-11-23 03:30:00.500000+00:00"},
     }
-    alert = build_deadline_alert(run_facts(ctx), run_log(warehouse), Settings.from_env(), "12:30")
+    alert = build_deadline_alert(run_facts(ctx), run_log(farm_db), Settings.from_env(), "12:30")
     assert alert.subject == (
         f"[INS weekly report] NOT FINISHED by the deadline: week 2026-11-16..2026-11-22, run running ({RUN})"
     )
@@ -386,16 +380,16 @@ def await_deadline_notifier(context: dict) -> str:
     return asyncio.run(run())
 
 
-def test_a_run_that_failed_gets_no_deadline_alert(warehouse, monkeypatch):
+def test_a_run_that_failed_gets_no_deadline_alert(farm_db, monkeypatch):
     """One alert per failed run: Airflow keeps a failed run's deadline, the notifier does not send it."""
     sent = capture_channels(monkeypatch)
-    write(warehouse, "START_JOB", "SUCCESS")
+    write(farm_db, "START_JOB", "SUCCESS")
     assert "deadline alert sent via webhook" in await_deadline_notifier(deadline_context("running"))
     assert len(sent) == 1
     result = await_deadline_notifier(deadline_context("failed"))
     assert result == "deadline alert not sent: the run failed and had its failure alert"
     # Airflow's state of the run may lag: the run's own FINISH_JOB FAILED row says it too.
-    write(warehouse, "FINISH_JOB", "FAILED", None, joblog.FinishMessage(False, ("check_collection",)).text())
+    write(farm_db, "FINISH_JOB", "FAILED", None, joblog.FinishMessage(False, ("check_collection",)).text())
     assert "not sent" in await_deadline_notifier(deadline_context("running"))
     assert len(sent) == 1
 
@@ -405,10 +399,10 @@ def test_the_deadline_notifier_never_raises(monkeypatch):
     assert await_deadline_notifier({"dag_run": {"dag_run_id": "r"}}) == "deadline alert sent via no channel"
 
 
-def test_digest_durations_and_the_previous_week(warehouse):
+def test_digest_durations_and_the_previous_week(farm_db):
     previous = "scheduled__2026-11-15T17:00:00+00:00"
     write(
-        warehouse,
+        farm_db,
         "START_JOB",
         "SUCCESS",
         run_id=previous,
@@ -417,7 +411,7 @@ def test_digest_durations_and_the_previous_week(warehouse):
         seconds=1,
     )
     write(
-        warehouse,
+        farm_db,
         "FINISH_JOB",
         "SUCCESS",
         run_id=previous,
@@ -425,12 +419,12 @@ def test_digest_durations_and_the_previous_week(warehouse):
         at="2026-11-16 02:04:00",
         seconds=1,
     )
-    write(warehouse, "START_JOB", "SUCCESS", at="2026-11-23 02:00:00", seconds=1)
+    write(farm_db, "START_JOB", "SUCCESS", at="2026-11-23 02:00:00", seconds=1)
     retry = FailureDetail("E: x", "k", try_number=1, tries=2).message()
-    write(warehouse, "COLLECT_KOSIS_SERIES", "RETRY", None, retry, at="2026-11-23 02:00:00", seconds=1)
-    write(warehouse, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, "", at="2026-11-23 02:00:01", seconds=3)
+    write(farm_db, "COLLECT_KOSIS_SERIES", "RETRY", None, retry, at="2026-11-23 02:00:00", seconds=1)
+    write(farm_db, "COLLECT_KOSIS_SERIES", "SUCCESS", 42, "", at="2026-11-23 02:00:01", seconds=3)
     write(
-        warehouse,
+        farm_db,
         "PLAN_WEATHER_LOCATIONS",
         "SUCCESS",
         44,
@@ -439,7 +433,7 @@ def test_digest_durations_and_the_previous_week(warehouse):
         seconds=1,
     )
     write(
-        warehouse,
+        farm_db,
         "COLLECT_STATION_WEATHER",
         "SUCCESS",
         14,
@@ -448,7 +442,7 @@ def test_digest_durations_and_the_previous_week(warehouse):
         seconds=4,
     )
     write(
-        warehouse,
+        farm_db,
         "COLLECT_STATION_WEATHER",
         "SUCCESS",
         21,
@@ -457,7 +451,7 @@ def test_digest_durations_and_the_previous_week(warehouse):
         seconds=9,
     )
     write(
-        warehouse,
+        farm_db,
         "CHECK_COLLECTION",
         "WARNING",
         35,
@@ -465,10 +459,10 @@ def test_digest_durations_and_the_previous_week(warehouse):
         at="2026-11-23 02:00:21",
         seconds=1,
     )
-    write(warehouse, "RUN_WEEKLY_REPORT", "SUCCESS", 44, "done", at="2026-11-23 02:00:22", seconds=8)
-    write(warehouse, "FINISH_JOB", "SUCCESS", None, "report built", at="2026-11-23 02:00:30", seconds=0)
-    recent = joblog.recent_runs(warehouse, weeks=12)
-    alert = build_digest(run_facts(context()), run_log(warehouse), recent, Settings.from_env())
+    write(farm_db, "RUN_WEEKLY_REPORT", "SUCCESS", 44, "done", at="2026-11-23 02:00:22", seconds=8)
+    write(farm_db, "FINISH_JOB", "SUCCESS", None, "report built", at="2026-11-23 02:00:30", seconds=0)
+    recent = joblog.recent_runs(farm_db, weeks=12)
+    alert = build_digest(run_facts(context()), run_log(farm_db), recent, Settings.from_env())
     payload = alert.payload
     assert payload["farms_reported"] == 44
     assert payload["gaps_accepted"] == [
@@ -508,17 +502,17 @@ def test_the_documented_query_is_the_shipped_one(document, dialect):
     assert documented.strip() == expected.strip()
 
 
-def test_the_last_weeks_query(warehouse):
+def test_the_last_weeks_query(farm_db):
     # Ten weeks, one run each; week 20261109 also has a failed run that a later run fixed.
     weeks = [(dt.date(2026, 9, 14) + dt.timedelta(weeks=n)).strftime("%Y%m%d") for n in range(10)]
     for number, week in enumerate(weeks):
         run = f"scheduled__{week}"
         at = f"2026-11-{10 + number:02d} 02:00:00"
-        write(warehouse, "START_JOB", "SUCCESS", run_id=run, week=week, at=at, seconds=1)
-        write(warehouse, "CHECK_COLLECTION", "SUCCESS", 308, run_id=run, week=week, at=at, seconds=1)
-        write(warehouse, "RUN_WEEKLY_REPORT", "SUCCESS", 44, run_id=run, week=week, at=at, seconds=1)
+        write(farm_db, "START_JOB", "SUCCESS", run_id=run, week=week, at=at, seconds=1)
+        write(farm_db, "CHECK_COLLECTION", "SUCCESS", 308, run_id=run, week=week, at=at, seconds=1)
+        write(farm_db, "RUN_WEEKLY_REPORT", "SUCCESS", 44, run_id=run, week=week, at=at, seconds=1)
         write(
-            warehouse,
+            farm_db,
             "FINISH_JOB",
             "SUCCESS",
             run_id=run,
@@ -526,9 +520,9 @@ def test_the_last_weeks_query(warehouse):
             at=at.replace("02:00", "02:06"),
             seconds=0,
         )
-    write(warehouse, "START_JOB", "SUCCESS", run_id="manual__a", week="20261109", at="2026-11-25 09:00:00")
+    write(farm_db, "START_JOB", "SUCCESS", run_id="manual__a", week="20261109", at="2026-11-25 09:00:00")
     write(
-        warehouse,
+        farm_db,
         "COLLECT_KOSIS_SERIES",
         "RETRY",
         run_id="manual__a",
@@ -536,18 +530,18 @@ def test_the_last_weeks_query(warehouse):
         at="2026-11-25 09:00:00",
     )
     write(
-        warehouse,
+        farm_db,
         "COLLECT_KOSIS_SERIES",
         "FAILED",
         run_id="manual__a",
         week="20261109",
         at="2026-11-25 09:00:10",
     )
-    write(warehouse, "FINISH_JOB", "FAILED", run_id="manual__a", week="20261109", at="2026-11-25 09:00:20")
-    write(warehouse, "START_JOB", "SUCCESS", run_id="manual__b", week="20261116", at="2026-11-26 09:00:00")
+    write(farm_db, "FINISH_JOB", "FAILED", run_id="manual__a", week="20261109", at="2026-11-25 09:00:20")
+    write(farm_db, "START_JOB", "SUCCESS", run_id="manual__b", week="20261116", at="2026-11-26 09:00:00")
     # The reference procedure's own row (Oracle) is not a run of the batch.
-    write(warehouse, "SP_INS_WEEK_MAIN", "SUCCESS", 44, run_id="PROC:20261116", week="20261116")
-    runs = joblog.recent_runs(warehouse, weeks=8)
+    write(farm_db, "SP_INS_WEEK_MAIN", "SUCCESS", 44, run_id="PROC:20261116", week="20261116")
+    runs = joblog.recent_runs(farm_db, weeks=8)
     assert [run["report_week"] for run in runs][:3] == ["20261116", "20261116", "20261109"]
     assert {run["report_week"] for run in runs} == set(weeks[-8:])  # eight weeks, not eight runs
     assert "PROC:20261116" not in {run["run_id"] for run in runs}
@@ -562,7 +556,7 @@ def test_the_last_weeks_query(warehouse):
     assert ok["minutes"] == 6.0
     assert ok["started_at"] == "2026-11-19 02:00:00"
     # The documented query gives the same rows.
-    with sqlite3.connect(warehouse.path) as conn:
+    with sqlite3.connect(farm_db.path) as conn:
         assert [row[:3] for row in conn.execute(docs_queries("docs/operating.md")["sqlite"])] == [
             (run["report_week"], run["run_id"], run["outcome"]) for run in runs
         ]
@@ -571,10 +565,8 @@ def test_the_last_weeks_query(warehouse):
 # --- the DAG wiring -------------------------------------------------------------------------------
 
 
-def test_the_dag_wires_the_alerts_and_the_step_titles_match():
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(ROOT / "dags")).dags["ins_weekly_report"]
+def test_the_dag_wires_the_alerts_and_the_step_titles_match(dagbag):
+    dag = dagbag.dags["ins_weekly_report"]
     # The failure, success and deadline callbacks are instances of the one notifier class.
     assert isinstance(dag.on_failure_callback, InsAlertNotifier)
     assert dag.on_failure_callback.kind == "failure"
@@ -621,7 +613,7 @@ def test_with_the_farm_db_down_the_alert_still_names_the_task_and_its_error(monk
     assert alert.payload["job_log_error"]
 
 
-def test_farms_not_in_the_weeks_plan_are_named_in_their_own_warning_and_the_digest(warehouse):
+def test_farms_not_in_the_weeks_plan_are_named_in_their_own_warning_and_the_digest(farm_db):
     """A RUN_WEEKLY_REPORT WARNING row (farms that appeared after the plan): a warning of its own, and the
     digest's line; a SUCCESS report row makes neither, and accepted gaps are a different message."""
     from include.ins_report.alerts.messages.gaps import build_plan_warning_alert, not_in_plan
@@ -631,18 +623,16 @@ def test_farms_not_in_the_weeks_plan_are_named_in_their_own_warning_and_the_dige
         "the plan; clear the whole run to include them): F0950"
     )
     message = joblog.ReportMessage("SP_INS_WEEK_MAIN('WEEK', '20261116')", note).text()
-    write(warehouse, "START_JOB", "SUCCESS")
-    write(
-        warehouse, "RUN_WEEKLY_REPORT", "SUCCESS", 44, joblog.ReportMessage("SP()", "44 report rows").text()
-    )
-    assert not_in_plan(run_log(warehouse)) is None
-    write(warehouse, "RUN_WEEKLY_REPORT", "WARNING", 44, message)
-    report = not_in_plan(run_log(warehouse))
+    write(farm_db, "START_JOB", "SUCCESS")
+    write(farm_db, "RUN_WEEKLY_REPORT", "SUCCESS", 44, joblog.ReportMessage("SP()", "44 report rows").text())
+    assert not_in_plan(run_log(farm_db)) is None
+    write(farm_db, "RUN_WEEKLY_REPORT", "WARNING", 44, message)
+    report = not_in_plan(run_log(farm_db))
     assert report is not None
     alert = build_plan_warning_alert(run_facts(context()), report, Settings.from_env())
     assert "farms not in the week's plan" in alert.subject
     assert "F0950" in alert.text
     assert alert.payload["text"] == note
-    digest = build_digest(run_facts(context()), run_log(warehouse), [], Settings.from_env())
+    digest = build_digest(run_facts(context()), run_log(farm_db), [], Settings.from_env())
     assert f"Not in the plan: {note}" in digest.text
     assert digest.payload["not_in_plan"] == note

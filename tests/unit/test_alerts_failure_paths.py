@@ -12,11 +12,9 @@ import pytest
 from airflow.sdk.definitions.retry_policy import RetryAction
 from oracledb import errors as oracledb_errors
 
-from devtools.embedded import init_farm_db
 from include.ins_report import joblog
 from include.ins_report.airflow_edge import callbacks
 from include.ins_report.airflow_edge.callbacks import FarmDbRetryPolicy
-from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.airflow_edge.failures import run_facts
 from include.ins_report.alerts import channels
 from include.ins_report.alerts import notifier as notifier_module
@@ -24,7 +22,6 @@ from include.ins_report.alerts.deadline import current_attempt, should_send
 from include.ins_report.alerts.notifier import ALERT_STEP, InsAlertNotifier
 from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.store import oracle_errors
-from include.ins_report.store.farm_db import FarmDatabase
 from include.ins_report.store.oracle_errors import ACCESS, OTHER, TRANSIENT
 from tests.support.task_instance import FakeTaskInstance
 from tests.unit.test_alerts import (
@@ -38,17 +35,6 @@ from tests.unit.test_alerts import (
     write,
 )
 from tests.unit.test_oracle_contract import FARM_DB, RecordingOracle
-
-
-@pytest.fixture
-def farm_db(tmp_path, monkeypatch) -> FarmDatabase:
-    """The SQLite farm database with its job log (test_alerts.py's ``warehouse`` fixture)."""
-    path = tmp_path / "farm.db"
-    init_farm_db(path)
-    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
-    warehouse = farm_database("farm_db")
-    warehouse.path = path
-    return warehouse
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ import pytest
 import requests
 from airflow.sdk._shared.secrets_masker import redact as airflow_masker
 
-from devtools.embedded import init_farm_db
-from devtools.emulator import start_emulator
 from include.ins_report.airflow_edge import callbacks, secrets
 from include.ins_report.airflow_edge.connections import api_endpoint, farm_database
 from include.ins_report.alerts.notifier import InsAlertNotifier
@@ -60,11 +58,10 @@ def leaks(text: str) -> list[str]:
     return sorted(secret for secret in planted() if secret in text)
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    handle = start_emulator(kma_key=KEYS["kma"], kosis_key=KEYS["kosis"], ekape_key=KEYS["ekape"])
-    yield handle
-    handle.stop()
+# The kit's session emulator (tests/conftest.py) with this module's planted keys and clock.
+pytestmark = pytest.mark.emulator(
+    kma_key=KEYS["kma"], kosis_key=KEYS["kosis"], ekape_key=KEYS["ekape"], now=EMULATOR_NOW.isoformat()
+)
 
 
 def api_conn(port: int, api: str, **fields) -> str:
@@ -74,16 +71,11 @@ def api_conn(port: int, api: str, **fields) -> str:
 
 
 @pytest.fixture
-def planted_env(emulator, tmp_path, monkeypatch):
+def planted_env(emulator, farm_db, monkeypatch):
     """Every source's connection (key planted) on the emulator; the webhook channel on a live receiver with
     its token in the URL and a header token; Slack down with its token in the path; SMTP with a password."""
-    emulator.reset()
-    emulator.configure(now=EMULATOR_NOW.isoformat())
     for api, conn in CONN_IDS.items():
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn}", api_conn(emulator.port, api))
-    path = tmp_path / "farm.db"
-    init_farm_db(path)
-    monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps({"conn_type": "sqlite", "host": str(path)}))
     monkeypatch.setenv("INS_AIRFLOW_BASE_URL", "http://airflow.example:8080")
     with WebhookReceiver() as webhook:
         monkeypatch.setenv(
@@ -109,7 +101,6 @@ def planted_env(emulator, tmp_path, monkeypatch):
         )
         monkeypatch.delenv("INS_ALERT_EMAILS", raising=False)  # e-mail has no recipients: not sent
         yield emulator, webhook
-    emulator.configure(now=None)
 
 
 # --- the one list ---------------------------------------------------------------------------------------

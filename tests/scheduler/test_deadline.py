@@ -50,6 +50,13 @@ def test_a_slow_run_misses_its_deadline_and_the_admins_hear_while_it_runs(deploy
         lambda: deadline_alerts(deployment), timeout=150, what=f"a deadline alert; see {airflow.home}/logs"
     )
     state_at_alert = airflow.run_state(run_id)
+    # The channels are sent at once, in parallel (alerts/delivery.py): the mail and Slack may land after the
+    # webhook.
+    wait_for(
+        lambda: deployment.smtp.messages and deployment.slack.requests,
+        timeout=60,
+        what="the deadline alert by mail and on Slack too",
+    )
     deployment.emulator("POST", "config", {"latency_ms": 0})
     assert state_at_alert == "running", "the alert came while the run was still going"
 

@@ -295,6 +295,22 @@ def test_a_failed_station_found_and_cleared_in_the_grid(deployment, station_outa
     form.get_by_role("button").last.click()
     form.wait_for(state="hidden", timeout=60_000)
 
+    def station_state() -> str:
+        (ti,) = [
+            t
+            for t in airflow.task_instances(run_id)
+            if t["task_id"] == STATIONS and t["map_index"] == map_index
+        ]
+        return str(ti["state"])
+
+    # The dialog closing is not the clear landing: until the station leaves "failed", the run may still read
+    # "failed" too (a loaded machine showed it), and waiting for the run's end would stop there.
+    wait_for(
+        lambda: station_state() != "failed",
+        timeout=60,
+        poll=0.5,
+        what="the cleared station instance to leave the failed state",
+    )
     assert airflow.wait_for_run(run_id, timeout=RUN_TIMEOUT) == "success"
     tries = {
         ti["map_index"]: ti["try_number"]

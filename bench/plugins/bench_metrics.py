@@ -3,8 +3,7 @@
 A listener runs inside the task process at its end and appends one JSON line to ``INS_BENCH_METRICS_FILE``:
 the task instance, the process's peak resident memory (``ru_maxrss``) and the farm database statements and
 rows it sent (``include.ins_report.store.farm_db.METRICS``). Loaded only by the benchmark's Airflow (its
-plugins
-folder is bench/plugins); does nothing when the variable is unset.
+plugins folder is bench/plugins); does nothing when the variable is unset.
 """
 
 from __future__ import annotations

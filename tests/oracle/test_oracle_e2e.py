@@ -1,8 +1,7 @@
 """End to end on a real Oracle (opt-in, see conftest.py): DDL, upserts, job log, procedure, guard.
 
 Everything goes through the app's own ``FarmDatabase`` on an ``oracle`` Airflow connection; the checks read
-the
-tables directly. Run twice what must be idempotent, and compare the procedure's report with the SQLite
+the tables directly. Run twice what must be idempotent, and compare the procedure's report with the SQLite
 reference script on the same input.
 """
 

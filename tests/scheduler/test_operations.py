@@ -277,8 +277,7 @@ def test_a_downstream_dag_runs_after_each_built_week_and_not_after_a_failed_one(
     deployment, scheduled_run, failed_run
 ):
     """The report's asset (include/ins_report/airflow_edge/assets.py) schedules a downstream team's DAG with
-    the week in
-    the event; a failed week emits no event."""
+    the week in the event; a failed week emits no event."""
     airflow = deployment.airflow
     _, _, failed_week, _, _ = failed_run
     built = {

@@ -1,9 +1,8 @@
 """Secrets from one list (include/ins_report/airflow_edge/secrets.py): every source's key comes from the
-catalog and every
-alert channel's credentials from its connection. With each planted, each failure path is forced (a refused
-connection, a bad schema, a timeout, an HTTP error, as the clients raise them and as raw HTTP-stack errors
-that quote the URL; a failing channel) and none is found in what the batch writes: the job log's FAILED row,
-the failure XCom, the alert, the captured logs."""
+catalog and every alert channel's credentials from its connection. With each planted, each failure path is
+forced (a refused connection, a bad schema, a timeout, an HTTP error, as the clients raise them and as raw
+HTTP-stack errors that quote the URL; a failing channel) and none is found in what the batch writes: the job
+log's FAILED row, the failure XCom, the alert, the captured logs."""
 
 from __future__ import annotations
 

@@ -3,10 +3,8 @@
 A task whose pool does not exist is never scheduled (it waits in "scheduled" without an error), so every
 place that starts Airflow for this project creates the pools from this one definition:
 
-    python -m include.ins_report.airflow_edge.pools --apply        # airflow pools import of the definitions
-    below
-    python -m include.ins_report.airflow_edge.pools > pools.json   # the same as a file for `airflow pools
-    import`
+    python -m include.ins_report.airflow_edge.pools --apply       # `airflow pools import` of the below
+    python -m include.ins_report.airflow_edge.pools > pools.json  # the same, as a file to import
 
 Names and sizes come from the settings (``INS_KMA_POOL``, ``INS_KMA_POOL_SLOTS``, ...). A pool name set to
 ``default_pool`` opts out: nothing is created for it and the task shares Airflow's default pool (its

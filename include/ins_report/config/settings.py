@@ -130,9 +130,8 @@ class Settings:
 
     # API capacity (docs/performance.md): each API's calls run in an Airflow pool of this many slots (created
     # by include/ins_report/airflow_edge/pools.py), and every call holds its slot for slots/calls_per_second
-    # seconds, so
-    # all workers together stay under the provider's rate (0: no pacing). "default_pool" opts out of the
-    # dedicated pool.
+    # seconds, so all workers together stay under the provider's rate (0: no pacing). "default_pool" opts out
+    # of the dedicated pool.
     kma_pool: str = setting("INS_KMA_POOL", "kma_api", POOL)
     kma_pool_slots: int = setting("INS_KMA_POOL_SLOTS", 4, SLOTS)
     kma_calls_per_second: float = setting("INS_KMA_CALLS_PER_SECOND", 10.0, PACE)
@@ -167,8 +166,8 @@ class Settings:
     )
 
     # Cutover (include/ins_report/steps/cutover.py): what an enabled legacy Oracle scheduler job does to the
-    # report
-    # step (fail | warn | off), and its name (looked up as JOB_NAME in USER_/ALL_SCHEDULER_JOBS: no schema).
+    # report step (fail | warn | off), and its name (looked up as JOB_NAME in USER_/ALL_SCHEDULER_JOBS: no
+    # schema).
     legacy_job_guard: str = setting("INS_LEGACY_JOB_GUARD", "fail", rules.Choice(LEGACY_JOB_GUARDS))
     legacy_job_name: str = setting(
         "INS_LEGACY_JOB_NAME",
@@ -184,9 +183,8 @@ class Settings:
     min_weather_coverage: float = setting("INS_MIN_WEATHER_COVERAGE", 1.0, SHARE)
     min_stats_coverage: float = setting("INS_MIN_STATS_COVERAGE", 1.0, SHARE)
 
-    # After the report procedure, its rows for the week (TR_INS_WEEK_REPORT) must be exactly the week's
-    # farms (the farm rule, include/ins_report/model/farms.py), or the run fails naming the farms missing or
-    # extra.
+    # After the report procedure, its rows for the week (TR_INS_WEEK_REPORT) must be exactly the week's farms
+    # (the farm rule, include/ins_report/model/farms.py), or the run fails naming the farms missing or extra.
     # "off" for a customer whose report table differs from the reference one (the row count is then best
     # effort, as before).
     reconcile_report: bool = setting("INS_RECONCILE_REPORT", True, rules.Switch())

@@ -64,11 +64,10 @@ class CoordinateError(ValueError):
 
 def _number(value: object, column: str = "value") -> float | None:
     """A coordinate as stored, by the strict decimal rule (include/ins_report/model/decimals.py): a finite
-    number
-    or a plain decimal text ("36.6"); None when there is none (NULL, "", blanks, and a NaN REAL, which SQLite
-    itself stores as NULL). Anything else, such as '3_7.5', '1e3', 'NaN' or 'inf' (all of which ``float()``
-    takes), is a ``CoordinateError`` naming the column and the value: SQLite keeps such text in a REAL
-    column, Oracle's NUMBER cannot hold it."""
+    number or a plain decimal text ("36.6"); None when there is none (NULL, "", blanks, and a NaN REAL, which
+    SQLite itself stores as NULL). Anything else, such as '3_7.5', '1e3', 'NaN' or 'inf' (all of which
+    ``float()`` takes), is a ``CoordinateError`` naming the column and the value: SQLite keeps such text in a
+    REAL column, Oracle's NUMBER cannot hold it."""
     if value is None:
         return None
     if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):

@@ -1,6 +1,5 @@
 """What the completeness gate found (include/ins_report/steps/gate.py): the problems by kind, with their
-counts,
-the farm-days and series cells covered, and how they read in a message."""
+counts, the farm-days and series cells covered, and how they read in a message."""
 
 from __future__ import annotations
 

@@ -114,10 +114,8 @@ def check_legacy_job(runner: QueryRunner, mode: str | None = None, job_name: str
     """Refuse (``fail``) or report (``warn``) an enabled legacy job; return the warning, else ``None``.
 
     ``runner`` is the farm database's :class:`~include.ins_report.store.farm_db.FarmDatabase` (anything with
-    its
-    ``query(name, params)``). On another dialect than Oracle nothing is checked. In ``fail`` mode an error
-    of the check itself is raised as it is (a retry may succeed); in ``warn`` mode it is logged and
-    returned.
+    its ``query(name, params)``). On another dialect than Oracle nothing is checked. In ``fail`` mode an error
+    of the check itself is raised as it is (a retry may succeed); in ``warn`` mode it is logged and returned.
     """
     mode = guard_mode(mode)
     if mode == "off":

@@ -2,8 +2,7 @@
 
 It reads the database only (never task states) and checks exactly the week's manifest
 (include/ins_report/model/manifest.py): every farm-day of the planned farms and every statistics cell the
-report
-reads, at its period. What fails is grouped by kind (``KINDS``):
+report reads, at its period. What fails is grouped by kind (``KINDS``):
 
 - ``missing_day``: a farm of the week has no ``TM_WEATHER`` row for a day;
 - ``stale_station``: the row's ``POINT_ID`` is not the station the plan chooses for the farm this week (a

@@ -1,7 +1,6 @@
 """The week's manifest tables (TS_INS_WEEK_INPUT, TS_INS_WEEK_FARM; include/ins_report/model/manifest.py):
-each
-week's rows replaced as a whole, read back as the model's values. Mixed into ``FarmDatabase``, which supplies
-the connection, the dialect's SQL files and the transactions."""
+each week's rows replaced as a whole, read back as the model's values. Mixed into ``FarmDatabase``, which
+supplies the connection, the dialect's SQL files and the transactions."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from include.ins_report.airflow_edge.connections import farm_database
-from include.ins_report.config.settings import JOB_NAME
+from include.ins_report.joblog.registry import JOB_NAME
 from include.ins_report.steps.cutover import check_legacy_job
 from include.ins_report.store.farm_db import FarmDatabase
 from include.ins_report.store.sqlfiles import load_sql, split_statements

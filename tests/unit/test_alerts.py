@@ -24,8 +24,9 @@ from include.ins_report.alerts.messages.alert import Alert
 from include.ins_report.alerts.messages.digest import build_digest
 from include.ins_report.alerts.messages.failure import build_failure_alert
 from include.ins_report.alerts.notifier import InsAlertNotifier
-from include.ins_report.config.settings import JOB_NAME, SQL_DIR, Settings
+from include.ins_report.config.settings import SQL_DIR, Settings
 from include.ins_report.joblog import FailureDetail, RunLog
+from include.ins_report.joblog.registry import JOB_NAME
 from include.ins_report.model import clock
 from include.ins_report.store import oracle_errors
 from include.ins_report.store.farm_db import FarmDatabase

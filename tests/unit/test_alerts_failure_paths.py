@@ -20,7 +20,7 @@ from include.ins_report.alerts import channels
 from include.ins_report.alerts import notifier as notifier_module
 from include.ins_report.alerts.deadline import current_attempt, should_send
 from include.ins_report.alerts.notifier import ALERT_STEP, InsAlertNotifier
-from include.ins_report.config.settings import JOB_NAME
+from include.ins_report.joblog.registry import JOB_NAME
 from include.ins_report.store import oracle_errors
 from include.ins_report.store.oracle_errors import ACCESS, OTHER, TRANSIENT
 from tests.support.task_instance import FakeTaskInstance

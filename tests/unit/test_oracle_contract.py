@@ -27,7 +27,8 @@ from airflow.providers.oracle.hooks.oracle import OracleHook
 from airflow.sdk.exceptions import AirflowTaskTimeout
 
 from include.ins_report.airflow_edge.connections import farm_database
-from include.ins_report.config.settings import JOB_NAME, Settings
+from include.ins_report.config.settings import Settings
+from include.ins_report.joblog.registry import JOB_NAME
 from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.week import KST, ReportWeek, resolve_report_week
 from include.ins_report.sources import catalog, ekape, kosis

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from include.ins_report.config import rules as rules
-from include.ins_report.joblog.registry import JOB_NAME  # the job log's, defined there
 from include.ins_report.model.schedule import START, TIMEZONE, deadline_interval
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -32,7 +31,7 @@ DATA_DIR = PACKAGE_DIR / "data"  # seed data (the ASOS stations)
 CONFIG_DIR = PACKAGE_DIR / "config"  # declarative configuration (the KOSIS series)
 
 DAG_ID = "ins_weekly_report"
-__all__ = ["CHANNELS", "DAG_ID", "DEFAULT_SOURCES", "JOB_NAME", "TIMEZONE", "Settings", "SettingsError"]
+__all__ = ["CHANNELS", "DAG_ID", "DEFAULT_SOURCES", "TIMEZONE", "Settings", "SettingsError"]
 
 # Every source of include/ins_report/sources/catalog.py, enabled by default (INS_SOURCES); the catalog's
 # test checks the two lists name the same sources.

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.joblog import clip_utf8
+from include.ins_report.joblog.registry import JOB_NAME
 from include.ins_report.model.errors import PermanentError
 from include.ins_report.store.oracle_errors import (
     ACCESS,

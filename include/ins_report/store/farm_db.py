@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from include.ins_report.config.settings import JOB_NAME
 from include.ins_report.joblog import clip_utf8
+from include.ins_report.joblog.registry import JOB_NAME
 from include.ins_report.model.clock import now_text
 from include.ins_report.store.manifest_tables import BATCH_SIZE, ManifestTables
 from include.ins_report.store.sqlfiles import load_sql, split_statements

@@ -125,3 +125,23 @@ CREATE TABLE TR_INS_WEEK_REPORT (
     CREATED_AT          DATE NOT NULL,
     CONSTRAINT PK_TR_INS_WEEK_REPORT PRIMARY KEY (REPORT_WEEK, FARM_NO)
 );
+
+-- What each replacement of a week's report changed (include/ins_report/model/report_diff.py): written by the
+-- report step right after the procedure, when the week had report rows before it; one row per farm and
+-- column changed (CHANGED), per farm added or removed (ADDED / REMOVED, COL_NM the key column). At most
+-- INS_REPORT_DIFF_MAX_ROWS rows per comparison; the COMPARE_REPORT job-log row has the exact counts.
+-- TRY_NO is the comparison's number in its run (2: the report task was cleared and ran again).
+-- An existing schema gets it from migrations/002_report_diff.sql.
+CREATE TABLE TS_INS_REPORT_DIFF (
+    REPORT_WEEK  VARCHAR2(20) NOT NULL,
+    RUN_ID       VARCHAR2(250) NOT NULL,
+    TRY_NO       NUMBER(6) NOT NULL,
+    FARM_NO      VARCHAR2(100) NOT NULL,
+    COL_NM       VARCHAR2(128) NOT NULL,
+    CHANGE_KIND  VARCHAR2(10) NOT NULL,
+    OLD_VALUE    VARCHAR2(1000 CHAR),
+    NEW_VALUE    VARCHAR2(1000 CHAR),
+    DELTA        NUMBER,
+    CREATED_AT   DATE NOT NULL,
+    CONSTRAINT PK_TS_INS_REPORT_DIFF PRIMARY KEY (REPORT_WEEK, RUN_ID, TRY_NO, FARM_NO, COL_NM)
+);

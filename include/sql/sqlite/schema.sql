@@ -114,3 +114,22 @@ CREATE TABLE IF NOT EXISTS TR_INS_WEEK_REPORT (
     CREATED_AT          TEXT NOT NULL,
     PRIMARY KEY (REPORT_WEEK, FARM_NO)
 );
+
+-- What each replacement of a week's report changed (include/ins_report/model/report_diff.py): written by the
+-- report step right after the procedure, when the week had report rows before it; one row per farm and
+-- column changed (CHANGED), per farm added or removed (ADDED / REMOVED, COL_NM the key column). At most
+-- INS_REPORT_DIFF_MAX_ROWS rows per comparison; the COMPARE_REPORT job-log row has the exact counts.
+-- TRY_NO is the comparison's number in its run (2: the report task was cleared and ran again).
+CREATE TABLE IF NOT EXISTS TS_INS_REPORT_DIFF (
+    REPORT_WEEK  TEXT NOT NULL,
+    RUN_ID       TEXT NOT NULL,
+    TRY_NO       INTEGER NOT NULL,
+    FARM_NO      TEXT NOT NULL,
+    COL_NM       TEXT NOT NULL,
+    CHANGE_KIND  TEXT NOT NULL,
+    OLD_VALUE    TEXT,
+    NEW_VALUE    TEXT,
+    DELTA        REAL,
+    CREATED_AT   TEXT NOT NULL,
+    PRIMARY KEY (REPORT_WEEK, RUN_ID, TRY_NO, FARM_NO, COL_NM)
+);

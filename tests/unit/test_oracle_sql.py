@@ -544,6 +544,24 @@ def test_the_migration_creates_the_report_diff_table_as_the_schema_does():
     assert set(statements) <= schema
 
 
+def test_the_migration_creates_the_history_indexes_as_the_schema_does(oracle_schema):
+    """003: the indexes of the week's reads, statement for statement as schema.sql has them; and every index
+    of schema.sql but the first release's (IX_INS_JOB_LOG_RUN) comes with some migration."""
+    migration = ORACLE / "migrations" / "003_history_indexes.sql"
+    schema = {s for s in split_statements((ORACLE / "schema.sql").read_text(encoding="utf-8"))}
+    statements = split_statements(migration.read_text(encoding="utf-8"))
+    created = {parse_oracle(s).this.name.upper() for s in statements}
+    assert created == {"IX_TM_WEATHER_DATE", "IX_TA_STATS_DATA_PERIOD", "IX_INS_JOB_LOG_WEEK"}
+    assert set(statements) <= schema
+    migrated = set()
+    for path in sorted((ORACLE / "migrations").glob("*.sql")):
+        for statement in split_statements(path.read_text(encoding="utf-8")):
+            tree = parse_oracle(statement)
+            if tree.args["kind"] == "INDEX":
+                migrated.add(tree.this.name.upper())
+    assert set(oracle_schema["indexes"]) - {"IX_INS_JOB_LOG_RUN"} <= migrated
+
+
 # --- SQL*Plus cutover scripts --------------------------------------------------------------------------
 
 SQLPLUS_COMMAND = re.compile(r"^\s*(WHENEVER|SET|PROMPT|SPOOL|COLUMN|/\s*$)", flags=re.I)

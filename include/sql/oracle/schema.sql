@@ -36,6 +36,8 @@ CREATE TABLE TA_STATS_DATA (
     RUN_ID        VARCHAR2(250) NOT NULL,
     CONSTRAINT PK_TA_STATS_DATA PRIMARY KEY (SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD)
 );
+-- The gate's and the weeks' reads by period (an existing schema: migrations/003_history_indexes.sql).
+CREATE INDEX IX_TA_STATS_DATA_PERIOD ON TA_STATS_DATA (SOURCE, PERIOD_TYPE, PERIOD, SERIES_ID);
 
 -- Daily weather per farm (upserted on farm + date), from the farm's observation point.
 CREATE TABLE TM_WEATHER (
@@ -53,6 +55,8 @@ CREATE TABLE TM_WEATHER (
     RUN_ID        VARCHAR2(250) NOT NULL,
     CONSTRAINT PK_TM_WEATHER PRIMARY KEY (FARM_NO, WEATHER_DATE)
 );
+-- The week's reads by date, the key leads with FARM_NO (existing schema: migrations/003_history_indexes.sql).
+CREATE INDEX IX_TM_WEATHER_DATE ON TM_WEATHER (WEATHER_DATE, FARM_NO);
 
 -- Job log read by the DB-side monitoring: appended, one row per step outcome. MESSAGE holds at most
 -- 4000 bytes (about 1300 Hangul characters in AL32UTF8).
@@ -69,6 +73,9 @@ CREATE TABLE TS_INS_JOB_LOG (
     MESSAGE      VARCHAR2(4000)
 );
 CREATE INDEX IX_INS_JOB_LOG_RUN ON TS_INS_JOB_LOG (RUN_ID, STEP_NM);
+-- The last weeks at a glance (the digest), the INS weeks page and a week's steps (an existing schema:
+-- migrations/003_history_indexes.sql).
+CREATE INDEX IX_INS_JOB_LOG_WEEK ON TS_INS_JOB_LOG (JOB_NM, REPORT_WEEK, STEP_NM);
 
 -- The week's manifest (include/ins_report/model/manifest.py): the exact inputs the week's report reads, replaced
 -- as a whole when the week's run plans again. Statistics: per series the cells and the one period each is

@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS TA_STATS_DATA (
     RUN_ID        TEXT NOT NULL,
     PRIMARY KEY (SOURCE, SERIES_ID, ITEM_ID, CATEGORY_ID, PERIOD_TYPE, PERIOD)
 );
+-- The gate's and the weeks' reads by period (gate_stats.sql, stats_periods.sql): the key has the series'
+-- items before the period, so without this a series' read goes through every period it ever had.
+CREATE INDEX IF NOT EXISTS IX_TA_STATS_DATA_PERIOD ON TA_STATS_DATA (SOURCE, PERIOD_TYPE, PERIOD, SERIES_ID);
 
 -- Daily weather per farm (upserted on farm + date), from the farm's observation point.
 CREATE TABLE IF NOT EXISTS TM_WEATHER (
@@ -44,6 +47,9 @@ CREATE TABLE IF NOT EXISTS TM_WEATHER (
     RUN_ID        TEXT NOT NULL,
     PRIMARY KEY (FARM_NO, WEATHER_DATE)
 );
+-- The week's reads (gate_weather.sql, weather_days.sql) by date: the key starts with FARM_NO, so without this
+-- every week query read all of the table's history (docs/performance.md, "History").
+CREATE INDEX IF NOT EXISTS IX_TM_WEATHER_DATE ON TM_WEATHER (WEATHER_DATE, FARM_NO);
 
 -- Job log read by the DB-side monitoring: appended, one row per step outcome.
 CREATE TABLE IF NOT EXISTS TS_INS_JOB_LOG (
@@ -59,6 +65,9 @@ CREATE TABLE IF NOT EXISTS TS_INS_JOB_LOG (
     MESSAGE      TEXT
 );
 CREATE INDEX IF NOT EXISTS IX_INS_JOB_LOG_RUN ON TS_INS_JOB_LOG (RUN_ID, STEP_NM);
+-- The last weeks at a glance (job_log_last_weeks.sql: the digest), the INS weeks page (weeks_*.sql: a page of
+-- report weeks and their rows) and a week's steps, without a full scan.
+CREATE INDEX IF NOT EXISTS IX_INS_JOB_LOG_WEEK ON TS_INS_JOB_LOG (JOB_NM, REPORT_WEEK, STEP_NM);
 
 -- The week's manifest (include/ins_report/model/manifest.py): the exact inputs the week's report reads, replaced
 -- as a whole when the week's run plans again. Statistics: per series the cells and the one period each is

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("store",),
     ("sources",),
     ("steps",),
+    ("weeks",),  # the INS weeks page's rows, queries and charts (plugins/ins_weeks.py)
     ("alerts.messages",),
     ("airflow_edge",),
     ("alerts.channels", "alerts.delivery", "alerts.notifier", "alerts.deadline", "alerts"),

@@ -1,0 +1,179 @@
+"""The INS weeks charts, rendered on the server with matplotlib (Agg, no display, no network): the week's map
+of farms and stations, the stations' days as small multiples, EKAPE's price over 12 weeks. PNG bytes.
+
+Labels are Korean: the font is a CJK one matplotlib finds on the machine (fonts-noto-cjk, which
+``make system-deps`` installs); without one the charts still render, with a log line that says why the
+Hangul shows as boxes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Sequence
+from functools import cache
+
+from matplotlib.figure import Figure
+
+from include.ins_report.weeks.korea import JEJU, MAINLAND
+from include.ins_report.weeks.queries import COMPLETE, EXCLUDED, GAP, FarmPoint, StationDay, StationPoint
+
+log = logging.getLogger(__name__)
+KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "Noto Sans CJK JP")
+STATUS_COLOURS = {COMPLETE: "#2e7d32", GAP: "#f9a825", EXCLUDED: "#c62828"}
+STATUS_LABELS = {COMPLETE: "완전", GAP: "결측", EXCLUDED: "제외"}
+WEEKDAYS = "월화수목금토일"
+MAX_PANELS = 48  # stations in the small multiples (the ones with the most farms)
+
+
+@cache
+def korean_font() -> str | None:
+    """The first Korean-capable font matplotlib knows, or None (logged once)."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    for name in KOREAN_FONTS:
+        if name in installed:
+            return name
+    log.warning(
+        "no Korean font found (tried %s): the charts' Hangul renders as boxes; install fonts-noto-cjk "
+        "(make system-deps)",
+        ", ".join(KOREAN_FONTS),
+    )
+    return None
+
+
+def _figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=100)
+    font = korean_font()
+    if font:
+        from matplotlib import rcParams
+
+        rcParams["font.family"] = [font, "DejaVu Sans"]
+        rcParams["axes.unicode_minus"] = False  # the CJK font has no U+2212
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def farm_map(farms: Sequence[FarmPoint], stations: Sequence[StationPoint], title: str) -> bytes:
+    """Farms (dots) and their ASOS stations (triangles) on an outline of South Korea, coloured by status."""
+    figure = _figure(6.4, 7.2)
+    axes = figure.add_subplot()
+    for outline in (MAINLAND, JEJU):
+        lons, lats = zip(*outline, strict=True)
+        axes.fill(lons, lats, facecolor="#eef2f5", edgecolor="#90a4ae", linewidth=0.8, zorder=0)
+    for status in (COMPLETE, GAP, EXCLUDED):
+        points = [f for f in farms if f.status == status and f.lat is not None and f.lon is not None]
+        points = [f for f in points if 32 < f.lat < 39.5 and 124 < f.lon < 132]  # off-map rows are listed
+        if points:
+            axes.scatter(
+                [f.lon for f in points],
+                [f.lat for f in points],
+                s=14,
+                c=STATUS_COLOURS[status],
+                label=f"농장 {STATUS_LABELS[status]} ({len(points)})",
+                zorder=3,
+                edgecolors="white",
+                linewidths=0.3,
+            )
+    for status in (COMPLETE, GAP):
+        points = [s for s in stations if s.status == status]
+        if points:
+            axes.scatter(
+                [s.lon for s in points],
+                [s.lat for s in points],
+                marker="^",
+                s=46,
+                facecolors="none",
+                edgecolors=STATUS_COLOURS[status],
+                linewidths=1.3,
+                label=f"ASOS 관측소 {STATUS_LABELS[status]} ({len(points)})",
+                zorder=4,
+            )
+    if len(stations) <= 60:
+        for station in stations:
+            axes.annotate(
+                station.name,
+                (station.lon, station.lat),
+                xytext=(3, 3),
+                textcoords="offset points",
+                fontsize=6,
+            )
+    axes.set_xlim(124.5, 130.2)
+    axes.set_ylim(33.0, 38.8)
+    axes.set_aspect(1.25)  # about 1/cos(37°): degrees of longitude are shorter here
+    axes.set_title(title)
+    axes.set_xlabel("경도")
+    axes.set_ylabel("위도")
+    axes.legend(loc="lower right", fontsize=7)
+    return _png(figure)
+
+
+def station_multiples(days: Sequence[StationDay], title: str) -> bytes:
+    """One small panel per station: daily mean temperature and THI (lines), rain (bars)."""
+    by_station: dict[str, list[StationDay]] = {}
+    for day in days:
+        by_station.setdefault(day.stn_id, []).append(day)
+    stations = sorted(by_station, key=lambda stn: (-len(by_station[stn]), stn))[:MAX_PANELS]
+    stations.sort(key=lambda stn: (len(stn), stn))
+    columns = 6
+    rows = max(1, -(-len(stations) // columns))
+    figure = _figure(2.1 * columns, 1.7 * rows + 0.6)
+    figure.suptitle(title + ("" if len(by_station) <= MAX_PANELS else f" (관측소 {MAX_PANELS}곳)"))
+    for index, stn in enumerate(stations):
+        values = sorted(by_station[stn], key=lambda day: day.day)
+        axes = figure.add_subplot(rows, columns, index + 1)
+        x = list(range(len(values)))
+        axes.plot(x, [v.temperature for v in values], color="#d84315", linewidth=1.2, label="기온")
+        axes.plot(x, [v.thi for v in values], color="#6a1b9a", linewidth=1.0, linestyle="--", label="THI")
+        axes.axhline(74, color="#6a1b9a", linewidth=0.5, linestyle=":")
+        rain = axes.twinx()
+        rain.bar(x, [v.rain or 0 for v in values], color="#1e88e5", alpha=0.35, label="강수")
+        rain.tick_params(labelsize=5)
+        axes.set_title(f"{stn} {values[0].name}", fontsize=7)
+        axes.set_xticks(
+            x, [WEEKDAYS[dt.date.fromisoformat(v.day[:10]).weekday()] for v in values], fontsize=5
+        )
+        axes.tick_params(labelsize=5)
+        if index == 0:
+            axes.legend(fontsize=5, loc="upper left")
+    if not stations:
+        figure.add_subplot().text(0.5, 0.5, "관측값 없음", ha="center")
+    figure.tight_layout()
+    return _png(figure)
+
+
+def price_chart(prices: Sequence[tuple[str, float]], week_start: dt.date, title: str) -> bytes:
+    """EKAPE's daily national price (points) and each week's mean (steps) over the last 12 weeks; the
+    report week shaded."""
+    figure = _figure(7.2, 3.0)
+    axes = figure.add_subplot()
+    days = [dt.datetime.strptime(period, "%Y%m%d").date() for period, _ in prices]
+    values = [value for _, value in prices]
+    if prices:
+        axes.plot(days, values, "o", markersize=3, color="#5d4037", label="일별 경락가격")
+        weekly: dict[dt.date, list[float]] = {}
+        for day, value in zip(days, values, strict=True):
+            weekly.setdefault(day - dt.timedelta(days=day.weekday()), []).append(value)
+        mondays = sorted(weekly)
+        means = [sum(weekly[m]) / len(weekly[m]) for m in mondays]
+        axes.step(
+            [*mondays, mondays[-1] + dt.timedelta(days=7)],
+            [*means, means[-1]],
+            where="post",
+            color="#ef6c00",
+            label="주 평균",
+        )
+    else:
+        axes.text(0.5, 0.5, "가격 자료 없음", ha="center", transform=axes.transAxes)
+    axes.axvspan(week_start, week_start + dt.timedelta(days=7), color="#ffe0b2", alpha=0.6, label="보고 주")
+    axes.set_title(title)
+    axes.set_ylabel("원/kg")
+    axes.legend(fontsize=7, loc="best")
+    figure.autofmt_xdate()
+    return _png(figure)

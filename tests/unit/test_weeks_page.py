@@ -134,3 +134,38 @@ def test_charts_are_png_with_a_korean_font(history):
     ):
         assert png.startswith(PNG)
         assert len(png) > 2000
+
+
+def test_the_report_diff_of_the_latest_run_as_a_table_and_its_message_as_it_stands(history):
+    run_id = "manual__2026-11-16T00:00:00+00:00"
+    message = "compared with the previous report: 1 farm changed (AVG_TA)"
+    history.log_step(
+        run_id=run_id,
+        report_week="20261116",
+        step="COMPARE_REPORT",
+        status="SUCCESS",
+        started_at=None,
+        message=message,
+    )
+    history.write_many(
+        "insert_report_diff",
+        [
+            {
+                "report_week": "20261116",
+                "run_id": run_id,
+                "try_no": 1,
+                "farm_no": "F0001",
+                "col_nm": "AVG_TA",
+                "change_kind": "CHANGED",
+                "old_value": "3.3",
+                "new_value": "4.3",
+                "delta": 1.0,
+                "created_at": "2026-11-23 10:00:00",
+            }
+        ],
+    )
+    detail = queries.week_detail(history, Settings(), "20261116")
+    assert detail.row.diff == message
+    assert [row[1:4] for row in detail.diff_rows] == [("F0001", "AVG_TA", "CHANGED")]
+    html = render.week_page(detail, "20261116", "/ins-weeks", "")
+    assert "<td>F0001</td><td>AVG_TA</td><td>CHANGED</td><td>3.3</td><td>4.3</td>" in html

@@ -4,7 +4,6 @@ of weeks costs seven statements, whatever the history holds), through the farm d
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 
 from include.ins_report.config.settings import Settings
@@ -25,9 +24,9 @@ from include.ins_report.weeks.model import (
     with_changes,
 )
 
-log = logging.getLogger(__name__)
 PRICE_COLUMN = "PIG_PRICE_AVG"  # the report column the manifest feeds from EKAPE's national price
 PRICE_WEEKS = 12  # the week page's price chart
+DIFF_ROWS = 500  # the week page's diff table; the COMPARE_REPORT row has the counts
 
 
 def source_specs(settings: Settings) -> list[SourceSpec]:
@@ -198,9 +197,8 @@ def week_detail(farm_db: FarmDatabase, settings: Settings, week_key: str) -> Wee
         StationDay(str(stn), str(name or stn), str(day), _float(ta), _float(thi), _float(rain))
         for stn, name, _farms, day, ta, thi, rain in farm_db.query("weeks_station_days", days)
     ]
-    return WeekDetail(
-        row, farms, stations, station_days, price_days(farm_db, week), diff_rows(farm_db, week_key)
-    )
+    diff = diff_rows(farm_db, week_key, row.run_id if row else "")
+    return WeekDetail(row, farms, stations, station_days, price_days(farm_db, week), diff)
 
 
 def price_days(farm_db: FarmDatabase, week: ReportWeek) -> list[tuple[str, float]]:
@@ -226,13 +224,13 @@ def price_days(farm_db: FarmDatabase, week: ReportWeek) -> list[tuple[str, float
     return [(str(period), float(value)) for period, value in rows if value is not None]
 
 
-def diff_rows(farm_db: FarmDatabase, week_key: str) -> list[tuple]:
-    """The report diff's rows of the week (TS_INS_REPORT_DIFF), when the farm database has that table."""
-    try:
-        return farm_db.query("weeks_report_diff", {"report_week": week_key})
-    except Exception as error:  # the diff table (issue #21 part 1) is not in every schema yet
-        log.info("no report diff for week %s (%s)", week_key, type(error).__name__)
+def diff_rows(farm_db: FarmDatabase, week_key: str, run_id: str) -> list[tuple]:
+    """The report diff of the week's latest run (TS_INS_REPORT_DIFF): (TRY_NO, FARM_NO, COL_NM, CHANGE_KIND,
+    OLD_VALUE, NEW_VALUE, DELTA), newest comparison first."""
+    if not run_id:
         return []
+    params = {"report_week": week_key, "run_id": run_id, "row_limit": DIFF_ROWS}
+    return farm_db.query("weeks_report_diff", params)
 
 
 __all__ = ["Page", "WeekDetail", "week_detail", "week_label", "weeks_page"]

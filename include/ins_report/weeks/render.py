@@ -186,8 +186,8 @@ def week_page(detail: WeekDetail, week_key: str, prefix: str, ui_base: str) -> s
     )
     if detail.diff_rows:
         diff = (
-            '<table class="diff"><thead><tr><th>실행</th><th>농장</th><th>항목</th><th>이전 값</th>'
-            "<th>새 값</th></tr></thead><tbody>"
+            '<table class="diff"><thead><tr><th>비교 회차</th><th>농장</th><th>항목</th><th>종류</th>'
+            "<th>이전 값</th><th>새 값</th><th>차이</th></tr></thead><tbody>"
             + "".join(
                 "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in r) + "</tr>" for r in detail.diff_rows
             )

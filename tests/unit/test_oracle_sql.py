@@ -348,7 +348,14 @@ def write_targets(tree: exp.Expression) -> tuple[str, dict[str, exp.Expression]]
 
 @pytest.mark.parametrize(
     "name",
-    ["insert_job_log", "upsert_stats", "upsert_weather", "insert_manifest_input", "insert_manifest_farm"],
+    [
+        "insert_job_log",
+        "upsert_stats",
+        "upsert_weather",
+        "insert_manifest_input",
+        "insert_manifest_farm",
+        "insert_report_diff",
+    ],
 )
 def test_writes_bind_plain_values_and_dates_through_to_date(name, oracle_schema):
     tree = parse_oracle((ORACLE / f"{name}.sql").read_text(encoding="utf-8"))
@@ -395,6 +402,22 @@ def test_date_binds_and_date_reads_are_converted(name):
                 column_name = inner.this.name.upper()
                 assert inner.args["format"].name == DATE_FORMATS[column_name]
                 assert projection.alias_or_name.upper() == column_name  # same result column name
+
+
+def test_the_report_diff_reads_the_configured_key_and_columns_of_the_report(oracle_schema, sqlite_schema):
+    """report_rows.sql is a template: rendered as FarmDatabase.report_rows renders it (the default key and
+    columns), it parses in both dialects and reads columns the reference report has, in that order."""
+    from include.ins_report.config.settings import REPORT_DIFF_COLUMNS
+
+    for folder, schema in ((ORACLE, oracle_schema), (SQLITE, sqlite_schema)):
+        template = (folder / "report_rows.sql").read_text(encoding="utf-8")
+        sql = template.format(key="FARM_NO", columns=", ".join(REPORT_DIFF_COLUMNS))
+        tree = parse_oracle(sql) if folder == ORACLE else sqlglot.parse_one(sql, read="sqlite")
+        read = [projection.name.upper() for projection in tree.expressions]
+        assert read == ["FARM_NO", *REPORT_DIFF_COLUMNS]
+        assert set(read) <= set(schema["tables"]["TR_INS_WEEK_REPORT"]["columns"])
+        assert binds(tree) == {"p_week"}
+        assert [column.name for column in tree.args["order"].find_all(exp.Column)] == ["FARM_NO"]
 
 
 # --- the schema script ---------------------------------------------------------------------------------

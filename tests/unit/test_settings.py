@@ -30,7 +30,7 @@ def problems_of(**environ: str) -> list[str]:
 
 def test_every_field_is_declared_with_its_variable_and_rule_once():
     fields = dataclasses.fields(Settings)
-    assert len(fields) == 44
+    assert len(fields) == 50
     names = env_names()
     assert len(set(names)) == len(names) == len(fields)
     assert all(re.fullmatch(r"INS_[A-Z0-9_]+", name) for name in names)
@@ -135,6 +135,12 @@ GOOD = {
     "INS_LEGACY_JOB_NAME": ["JOB_INS_WEEKLY_REPORT", "job_ins_legacy"],
     "INS_MIN_WEATHER_COVERAGE": ["0", "0.95", "1", "1.0"],
     "INS_RECONCILE_REPORT": ["on", "off", "true", "0"],
+    "INS_REPORT_DIFF": ["on", "off"],
+    "INS_REPORT_DIFF_KEY": ["FARM_NO", "farm_no", "Farm_Key_2"],
+    "INS_REPORT_DIFF_COLUMNS": ["AVG_TA", "avg_ta, max_ta", "A,B,C_1"],
+    "INS_REPORT_DIFF_ABS_TOLERANCE": ["0", "0.01", "5"],
+    "INS_REPORT_DIFF_REL_TOLERANCE": ["0", "0.000000001", "0.01", "1"],
+    "INS_REPORT_DIFF_MAX_ROWS": ["0", "10000"],
     "INS_STATIONS_FILE": ["include/ins_report/data/asos_stations.csv", str(ROOT / "README.md")],
 }
 BAD = {
@@ -164,6 +170,12 @@ BAD = {
     "INS_LEGACY_JOB_NAME": ["SYS.JOB_INS", "JOB INS", "1JOB"],
     "INS_MIN_WEATHER_COVERAGE": ["95", "-0.1", "1.01", "95%"],
     "INS_RECONCILE_REPORT": ["maybe", "enabled"],
+    "INS_REPORT_DIFF": ["maybe"],
+    "INS_REPORT_DIFF_KEY": ["FARM NO", '"FARM_NO"', "1FARM", "FARM_NO,FARM_NM", "T.FARM_NO", "F#"],
+    "INS_REPORT_DIFF_COLUMNS": ["AVG_TA;DROP TABLE TA_FARM", "AVG_TA, AVG_TA", "a,avg_ta,A", ", ", "MAX-TA"],
+    "INS_REPORT_DIFF_ABS_TOLERANCE": ["-0.01", "1e-3"],
+    "INS_REPORT_DIFF_REL_TOLERANCE": ["1.5", "-1", "1e-9"],
+    "INS_REPORT_DIFF_MAX_ROWS": ["-1", "all"],
     "INS_STATIONS_FILE": ["no/such/stations.csv", "include/ins_report/data"],
 }
 
@@ -250,6 +262,16 @@ def test_times_of_day_are_times():
     assert (settings.ekape_final_time.hour, settings.ekape_final_time.minute) == (13, 5)
     assert settings.publication_wait_time.hour == 23
     assert Settings().publication_expected_time.hour == 9
+
+
+def test_the_report_diff_columns_are_plain_names_in_upper_case_and_never_the_key():
+    settings = read(INS_REPORT_DIFF_KEY="farm_key", INS_REPORT_DIFF_COLUMNS=" avg_ta , Max_Ta ")
+    assert (settings.report_diff_key, settings.report_diff_columns) == ("FARM_KEY", ["AVG_TA", "MAX_TA"])
+    assert "named twice: AVG_TA" in problems_of(INS_REPORT_DIFF_COLUMNS="avg_ta,AVG_TA")[0]
+    (problem,) = problems_of(INS_REPORT_DIFF_COLUMNS="AVG_TA,FARM_NO")
+    assert problem == "INS_REPORT_DIFF_COLUMNS must not name the key INS_REPORT_DIFF_KEY='FARM_NO'"
+    assert read().report_diff_columns[:3] == ["FARM_NM", "POINT_ID", "DAYS_OBSERVED"]
+    assert "CREATED_AT" not in read().report_diff_columns  # a new value on every build
 
 
 def test_the_default_sources_and_channels_are_the_rules_lists():

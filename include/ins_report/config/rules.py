@@ -30,6 +30,7 @@ POOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,256}", re.ASCII)
 CLOCK_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d", re.ASCII)
 STATION_ID = re.compile(r"\d{1,5}", re.ASCII)
 EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
+SQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}", re.ASCII)  # unquoted in Oracle and SQLite alike
 
 # strftime codes of a date that render the same everywhere (no locale names, no time of day).
 DATE_CODES = "YymdjUWVGuw"
@@ -182,6 +183,35 @@ class Names(Rule):
             raise ValueError(f"unknown: {', '.join(unknown)}")
         if len(value) < self.at_least:
             raise ValueError()
+
+
+@dataclass(frozen=True)
+class SqlNames(Rule):
+    """Column names that are pasted into SQL (an identifier cannot be bound): plain names only (a letter,
+    then letters, digits and _; no quotes, no $ or #), upper case, each once; ``single``: exactly one."""
+
+    single: bool = False
+
+    @property
+    def allowed(self) -> str:
+        what = "a column name" if self.single else "column names, comma-separated and each once"
+        return f"{what} (a letter, then letters, digits and _; up to 128)"
+
+    def parse(self, text: str) -> str | list[str]:
+        if self.single:
+            return text.upper()
+        return [item.upper() for item in split_list(text)]
+
+    def check(self, value: Any) -> None:
+        names = [value] if self.single else value
+        if not isinstance(names, (list, tuple)) or not names:
+            raise ValueError()
+        bad = [name for name in names if not isinstance(name, str) or not SQL_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not a plain column name: {', '.join(map(repr, bad))}")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"named twice: {', '.join(repeated)}")
 
 
 class Emails(Rule):

@@ -40,6 +40,24 @@ DEFAULT_SOURCES = ("kosis", "ekape", "kma")
 CHANNELS = ("email", "slack", "webhook")
 # What an enabled legacy Oracle scheduler job does to the report step (include/ins_report/steps/cutover.py).
 LEGACY_JOB_GUARDS = ("fail", "warn", "off")
+# The columns of the reference TR_INS_WEEK_REPORT the report diff compares (REPORT_WEEK is the week, FARM_NO
+# the key, CREATED_AT changes on every build).
+REPORT_DIFF_COLUMNS = (
+    "FARM_NM",
+    "POINT_ID",
+    "DAYS_OBSERVED",
+    "AVG_TA",
+    "MIN_TA",
+    "MAX_TA",
+    "AVG_RHM",
+    "SUM_RN",
+    "AVG_THI",
+    "MAX_THI",
+    "HEAT_STRESS_DAYS",
+    "NATIONAL_PIG_HEADS",
+    "PORK_CPI",
+    "PIG_PRICE_AVG",
+)
 
 
 class SettingsError(ValueError):
@@ -187,6 +205,25 @@ class Settings:
     # "off" for a customer whose report table differs from the reference one (the row count is then best
     # effort, as before).
     reconcile_report: bool = setting("INS_RECONCILE_REPORT", True, rules.Switch())
+    # Every replacement of a week's report is diffed (include/ins_report/model/report_diff.py): right before
+    # the procedure the report step keeps the week's TR_INS_WEEK_REPORT rows, right after it compares them
+    # by the key, column by column (TS_INS_REPORT_DIFF, at most max_rows rows a comparison, and the
+    # COMPARE_REPORT job-log row with the exact counts). A customer's report table: its key and columns (pasted
+    # into the SQL, so plain names only). Numbers are the same within the absolute or the relative tolerance.
+    report_diff: bool = setting("INS_REPORT_DIFF", True, rules.Switch())
+    report_diff_key: str = setting("INS_REPORT_DIFF_KEY", "FARM_NO", rules.SqlNames(single=True))
+    report_diff_columns: list[str] = setting(  # noqa: RUF009
+        "INS_REPORT_DIFF_COLUMNS", list(REPORT_DIFF_COLUMNS), rules.SqlNames()
+    )
+    report_diff_abs_tolerance: float = setting(
+        "INS_REPORT_DIFF_ABS_TOLERANCE", 0.0, rules.Number(0, note="in the column's unit")
+    )
+    report_diff_rel_tolerance: float = setting(
+        "INS_REPORT_DIFF_REL_TOLERANCE", 0.000000001, rules.Number(0, 1, note="a share of the larger value")
+    )
+    report_diff_max_rows: int = setting(
+        "INS_REPORT_DIFF_MAX_ROWS", 10_000, rules.Whole(0, "rows a comparison keeps; 0: the counts only")
+    )
 
     stations_file: Path = setting("INS_STATIONS_FILE", DATA_DIR / "asos_stations.csv", FILE)  # noqa: RUF009
     kosis_series_file: Path = setting("INS_KOSIS_SERIES_FILE", CONFIG_DIR / "kosis_series.json", FILE)  # noqa: RUF009
@@ -196,6 +233,10 @@ class Settings:
             (env, rule, getattr(self, name), repr(getattr(self, name))) for name, env, rule in _declared()
         ]
         problems = rules.problems(checks)
+        if isinstance(self.report_diff_columns, list) and self.report_diff_key in self.report_diff_columns:
+            problems.append(
+                f"INS_REPORT_DIFF_COLUMNS must not name the key INS_REPORT_DIFF_KEY={self.report_diff_key!r}"
+            )
         if problems:
             raise SettingsError(problems)
 

@@ -14,6 +14,7 @@ MESSAGE's format:
 from include.ins_report.joblog.failure import FailureDetail, mapped_label
 from include.ins_report.joblog.messages import (
     GATE_KINDS,
+    CompareMessage,
     FinishMessage,
     GateMessage,
     PlanMessage,
@@ -27,6 +28,7 @@ from include.ins_report.joblog.messages import (
     parse_gate_counts,
 )
 from include.ins_report.joblog.registry import (
+    COMPARE,
     EKAPE,
     EKAPE_WAIT,
     FAILED,
@@ -58,6 +60,7 @@ from include.ins_report.joblog.registry import (
 from include.ins_report.joblog.runlog import LogRow, RunLog, format_seconds, parse_time, recent_runs
 
 __all__ = [
+    "COMPARE",
     "EKAPE",
     "EKAPE_WAIT",
     "FAILED",
@@ -81,6 +84,7 @@ __all__ = [
     "WAIT",
     "WARNING",
     "WEATHER",
+    "CompareMessage",
     "FailureDetail",
     "FinishMessage",
     "GateMessage",

@@ -283,3 +283,140 @@ class FinishMessage:
                 tasks = tuple(t for t in match[1].split(", ") if t and t != "none")
                 return cls(False, tasks, procedure)
         return None
+
+
+@dataclass(frozen=True)
+class LargestChange:
+    """A column's largest change in a report diff: the farm, the old and new value as stored (None: NULL)
+    and the signed delta of two numbers (None: a text, or one side NULL)."""
+
+    column: str
+    farm: str
+    old: str | None
+    new: str | None
+    delta: str | None = None
+
+    def text(self, width: int = 40) -> str:
+        def shown(value: str | None) -> str:
+            if value is None:
+                return "NULL"
+            return value if len(value) <= width else value[: width - 1] + "…"
+
+        delta = f" ({self.delta})" if self.delta else ""
+        return f"{self.column} {self.farm} {shown(self.old)} -> {shown(self.new)}{delta}"
+
+
+@dataclass(frozen=True)
+class CompareMessage:
+    """COMPARE_REPORT, written by the report task right after the procedure (the week's report rows before
+    it against after it; include/ins_report/model/report_diff.py):
+
+    - ``44 farms before, 45 after: 1 added, 0 removed, 3 changed; compared with <baseline>; columns changed:
+      AVG_TA=3, MAX_TA=1; largest: AVG_TA F0001 27.1 -> 27.4 (+0.3) | MAX_TA ...; added: F0045; changed
+      farms: F0001, ...; TS_INS_REPORT_DIFF: 5 of 5 changes kept`` (``unchanged`` for no change);
+    - ``nothing replaced: the week had no report rows before (44 farms now)`` for a week's first report;
+    - ``not compared: <why>`` (a WARNING row: the report is built, the diff is not).
+
+    ``<baseline>`` is ``the legacy job's report`` when the job log has no earlier report of the week by
+    this DAG (the first week after the cutover, or an older week the legacy job built), else ``the report
+    of run <run id> (<time> KST)``. The counts are exact; the lists are cut to 20 names, the values shown
+    to 40 characters, and the sections at the end are left out if the row would pass MESSAGE_BYTES.
+    ``parse`` reads the counts and the baseline back (the lists are for people)."""
+
+    before: int
+    after: int
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    baseline: str = ""
+    columns: tuple[tuple[str, int], ...] = ()  # (column, cells changed), in column order
+    largest: tuple[LargestChange, ...] = ()
+    stored: int = 0  # rows written to TS_INS_REPORT_DIFF
+    changes: int = 0  # every change (a farm added or removed counts one)
+    limit: int = 0  # INS_REPORT_DIFF_MAX_ROWS
+    repeated: tuple[str, ...] = ()
+    error: str = ""  # "not compared" and why
+    LEGACY = "the legacy job's report"
+    NOT_COMPARED = "not compared: "
+    _HEAD = re.compile(
+        r"(?P<before>\d+) farms before, (?P<after>\d+) after: (?:unchanged|(?P<added>\d+) added, "
+        r"(?P<removed>\d+) removed, (?P<changed>\d+) changed); compared with (?P<baseline>.+?)"
+        r"(?:; columns changed: (?P<columns>[A-Za-z0-9_$#]+=\d+(?:, [A-Za-z0-9_$#]+=\d+)*))?(?:; |$)"
+    )
+    _FIRST = re.compile(r"nothing replaced: the week had no report rows before \((?P<after>\d+) farms now\)")
+    _STORED = re.compile(r"; TS_INS_REPORT_DIFF: (?P<stored>\d+) of (?P<changes>\d+) changes kept")
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.columns)
+
+    @property
+    def legacy(self) -> bool:
+        return self.baseline == self.LEGACY
+
+    def text(self, limit: int = 3900) -> str:
+        if self.error:
+            return self.NOT_COMPARED + self.error
+        if not self.before:
+            return f"nothing replaced: the week had no report rows before ({self.after} farms now)"
+        counts = (
+            "unchanged"
+            if self.unchanged
+            else f"{len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} changed"
+        )
+        head = f"{self.before} farms before, {self.after} after: {counts}; compared with {self.baseline}"
+        if self.columns:
+            head += "; columns changed: " + ", ".join(f"{column}={count}" for column, count in self.columns)
+        stored = ""
+        if self.changes:
+            stored = f"; TS_INS_REPORT_DIFF: {self.stored} of {self.changes} changes kept"
+            if self.stored < self.changes:
+                stored += f" (INS_REPORT_DIFF_MAX_ROWS={self.limit})"
+        optional = [
+            "; largest: " + " | ".join(item.text() for item in self.largest) if self.largest else "",
+            f"; added: {listed(self.added)}" if self.added else "",
+            f"; removed: {listed(self.removed)}" if self.removed else "",
+            f"; changed farms: {listed(self.changed)}" if self.changed else "",
+            f"; {len(self.repeated)} keys on more than one row after (the first compared): "
+            f"{listed(self.repeated)}"
+            if self.repeated
+            else "",
+        ]
+        text = head
+        for part in optional:  # in order of importance: what does not fit is left out
+            if part and len((text + part + stored).encode("utf-8")) <= limit:
+                text += part
+        return text + stored
+
+    @classmethod
+    def parse(cls, message: str | None) -> CompareMessage | None:
+        """The counts and the baseline (names as ``…`` placeholders: only their number is known)."""
+        text = message or ""
+        if text.startswith(cls.NOT_COMPARED):
+            return cls(0, 0, error=text[len(cls.NOT_COMPARED) :])
+        if first := cls._FIRST.fullmatch(text):
+            return cls(0, int(first["after"]))
+        head = cls._HEAD.match(text)
+        if not head:
+            return None
+        stored = cls._STORED.search(text)
+        columns = tuple(
+            (name, int(count))
+            for name, _, count in (part.partition("=") for part in (head["columns"] or "").split(", "))
+            if name
+        )
+
+        def names(group: str | None) -> tuple[str, ...]:
+            return ("…",) * int(group or 0)
+
+        return cls(
+            before=int(head["before"]),
+            after=int(head["after"]),
+            added=names(head["added"]),
+            removed=names(head["removed"]),
+            changed=names(head["changed"]),
+            baseline=head["baseline"],
+            columns=columns,
+            stored=int(stored["stored"]) if stored else 0,
+            changes=int(stored["changes"]) if stored else 0,
+        )

@@ -103,6 +103,17 @@ STEPS = {
 }
 BY_TASK = {step.task_id: step for step in STEPS.values()}
 MAPPED_STEP, FINISH_STEP = WEATHER.name, FINISH.name
+# A row a task writes besides its step's outcome: not a task of its own, so not in STEPS (the DAG's tasks).
+COMPARE = Step(
+    "COMPARE_REPORT",
+    REPORT.task_id,
+    "Compare the week's report with the one it replaced",
+    "TS_INS_REPORT_DIFF",
+    "The report was built; only its comparison failed (the row says why): check INS_REPORT_DIFF_KEY and "
+    "INS_REPORT_DIFF_COLUMNS against the report table, and that TS_INS_REPORT_DIFF exists "
+    "(include/sql/oracle/migrations/002_report_diff.sql).",
+)
+EXTRA_ROWS = {COMPARE.name: COMPARE}
 
 
 def step_for_task(task_id: str) -> Step:
@@ -131,7 +142,7 @@ def next_action(
 
 
 def step_title(step: str) -> str:
-    known = STEPS.get(step)
+    known = STEPS.get(step) or EXTRA_ROWS.get(step)
     return known.title if known else step
 
 

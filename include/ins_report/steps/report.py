@@ -24,6 +24,7 @@ from include.ins_report.steps.report_call import (  # the call's exceptions, imp
     call_once,
     check_report_sessions,
 )
+from include.ins_report.steps.report_compare import compare_report, keep_report
 from include.ins_report.steps.weather import select_farms
 from include.ins_report.store.farm_db import FarmDatabase, now_text
 
@@ -109,7 +110,9 @@ def reconcile_report(
 def run_weekly_report(ctx: StepContext) -> dict:
     """Call the report procedure for the week, passed explicitly (never NULL: docs/design.md), within
     INS_REPORT_TIMEOUT, then reconcile its rows with the week's farms (INS_RECONCILE_REPORT, on for the
-    reference schema). Once the call has reached the database, any error fails the task at once."""
+    reference schema). Once the call has reached the database, any error fails the task at once. The week's
+    report rows before the call are compared with those after it (INS_REPORT_DIFF: steps/report_compare.py),
+    before the reconciliation, so that a report it refuses is compared too."""
     started = now_text()
     settings = ctx.settings
     week_text = ctx.week.start.strftime(settings.report_week_format)
@@ -135,11 +138,14 @@ def run_weekly_report(ctx: StepContext) -> dict:
         settings.report_timeout_seconds or "none",
         tag.client_identifier,
     )
+    kept = keep_report(ctx, farm_db, week_text)  # the rows the call replaces (None: INS_REPORT_DIFF=off)
     # At most once: once sent, any error fails the task (Airflow's interrupts included).
     call_once(farm_db, settings, tag, week_text, ctx.interrupts)
+    run_log = RunLog.from_dicts(farm_db.job_log(ctx.run_id)) if settings.reconcile_report or kept else None
+    compared = compare_report(ctx, farm_db, kept, week_text, run_log.rows if run_log else [])
     note, status = "", SUCCESS
     if settings.reconcile_report:
-        gate_row = RunLog.from_dicts(farm_db.job_log(ctx.run_id)).latest(GATE.name)
+        gate_row = run_log.latest(GATE.name)
         result = reconcile_report(
             farm_db,
             ctx.week,
@@ -161,4 +167,9 @@ def run_weekly_report(ctx: StepContext) -> dict:
         call, note, legacy_warning or "", {name: periods_text(p) for name, p in used.items()}
     )
     ctx.log(farm_db, REPORT.name, started, rows, message.text(), status=status)
-    return {"call": call, "report_rows": rows, "periods": {name: list(p) for name, p in used.items()}}
+    return {
+        "call": call,
+        "report_rows": rows,
+        "periods": {name: list(p) for name, p in used.items()},
+        "report_diff": compared.text() if compared else None,
+    }

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from include.ins_report.config.rules import SQL_NAME
 from include.ins_report.joblog import clip_utf8
 from include.ins_report.joblog.registry import JOB_NAME
 from include.ins_report.model.clock import now_text
@@ -291,6 +292,32 @@ class FarmDatabase(ManifestTables):
 
     def report_row_count(self, week_text: str) -> int:
         return int(self.query("count_report_rows", {"p_week": week_text})[0][0])
+
+    # --- the report diff (include/ins_report/steps/report_compare.py) -------------------------------------
+
+    def report_rows(self, key: str, columns: Sequence[str], week_text: str) -> Iterator[tuple]:
+        """The week's report rows, streamed in key order: (key, *columns). The names are pasted into the
+        statement (report_rows.sql), so each must be a plain column name."""
+        bad = [name for name in (key, *columns) if not SQL_NAME.fullmatch(name)]
+        if bad or not columns:
+            raise ValueError(f"not plain column names: {bad or 'no columns'}")
+        statement = self.sql("report_rows").format(key=key, columns=", ".join(columns))
+        with self.transaction() as cursor:
+            cursor.execute(statement, {"p_week": week_text})
+            while rows := cursor.fetchmany(FETCH_SIZE):
+                yield from (tuple(row) for row in rows)
+
+    def report_baseline(self, report_week: str) -> tuple[str, str | None] | None:
+        """(RUN_ID, ENDED_AT) of the latest report of the week this DAG built, or None."""
+        rows = self.query("report_baseline", {"job_nm": JOB_NAME, "report_week": report_week})
+        return (str(rows[0][0]), rows[0][1]) if rows else None
+
+    def report_diff_tries(self, report_week: str, run_id: str) -> int:
+        rows = self.query("report_diff_tries", {"report_week": report_week, "run_id": run_id})
+        return int(rows[0][0] or 0)
+
+    def insert_report_diff(self, rows: Sequence[dict]) -> int:
+        return self.write_many("insert_report_diff", rows)
 
     # --- the report call's session (include/ins_report/steps/report_call.py) --------------------------------
 

@@ -208,8 +208,8 @@ class Settings:
     # Every replacement of a week's report is diffed (include/ins_report/model/report_diff.py): right before
     # the procedure the report step keeps the week's TR_INS_WEEK_REPORT rows, right after it compares them
     # by the key, column by column (TS_INS_REPORT_DIFF, at most max_rows rows a comparison, and the
-    # COMPARE_REPORT job-log row with the exact counts). A customer's report table: its key and columns (pasted
-    # into the SQL, so plain names only). Numbers are the same within the absolute or the relative tolerance.
+    # COMPARE_REPORT job-log row with the exact counts). A customer's report table: its key and columns
+    # (pasted into the SQL, so plain names only). Numbers are the same within either tolerance.
     report_diff: bool = setting("INS_REPORT_DIFF", True, rules.Switch())
     report_diff_key: str = setting("INS_REPORT_DIFF_KEY", "FARM_NO", rules.SqlNames(single=True))
     report_diff_columns: list[str] = setting(  # noqa: RUF009

@@ -46,13 +46,17 @@ def no_alert_channels_and_reconciliation_on(monkeypatch):
 KOSIS_AND_WEATHER = ["kosis", "kma"]
 
 
+# The stop-or-accept tests ask nobody (floors at 1.0: no band); the band's own tests set the floors.
+NO_QUESTIONS = {"ask_weather_coverage": 1.0, "ask_stats_coverage": 1.0}
+
+
 def policy(**coverage) -> Settings:
-    return Settings(sources=KOSIS_AND_WEATHER, **coverage)
+    return Settings(sources=KOSIS_AND_WEATHER, **{**NO_QUESTIONS, **coverage})
 
 
 @pytest.fixture
 def ctx(farm_db):
-    return step_context(WEEK, Settings(sources=KOSIS_AND_WEATHER), run_id="gate-test")
+    return step_context(WEEK, policy(), run_id="gate-test")
 
 
 def planned() -> dict[str, tuple[str, str]]:
@@ -150,6 +154,7 @@ def test_complete_week_passes(ctx, farm_db):
         "good_stats_cells": 2,
         "gaps": 0,
         "kinds": dict.fromkeys(GATE_KINDS, 0),
+        "decision": "complete",
     }
     step, status, rows, message = job_log(farm_db)[-1]
     assert (step, status, rows) == ("CHECK_COLLECTION", "SUCCESS", farms * 7)

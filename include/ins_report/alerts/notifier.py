@@ -5,6 +5,8 @@ providers' notifiers): the DAG's failure, success and deadline callbacks are ins
 - ``InsAlertNotifier("success")``: DAG ``on_success_callback`` (dag-processor): the gaps warning when the
   gate accepted gaps, the not-in-plan warning when farms appeared after the plan, and the weekly digest
   when INS_DIGEST_CHANNELS names channels;
+- ``InsAlertNotifier("question")``: a notifier of the approval task (airflow_edge/approval.py), in the task:
+  the request to decide on the week's gaps, with the link to answer it;
 - ``AsyncCallback(InsAlertNotifier, kwargs={"kind": "deadline", ...})``: the DeadlineAlert's callback,
   awaited in the triggerer (``async_notify``); not sent for a run that failed.
 
@@ -29,6 +31,7 @@ from airflow.sdk import BaseNotifier
 
 from include.ins_report import joblog
 from include.ins_report.airflow_edge.connections import farm_database
+from include.ins_report.airflow_edge.context import report_week_of
 from include.ins_report.airflow_edge.failures import run_facts
 from include.ins_report.alerts.channels import parse_channels
 from include.ins_report.alerts.deadline import build_deadline_alert, current_attempt, should_send
@@ -40,10 +43,13 @@ from include.ins_report.alerts.delivery import (
     within,
 )
 from include.ins_report.alerts.messages.alert import Alert
+from include.ins_report.alerts.messages.approval import build_question_alert
 from include.ins_report.alerts.messages.digest import build_digest
 from include.ins_report.alerts.messages.failure import build_failure_alert
 from include.ins_report.alerts.messages.gaps import (
     accepted_gaps,
+    approved_gaps,
+    build_approved_gaps_alert,
     build_gaps_alert,
     build_plan_warning_alert,
     not_in_plan,
@@ -56,7 +62,7 @@ from include.ins_report.store.oracle_errors import login_refused, oracle_codes
 
 log = logging.getLogger(__name__)
 
-KINDS = ("failure", "success", "deadline")
+KINDS = ("failure", "success", "deadline", "question")
 ALERT_STEP = "ALERT"  # TS_INS_JOB_LOG.STEP_NM of an alert no channel took (not a task of the DAG)
 
 
@@ -126,6 +132,8 @@ class InsAlertNotifier(BaseNotifier):
         """Build and send; returns what was done (the deadline callback's result in the triggerer)."""
         try:
             settings = Settings.from_env()
+            if self.kind == "question":
+                return self._question(context, settings)
             run = run_facts(context)
             return getattr(self, f"_{self.kind}")(run, settings)
         except Exception as exc:
@@ -165,6 +173,10 @@ class InsAlertNotifier(BaseNotifier):
         if gate:
             sent = self._send(build_gaps_alert(run, gate, settings), run, settings)
             done.append(f"gaps warning sent via {', '.join(sent) or 'no channel'}")
+        decision = approved_gaps(run_log)
+        if decision:
+            sent = self._send(build_approved_gaps_alert(run, decision, settings), run, settings)
+            done.append(f"approved-gaps warning sent via {', '.join(sent) or 'no channel'}")
         report = not_in_plan(run_log)
         if report:
             sent = self._send(build_plan_warning_alert(run, report, settings), run, settings)
@@ -186,6 +198,18 @@ class InsAlertNotifier(BaseNotifier):
             sent = self._send(digest, run, settings, parse_channels(settings.digest_channels), budget)
             done.append(f"digest sent via {', '.join(sent) or 'no channel'}")
         return "; ".join(done) or "nothing to send"
+
+    def _question(self, context: Any, settings: Settings) -> str:
+        """The request to decide on the week's gaps (a notifier of airflow_edge/approval.py's task, called in
+        the task while it asks): every alert channel, with the link to the Required Actions page."""
+        question = getattr(context["task"], "gap_question", None)
+        if question is None:
+            return "no question to send"
+        week = report_week_of(context)
+        run = RunFacts(run_id=str(context["run_id"]), week=week, week_key=week.key)
+        alert = build_question_alert(run.run_id, week, question, settings)
+        sent = self._send(alert, run, settings)
+        return f"question sent via {', '.join(sent) or 'no channel'}"
 
     def _deadline(self, run: RunFacts, settings: Settings) -> str:
         run_log, _ = read_run_log(settings, run.run_id)

@@ -29,6 +29,7 @@ CONN_ID = re.compile(r"[A-Za-z0-9_#!().:/\\-]{1,250}", re.ASCII)  # airflow.mode
 POOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,256}", re.ASCII)
 CLOCK_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d", re.ASCII)
 STATION_ID = re.compile(r"\d{1,5}", re.ASCII)
+USER_ID = re.compile(r"[A-Za-z0-9_.@-]{1,128}", re.ASCII)
 EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 SQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}", re.ASCII)  # unquoted in Oracle and SQLite alike
 
@@ -226,6 +227,24 @@ class Emails(Rule):
         bad = [item for item in value if not isinstance(item, str) or not EMAIL.fullmatch(item)]
         if bad:
             raise ValueError(f"not an address: {', '.join(map(str, bad))}")
+
+
+class Tokens(Rule):
+    """Airflow user ids, comma-separated, or ``*`` for anyone the auth manager lets act on the DAG."""
+
+    allowed = "user ids (letters, digits and _ . @ -), comma-separated, or * for any user of the DAG"
+
+    def parse(self, text: str) -> list[str]:
+        return list(dict.fromkeys(split_list(text)))
+
+    def check(self, value: Any) -> None:
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError()
+        if list(value) == ["*"]:
+            return
+        bad = [item for item in value if not isinstance(item, str) or not USER_ID.fullmatch(item)]
+        if bad:
+            raise ValueError(f"not a user id: {', '.join(map(str, bad))}")
 
 
 class BaseUrl(Rule):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from include.ins_report.config import rules as rules
+from include.ins_report.model.gap_policy import ask_timeout_interval
 from include.ins_report.model.schedule import START, TIMEZONE, deadline_interval
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,8 @@ REPORT_DIFF_COLUMNS = (
     "PORK_CPI",
     "PIG_PRICE_AVG",
 )
+# What an unanswered question on the week's gaps turns into (include/ins_report/airflow_edge/approval.py).
+ASK_DEFAULTS = ("reject", "approve")
 
 
 class SettingsError(ValueError):
@@ -175,6 +178,15 @@ class Settings:
     # publication_wait_until (KST) on the Monday after the report week.
     publication_expected_at: str = setting("INS_PUBLICATION_EXPECTED_AT", "09:00", CLOCK)
     publication_wait_until: str = setting("INS_PUBLICATION_WAIT_UNTIL", "12:00", CLOCK)
+    # The two waits (Sunday's ASOS values, EKAPE's final time) wait in the triggerer: ASOS is probed every
+    # publication_probe_seconds (one call each), EKAPE's wait ends at its final time. "reschedule": the
+    # sensors as before issue #22, a worker start every publication_poke_seconds (the bench's comparison; a
+    # deployment without a triggerer). A collection whose answer still lacks the week's data (a KOSIS period,
+    # a station's Sunday later than the probe's) asks again publication_poke_seconds later.
+    publication_wait_mode: str = setting(
+        "INS_PUBLICATION_WAIT_MODE", "deferrable", rules.Choice(("deferrable", "reschedule"))
+    )
+    publication_probe_seconds: int = setting("INS_PUBLICATION_PROBE_SECONDS", 60, rules.Whole(1, "seconds"))
     publication_poke_seconds: int = setting("INS_PUBLICATION_POKE_SECONDS", 900, rules.Whole(1, "seconds"))
     publication_probe_station: str = setting(
         "INS_PUBLICATION_PROBE_STATION",
@@ -199,6 +211,26 @@ class Settings:
     # let the report proceed with the gaps listed in the job log and in an alert.
     min_weather_coverage: float = setting("INS_MIN_WEATHER_COVERAGE", 1.0, SHARE)
     min_stats_coverage: float = setting("INS_MIN_STATS_COVERAGE", 1.0, SHARE)
+    # Below those, down to these floors, an operator decides in the Airflow UI (include/ins_report/model/
+    # gap_policy.py): approve (the report is built with the gaps) or reject (the run stops). Below a floor
+    # the run stops unasked. A floor at or above its INS_MIN_* (1.0, say): never ask. The defaults ask about
+    # a station down, not about a week with most of its data missing.
+    ask_weather_coverage: float = setting("INS_ASK_WEATHER_COVERAGE", 0.8, SHARE)
+    ask_stats_coverage: float = setting("INS_ASK_STATS_COVERAGE", 0.8, SHARE)
+    # Who may answer: Airflow user ids (the auth manager's; the simple auth manager's: user names); empty:
+    # any user allowed to act on the DAG.
+    ask_assignees: list[str] = setting("INS_ASK_ASSIGNEES", ["admin"], rules.Tokens())  # noqa: RUF009
+    # Nobody answered by then: the default applies. HH:MM (KST, counted from the run's start like
+    # INS_REPORT_DEADLINE) or a duration after the question; always before the report deadline.
+    ask_timeout: str = setting(
+        "INS_ASK_TIMEOUT",
+        "12:00",
+        rules.Checked(
+            "HH:MM (KST on the Monday of the run, after the 02:00 trigger) or a duration such as 30m or 2h",
+            partial(ask_timeout_interval, name="INS_ASK_TIMEOUT"),
+        ),
+    )
+    ask_default: str = setting("INS_ASK_DEFAULT", "reject", rules.Choice(ASK_DEFAULTS))
 
     # After the report procedure, its rows for the week (TR_INS_WEEK_REPORT) must be exactly the week's farms
     # (the farm rule, include/ins_report/model/farms.py), or the run fails naming the farms missing or extra.

@@ -15,6 +15,7 @@ from include.ins_report.joblog.failure import FailureDetail, mapped_label
 from include.ins_report.joblog.messages import (
     GATE_KINDS,
     CompareMessage,
+    DecisionMessage,
     FinishMessage,
     GateMessage,
     PlanMessage,
@@ -28,6 +29,7 @@ from include.ins_report.joblog.messages import (
     parse_gate_counts,
 )
 from include.ins_report.joblog.registry import (
+    APPROVE,
     COMPARE,
     EKAPE,
     EKAPE_WAIT,
@@ -60,6 +62,7 @@ from include.ins_report.joblog.registry import (
 from include.ins_report.joblog.runlog import LogRow, RunLog, format_seconds, parse_time, recent_runs
 
 __all__ = [
+    "APPROVE",
     "COMPARE",
     "EKAPE",
     "EKAPE_WAIT",
@@ -85,6 +88,7 @@ __all__ = [
     "WARNING",
     "WEATHER",
     "CompareMessage",
+    "DecisionMessage",
     "FailureDetail",
     "FinishMessage",
     "GateMessage",

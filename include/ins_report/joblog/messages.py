@@ -177,35 +177,64 @@ def parse_gate_counts(message: str | None) -> dict[str, int] | None:
 
 @dataclass(frozen=True)
 class GateMessage:
-    """CHECK_COLLECTION: ``complete: <summary>; by kind: ...`` (SUCCESS) or ``gaps accepted by the coverage
+    """CHECK_COLLECTION: ``complete: <summary>; by kind: ...`` (SUCCESS), ``gaps accepted by the coverage
     policy: <summary>; by kind: ...; <gaps>`` (WARNING: the report proceeds with the gaps, the notifier
-    reports them)."""
+    reports them) or ``gaps for an operator to decide: ...`` (WARNING: the APPROVE_GAPS step asks; its row
+    holds the decision)."""
 
     summary: str  # "44 farms: 287/308 farm-days (93.2%); stats 12/12 cells (100.0%)"
     counts: dict[str, int]
     gaps: str = ""  # what fails, by kind; "" when complete
+    asked: bool = False  # the gaps go to an operator (not accepted by the policy)
     COMPLETE, ACCEPTED = "complete: ", "gaps accepted by the coverage policy: "
+    ASKED = "gaps for an operator to decide: "
 
     @property
     def accepted_gaps(self) -> bool:
-        return bool(self.gaps)
+        return bool(self.gaps) and not self.asked
 
     def details(self) -> str:
         """The message without its outcome prefix: what the alerts quote."""
         return f"{self.summary}; {gate_counts_text(self.counts)}" + (f"; {self.gaps}" if self.gaps else "")
 
     def text(self) -> str:
-        return (self.ACCEPTED if self.gaps else self.COMPLETE) + self.details()
+        prefix = self.ASKED if self.asked else self.ACCEPTED if self.gaps else self.COMPLETE
+        return prefix + self.details()
 
     @classmethod
     def parse(cls, message: str | None) -> GateMessage | None:
         text = message or ""
-        prefix = next((p for p in (cls.COMPLETE, cls.ACCEPTED) if text.startswith(p)), None)
+        prefix = next((p for p in (cls.COMPLETE, cls.ACCEPTED, cls.ASKED) if text.startswith(p)), None)
         match = _GATE_COUNTS.search(text)
         if prefix is None or not match:
             return None
-        gaps = text[match.end() :].removeprefix("; ") if prefix == cls.ACCEPTED else ""
-        return cls(text[len(prefix) : match.start()].rstrip("; "), parse_gate_counts(text) or {}, gaps)
+        gaps = text[match.end() :].removeprefix("; ") if prefix != cls.COMPLETE else ""
+        summary = text[len(prefix) : match.start()].rstrip("; ")
+        return cls(summary, parse_gate_counts(text) or {}, gaps, asked=prefix == cls.ASKED)
+
+
+@dataclass(frozen=True)
+class DecisionMessage:
+    """APPROVE_GAPS, an operator's answer on the week's gaps: ``approved by <user> at <time> KST: "<reason>";
+    accepted gaps: <coverage>; <gaps>`` (WARNING: the report is built with them), or ``rejected by ...``
+    (the task's FAILED row; no report). Nobody answering reads ``nobody answered by <time> KST; the default
+    (reject) applied``. Written only (the page and the alerts show it as it is)."""
+
+    approved: bool
+    by: str | None  # "admin" (the Airflow user); None: nobody answered, the default applied
+    at: str  # KST wall-clock text (TIME_FORMAT)
+    reason: str = ""
+    gaps: str = ""  # the coverage and the gaps, as the gate describes them
+
+    def text(self) -> str:
+        if self.by is None:
+            default = "approve" if self.approved else "reject"
+            head = f"nobody answered by {self.at} KST; the default ({default}) applied"
+        else:
+            head = f"{'approved' if self.approved else 'rejected'} by {self.by} at {self.at} KST"
+        reason = f': "{self.reason}"' if self.reason else ": no reason given"
+        outcome = "accepted gaps" if self.approved else "the gaps"
+        return f"{head}{reason}; {outcome}: {self.gaps}" if self.gaps else head + reason
 
 
 def gate_headline(message: str | None) -> str:

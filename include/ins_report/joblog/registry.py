@@ -26,7 +26,7 @@ class Step:
     next_action: str = "See the task's log, " + _CLEAR + "."  # what to do when it fails (alerts)
 
 
-START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
+START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, APPROVE, REPORT, FINISH = (
     Step(
         "START_JOB",
         "start_job",
@@ -83,8 +83,16 @@ START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
         "check_collection",
         "Check the week's data is complete",
         next_action="The database lacks part of the week (listed in the error). Re-collect (clear the short "
-        "collection step, or the whole run, with “Downstream”); or, if the gaps are acceptable, lower "
-        "INS_MIN_WEATHER_COVERAGE / INS_MIN_STATS_COVERAGE and clear {title}.",
+        "collection step, or the whole run, with “Downstream”); or, if gaps this large may be decided by an "
+        "operator, lower INS_ASK_WEATHER_COVERAGE / INS_ASK_STATS_COVERAGE and clear {title}.",
+    ),
+    Step(
+        "APPROVE_GAPS",
+        "approve_gaps",
+        "Decide on the week's gaps",
+        next_action="The week's gaps were rejected (or nobody answered in time and the default rejected "
+        "them): no report. Fix the gaps (re-collect: clear the short collection step with “Downstream”), "
+        "or clear {title} to be asked again with the gaps as they are then.",
     ),
     Step(
         "RUN_WEEKLY_REPORT",
@@ -99,7 +107,8 @@ START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH = (
     Step("FINISH_JOB", "finish_job", "Finish: record the outcome"),
 )
 STEPS = {
-    step.name: step for step in (START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, REPORT, FINISH)
+    step.name: step
+    for step in (START, KOSIS, EKAPE_WAIT, EKAPE, PLAN, WAIT, WEATHER, GATE, APPROVE, REPORT, FINISH)
 }
 BY_TASK = {step.task_id: step for step in STEPS.values()}
 MAPPED_STEP, FINISH_STEP = WEATHER.name, FINISH.name

@@ -28,10 +28,15 @@ def start_date():
     return pendulum.datetime(START.year, START.month, START.day, TRIGGER_TIME.hour, tz=TIMEZONE)
 
 
-def deadline_interval(value: str) -> dt.timedelta | None:
-    """INS_REPORT_DEADLINE as the interval after the run is queued: ``HH:MM`` (KST, on the Monday of the
-    scheduled run, counted from its trigger time, ``TRIGGER_TIME``), a duration (``90s``, ``45m``,
-    ``10h``), or ``off``."""
+def is_time_of_day(value: str) -> bool:
+    """``HH:MM`` (counted from the trigger), as opposed to a duration."""
+    return bool(re.fullmatch(r"\d{1,2}:\d{2}", (value or "").strip()))
+
+
+def deadline_interval(value: str, name: str = "INS_REPORT_DEADLINE") -> dt.timedelta | None:
+    """INS_REPORT_DEADLINE (or another setting ``name`` of its form, INS_ASK_TIMEOUT) as the interval after
+    the run is queued: ``HH:MM`` (KST, on the Monday of the scheduled run, counted from its trigger time,
+    ``TRIGGER_TIME``), a duration (``90s``, ``45m``, ``10h``), or ``off``."""
     text = (value or "").strip().lower()
     if text in ("", "off", "none", "no"):
         return None
@@ -39,19 +44,17 @@ def deadline_interval(value: str) -> dt.timedelta | None:
     if clock:
         hour, minute = int(clock[1]), int(clock[2])
         if hour > 23 or minute > 59:
-            raise ValueError(f"INS_REPORT_DEADLINE {value!r} is not a time of day")
+            raise ValueError(f"{name} {value!r} is not a time of day")
         after = dt.timedelta(hours=hour, minutes=minute) - dt.timedelta(
             hours=TRIGGER_TIME.hour, minutes=TRIGGER_TIME.minute
         )
         if after <= dt.timedelta(0):
-            raise ValueError(
-                f"INS_REPORT_DEADLINE {value!r} must be after the {TRIGGER_TIME:%H:%M} KST trigger"
-            )
+            raise ValueError(f"{name} {value!r} must be after the {TRIGGER_TIME:%H:%M} KST trigger")
         return after
     duration = _DURATION.fullmatch(text)
     if duration and int(duration[1]) > 0:
         return dt.timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours"}[duration[2]]: int(duration[1])})
     raise ValueError(
-        f"INS_REPORT_DEADLINE must be HH:MM (KST on the Monday of the run), a duration such as 90s, 45m "
+        f"{name} must be HH:MM (KST on the Monday of the run), a duration such as 90s, 45m "
         f"or 10h, or off; got {value!r}"
     )

@@ -17,9 +17,10 @@ report reads, at its period. What fails is grouped by kind (``KINDS``):
 - ``stats_null``: such a row has no value (NULL, or not a finite number).
 
 A farm-day (a series cell) counts as covered only when it has none of these problems; the coverage policy
-(``INS_MIN_WEATHER_COVERAGE``, ``INS_MIN_STATS_COVERAGE``, strict by default) decides whether the report
-proceeds. The ``CHECK_COLLECTION`` row of ``TS_INS_JOB_LOG`` carries the counts by kind
-(``joblog.GateMessage``); gaps the policy accepts are a WARNING row, reported by the run's notifier.
+(include/ins_report/model/gap_policy.py: ``INS_MIN_*_COVERAGE``, strict by default, and the ask floors
+``INS_ASK_*_COVERAGE``) decides whether the report proceeds, an operator decides (steps/approval.py) or the
+run stops. The ``CHECK_COLLECTION`` row of ``TS_INS_JOB_LOG`` carries the counts by kind
+(``joblog.GateMessage``); gaps the policy accepts, or leaves to an operator, are a WARNING row.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE, WARNING, GateMessage
 from include.ins_report.model.errors import PermanentError
+from include.ins_report.model.gap_policy import GapOutcome, GapPolicy
 from include.ins_report.model.gate_result import KINDS, TITLES, GateResult, Issue
 from include.ins_report.model.manifest import by_series
 from include.ins_report.model.plausible import WEATHER_PLAUSIBLE
@@ -170,7 +173,16 @@ def measure(ctx: StepContext, farm_db: FarmDatabase) -> GateResult:
     return result
 
 
-def outcome(result: GateResult) -> dict:
+def gap_policy(settings: Settings) -> GapPolicy:
+    return GapPolicy(
+        min_weather=settings.min_weather_coverage,
+        min_stats=settings.min_stats_coverage,
+        ask_weather=settings.ask_weather_coverage,
+        ask_stats=settings.ask_stats_coverage,
+    )
+
+
+def outcome(result: GateResult, decision: GapOutcome) -> dict:
     return {
         "farms": result.farms,
         "weather_rows": result.weather_rows,
@@ -179,13 +191,13 @@ def outcome(result: GateResult) -> dict:
         "good_stats_cells": result.good_stats_cells,
         "gaps": sum(result.counts.values()),
         "kinds": dict(result.counts),
+        "decision": decision.value,  # the approval step asks only after "ask"
     }
 
 
-def check_collection(ctx: StepContext) -> dict:
-    """The CHECK_COLLECTION step: pass, pass with gaps the coverage policy accepts (a WARNING row, which the
-    run's notifier reports), or fail with what is wrong, by kind."""
-    started = now_text()
+def measure_week(ctx: StepContext) -> tuple[GateResult, GapOutcome]:
+    """The week's data against its manifest, and what the coverage policy makes of it; raises
+    CollectionIncompleteError for a week the policy stops (or a week without farms)."""
     farm_db = ctx.farm_db
     result = measure(ctx, farm_db)
     if result.farms == 0 and catalog.weather_enabled(ctx.settings):
@@ -193,24 +205,41 @@ def check_collection(ctx: StepContext) -> dict:
             "no farm in the week's plan (TS_INS_WEEK_FARM): no usable active farm in TA_FARM, or the plan "
             "did not run; fix TA_FARM, then clear plan_weather_locations with Downstream ticked"
         )
-    settings = ctx.settings
-    if result.complete:
-        message = GateMessage(result.coverage(), result.counts)
-        ctx.log(farm_db, GATE.name, started, result.good_farm_days, message.text())
-        return outcome(result)
-    for kind in KINDS:
-        if result.counts[kind]:
-            log.warning("%s: %d", TITLES[kind], result.counts[kind])
-    accepted = (
-        result.weather_coverage >= settings.min_weather_coverage
-        and result.stats_coverage >= settings.min_stats_coverage
-    )
-    if not accepted:
+    policy = gap_policy(ctx.settings)
+    decision = policy.outcome(result)
+    if decision is GapOutcome.STOP:
+        for kind in KINDS:
+            if result.counts[kind]:
+                log.warning("%s: %d", TITLES[kind], result.counts[kind])
+        settings = ctx.settings
+        asked = (
+            f"; an operator is asked down to weather {settings.ask_weather_coverage:.0%}, stats "
+            f"{settings.ask_stats_coverage:.0%}"
+            if policy.asks
+            else ""
+        )
         raise CollectionIncompleteError(
             f"collection incomplete for week {ctx.week}: {result.summary()} "
             f"(minimum coverage: weather {settings.min_weather_coverage:.0%}, "
-            f"stats {settings.min_stats_coverage:.0%}); {result.gaps()}"
+            f"stats {settings.min_stats_coverage:.0%}{asked}); {result.gaps()}"
         )
-    message = GateMessage(result.coverage(), result.counts, result.gaps())
-    ctx.log(farm_db, GATE.name, started, result.good_farm_days, message.text(), status=WARNING)
-    return outcome(result)
+    return result, decision
+
+
+def check_collection(ctx: StepContext) -> dict:
+    """The CHECK_COLLECTION step: pass; pass with gaps the coverage policy accepts (a WARNING row, which the
+    run's notifier reports); pass with gaps for an operator to decide (a WARNING row; the APPROVE_GAPS step
+    asks); or fail with what is wrong, by kind."""
+    started = now_text()
+    result, decision = measure_week(ctx)
+    if decision is GapOutcome.COMPLETE:
+        message = GateMessage(result.coverage(), result.counts)
+        ctx.log(ctx.farm_db, GATE.name, started, result.good_farm_days, message.text())
+        return outcome(result, decision)
+    for kind in KINDS:
+        if result.counts[kind]:
+            log.warning("%s: %d", TITLES[kind], result.counts[kind])
+    asked = decision is GapOutcome.ASK
+    message = GateMessage(result.coverage(), result.counts, result.gaps(), asked=asked)
+    ctx.log(ctx.farm_db, GATE.name, started, result.good_farm_days, message.text(), status=WARNING)
+    return outcome(result, decision)

@@ -1,13 +1,23 @@
 """The warnings of a built report, sent when the run succeeds, on every channel: the gaps the coverage policy
-accepted (the CHECK_COLLECTION WARNING row), and farms of TA_FARM that were not in the week's plan when the
-report was built (the RUN_WEEKLY_REPORT WARNING row: added or re-activated after the plan)."""
+accepted (the CHECK_COLLECTION WARNING row) or an operator approved (the APPROVE_GAPS WARNING row), and
+farms of TA_FARM that were not in the week's plan when the report was built (the RUN_WEEKLY_REPORT WARNING
+row: added or re-activated after the plan)."""
 
 from __future__ import annotations
 
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url
 from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
-from include.ins_report.joblog import GATE, REPORT, WARNING, GateMessage, ReportMessage, RunLog
+from include.ins_report.joblog import (
+    APPROVE,
+    GATE,
+    REPORT,
+    WARNING,
+    GateMessage,
+    LogRow,
+    ReportMessage,
+    RunLog,
+)
 
 
 def accepted_gaps(run_log: RunLog) -> GateMessage | None:
@@ -30,6 +40,29 @@ def build_gaps_alert(run: RunFacts, gate: GateMessage, settings: Settings) -> Al
             "kinds": gate.counts,
             "gaps": gate.gaps,
             "text": details,
+        },
+        url=url,
+    )
+
+
+def approved_gaps(run_log: RunLog) -> LogRow | None:
+    """The APPROVE_GAPS row when an operator (or the timeout's default) approved the week's gaps."""
+    row = run_log.latest(APPROVE.name)
+    return row if row and row.status == WARNING else None
+
+
+def build_approved_gaps_alert(run: RunFacts, decision: LogRow, settings: Settings) -> Alert:
+    """The report was built with gaps an operator approved: who, when, why and the gaps (the row's text)."""
+    week_text = run.week.label() if run.week else run.week_key
+    url = run_url(settings, run.run_id)
+    return Alert(
+        subject=f"[INS weekly report] week {week_text}: report built with approved gaps ({run.run_id})",
+        text=f"The report for week {week_text} was built with gaps an operator approved.\n\n"
+        f"{decision.message}\n\n{url}",
+        payload={
+            **payload_head("ins_weekly_report_gaps_approved", run.run_id, url, run.week),
+            "decision": decision.message,
+            "text": decision.message,
         },
         url=url,
     )

@@ -13,8 +13,19 @@ from decimal import Decimal
 import pytest
 
 from include.ins_report.airflow_edge.connections import farm_database
+from include.ins_report.alerts.messages.digest import build_digest
+from include.ins_report.alerts.messages.failure import build_failure_alert
+from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
-from include.ins_report.joblog import COMPARE, MESSAGE_BYTES, REPORT, CompareMessage, step_title
+from include.ins_report.joblog import (
+    COMPARE,
+    MESSAGE_BYTES,
+    REPORT,
+    CompareMessage,
+    LogRow,
+    RunLog,
+    step_title,
+)
 from include.ins_report.model.report_diff import (
     ADDED,
     CHANGED,
@@ -349,3 +360,41 @@ def test_a_comparison_that_fails_never_fails_the_report(ctx, farm_db):
     ((status, _, message),) = compare_rows(farm_db, "unmigrated")
     assert status == "WARNING"
     assert "TS_INS_REPORT_DIFF" in message
+
+
+# --- the digest and the failure alert link to it --------------------------------------------------------
+
+
+def logged(*rows: tuple[str, str, int | None, str]) -> RunLog:
+    return RunLog(
+        [
+            LogRow(n, step, status, "2026-11-23 10:00:00", "2026-11-23 10:00:05", count, message)
+            for n, (step, status, count, message) in enumerate(rows, start=1)
+        ]
+    )
+
+
+SUMMARY = "44 farms before, 44 after: 0 added, 0 removed, 1 changed; compared with the legacy job's report"
+
+
+def test_the_digest_and_the_failure_alert_carry_the_summary_and_the_week_pages_link():
+    settings = Settings(airflow_base_url="https://airflow.example.com")
+    run = RunFacts("manual__1", WEEK, KEY)
+    link = "https://airflow.example.com/ins-weeks/week/20261116"
+    built = logged(
+        (REPORT.name, "SUCCESS", 44, "SP_INS_WEEK_MAIN('WEEK', '20261116') done"),
+        (COMPARE.name, "SUCCESS", 1, SUMMARY),
+    )
+    digest = build_digest(run, built, [], settings)
+    assert f"Report diff:     {SUMMARY}\n                 {link}\n" in digest.text
+    assert digest.payload["report_diff"] == {"summary": SUMMARY, "status": "SUCCESS", "url": link}
+    refused = logged(
+        (COMPARE.name, "SUCCESS", 1, SUMMARY),
+        (REPORT.name, "FAILED", None, "ReportMismatchError: TR_INS_WEEK_REPORT for 20261116 does not match"),
+    )
+    alert = build_failure_alert(run, refused, settings)
+    assert f"\nReport diff:     {SUMMARY}\n                 {link}\n" in alert.text
+    assert alert.payload["report_diff"]["url"] == link
+    nothing = build_failure_alert(run, logged((REPORT.name, "FAILED", None, "ORA-06512")), settings)
+    assert "Report diff" not in nothing.text
+    assert nothing.payload["report_diff"] is None

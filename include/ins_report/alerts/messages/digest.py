@@ -8,6 +8,7 @@ import datetime as dt
 from include.ins_report import joblog
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url
 from include.ins_report.alerts.messages.gaps import not_in_plan
+from include.ins_report.alerts.messages.report_diff import report_diff
 from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import GATE, PLAN, REPORT, GateMessage, RunLog, format_seconds, step_title
@@ -53,6 +54,7 @@ def build_digest(run: RunFacts, run_log: RunLog, recent: list[dict], settings: S
         if row.step == GATE.name and (message := GateMessage.parse(row.message))
     ]
     report_warning = not_in_plan(run_log)  # farms that appeared after the week's plan
+    diff = report_diff(run_log, settings, run.week_key)  # what the report replaced (COMPARE_REPORT)
     retries = run_log.retries()
     durations = [
         f"  {step_title(step):<44} {format_seconds(secs):>12}" + (f"  {detail}" if detail else "")
@@ -72,6 +74,7 @@ def build_digest(run: RunFacts, run_log: RunLog, recent: list[dict], settings: S
         + (f"; {excluded}" if excluded else ""),
         "Gaps accepted:   " + ("; ".join(gaps) if gaps else "none (the week is complete)"),
         *([f"Not in the plan: {report_warning.note}"] if report_warning else []),
+        *(diff.lines() if diff else []),
         "Retries:         "
         + (", ".join(f"{step} {count}" for step, count in retries.items()) if retries else "none"),
         f"Run time:        {format_seconds(seconds)}; {comparison}",
@@ -85,6 +88,7 @@ def build_digest(run: RunFacts, run_log: RunLog, recent: list[dict], settings: S
         "farms_reported": farms,
         "gaps_accepted": gaps,
         "not_in_plan": report_warning.note if report_warning else None,
+        "report_diff": diff.payload() if diff else None,
         "retries": dict(retries),
         "run_seconds": seconds,
         "previous_week": previous,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url, task_url
+from include.ins_report.alerts.messages.report_diff import report_diff
 from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import DAG_ID, Settings
 from include.ins_report.joblog import (
@@ -101,6 +102,7 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
         | ({job_log_error} if job_log_error else set())
     )
     url = run_url(settings, run_id)
+    diff = report_diff(run_log, settings, run.week_key)  # the procedure ran: what its report changed
 
     failed_lines: list[str] = []
     structured: list[dict] = []
@@ -195,6 +197,7 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
         "",
         "Already written by this run:",
         *(written_lines or ["  (nothing)"]),
+        *(["", *diff.lines()] if diff else []),
         "",
         "Next:",
         *[f"  - {action}" for action in actions],
@@ -208,6 +211,7 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
         "failures": structured,
         "written": written,
         "report_built": False,
+        "report_diff": diff.payload() if diff else None,
         "next_actions": actions,
         "job_log_error": "; ".join(unwritten) or None,
         "text": text,

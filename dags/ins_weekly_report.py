@@ -45,13 +45,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, Param, PokeReturnValue, TaskGroup, TriggerRule, chain, task
+from airflow.sdk import DAG, Param, TaskGroup, TriggerRule, chain, task
 
 from include.ins_report.airflow_edge import assets
 from include.ins_report.airflow_edge import context as airflow_context
 from include.ins_report.airflow_edge.callbacks import task_defaults
 from include.ins_report.airflow_edge.context import task_step
 from include.ins_report.airflow_edge.timetable import timetable
+from include.ins_report.airflow_edge.waits import FinalTimeWait, WeatherPublicationWait
 from include.ins_report.alerts.deadline import report_deadline
 from include.ins_report.alerts.notifier import InsAlertNotifier
 from include.ins_report.config.settings import DAG_ID, Settings
@@ -74,11 +75,6 @@ def collect_statistics(source: str) -> dict:
             result = job.collect_statistics(inputs, catalog.BY_NAME[source])
         airflow_context.announce_week_on_asset(context, assets.of_source(catalog.BY_NAME[source]), inputs)
         return result
-
-
-def statistics_final(source: str) -> bool:
-    with task_step(SETTINGS) as (_, inputs):
-        return job.statistics_final(inputs, catalog.BY_NAME[source])
 
 
 with DAG(
@@ -134,15 +130,14 @@ with DAG(
                 outlets=[assets.of_source(source)],  # for downstream DAGs, with the week in the event
             )(source.name)
             if source.wait_step:
-                # A source whose week is final later (EKAPE: Monday 10:00 KST) waits without a worker slot.
-                wait = task.sensor(
-                    statistics_final,
+                # A source whose week is final later (EKAPE: Monday 10:00 KST) waits in the triggerer until
+                # then, without a worker slot (include/ins_report/airflow_edge/waits.py).
+                wait = FinalTimeWait(
                     task_id=source.wait_step.task_id.rsplit(".", 1)[-1],
                     task_display_name=source.wait_step.title,
-                    mode="reschedule",
-                    poke_interval=SETTINGS.publication_poke_seconds,
-                    timeout=timedelta(days=2).total_seconds(),
-                )(source.name)
+                    source=source.name,
+                    settings=SETTINGS,
+                )
                 chain(wait, collect)
 
     collections = [collect_stats]
@@ -159,18 +154,14 @@ with DAG(
                     # Each location's farm list goes to an XCom of its own; the mapped list stays small.
                     return weather.plan_weather_locations(inputs, publish=context["ti"].xcom_push)
 
-            # Waits without holding a worker slot until Sunday's values are published (~Monday 09:00 KST).
-            @task.sensor(
+            # Until Sunday's values are published (~Monday 09:00 KST): probed about once a minute from the
+            # triggerer, without a worker slot (include/ins_report/airflow_edge/waits.py).
+            wait_for_weather_publication = WeatherPublicationWait(
+                task_id=WAIT.task_id.rsplit(".", 1)[-1],
                 task_display_name=WAIT.title,
-                mode="reschedule",
-                poke_interval=SETTINGS.publication_poke_seconds,
-                timeout=timedelta(days=2).total_seconds(),
+                settings=SETTINGS,
                 pool=SETTINGS.kma_pool,
             )
-            def wait_for_weather_publication() -> PokeReturnValue:
-                # A quota or a long Retry-After: waited for like a publication.
-                with task_step(SETTINGS) as (_, inputs), airflow_context.waiting_for_the_source(inputs):
-                    return PokeReturnValue(is_done=weather.weather_published(inputs))
 
             @task(
                 task_display_name=WEATHER.title,
@@ -195,7 +186,7 @@ with DAG(
 
             locations = plan_weather_locations()
             fetched = collect_station_weather.expand(location=locations)
-            chain(locations, wait_for_weather_publication(), fetched)
+            chain(locations, wait_for_weather_publication, fetched)
         collections.append(collect_weather)
 
     # none_failed: with no weather location the mapped task is skipped and the gate itself decides.

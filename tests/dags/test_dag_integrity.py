@@ -89,11 +89,10 @@ def test_structure(dag):
         "collect_stats.wait_for_ekape_final",
         "collect_weather.plan_weather_locations",
     }
-    # EKAPE is collected once its week is final, waiting in reschedule mode (no worker slot held).
+    # EKAPE is collected once its week is final, waiting in the triggerer (no worker slot held).
     assert dag.get_task("collect_stats.collect_ekape_prices").upstream_task_ids == {
         "collect_stats.wait_for_ekape_final"
     }
-    assert dag.get_task("collect_stats.wait_for_ekape_final").mode == "reschedule"
     assert dag.get_task("collect_stats.collect_ekape_prices").pool == "ekape_api"
 
 
@@ -156,8 +155,28 @@ def test_weather_is_mapped_per_location_with_labels(dag):
 
     assert isinstance(fetch, MappedOperator)
     assert fetch.map_index_template == "{{ task.op_kwargs['location']['label'] }}"
-    wait = dag.get_task("collect_weather.wait_for_weather_publication")
-    assert wait.mode == "reschedule"
+
+
+WAITS = ("collect_stats.wait_for_ekape_final", "collect_weather.wait_for_weather_publication")
+
+
+def test_the_waits_defer_to_the_triggerer_and_never_reschedule(dag):
+    """Both waits hold no worker slot while they wait: they defer (a trigger, woken within a probe interval
+    of the data) and are no reschedule sensors; the pre-#22 sensors are only built on request."""
+    from include.ins_report.airflow_edge.waits import FinalTimeWait, StepWait, WeatherPublicationWait
+
+    ekape, asos = (dag.get_task(task_id) for task_id in WAITS)
+    assert isinstance(ekape, FinalTimeWait)
+    assert isinstance(asos, WeatherPublicationWait)
+    for wait in (ekape, asos):
+        assert (wait.deferrable, wait.mode, wait.reschedule) == (True, "poke", False), wait.task_id
+        assert type(wait).execute_complete is StepWait.execute_complete
+    assert asos.pool == "kma_api"  # its worker checks call KMA
+
+    bag = parse_dags(env={"INS_PUBLICATION_WAIT_MODE": "reschedule", "INS_PUBLICATION_POKE_SECONDS": "900"})
+    for task_id in WAITS:
+        wait = bag.dags[DAG_ID].get_task(task_id)
+        assert (wait.deferrable, wait.mode, wait.poke_interval) == (False, "reschedule", 900), task_id
 
 
 def test_join_and_finish_trigger_rules(dag):

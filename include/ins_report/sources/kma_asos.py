@@ -13,7 +13,7 @@ from include.ins_report.config.settings import Settings
 from include.ins_report.model.farms import Farm, WeatherLocation, weather_locations
 from include.ins_report.model.stations import Station, load_stations
 from include.ins_report.model.week import ReportWeek
-from include.ins_report.sources.errors import ApiDataError, TransientApiError
+from include.ins_report.sources.errors import ApiDataError, ApiError, TransientApiError
 from include.ins_report.sources.http import ApiEndpoint, CallPolicy
 from include.ins_report.sources.kma_asos_answers import (
     API,
@@ -36,6 +36,7 @@ __all__ = [
     "DailyObservation",
     "not_yet_published",
     "parse_asos_response",
+    "publication_probe",
 ]
 
 log = logging.getLogger(__name__)
@@ -234,3 +235,17 @@ class AsosWeatherProvider:
 
     def fetch_week(self, location: WeatherLocation, week: ReportWeek) -> list[DailyObservation]:
         return self.fetch_days(location.point_id, week.start, week.end)
+
+
+def publication_probe(provider: AsosWeatherProvider, point_id: str, day: dt.date) -> str | None:
+    """One call asking ``point_id`` for ``day``: None once the day is published, else why not yet (no row,
+    or KMA's own "not yet" answer). Any other fault is raised as classified (transient, permanent, a quota).
+    The publication waits' probe, in a worker and in the triggerer (airflow_edge/triggers.py)."""
+    try:
+        if provider.fetch_days(point_id, day, day):
+            return None
+        return "no row yet"
+    except ApiError as exc:
+        if not not_yet_published(exc):
+            raise
+        return f"KMA answered {exc.code} {exc.message}"

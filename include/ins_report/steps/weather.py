@@ -16,8 +16,7 @@ from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.farms import FarmSelection, WeatherLocation, classify_farms, pack_farm_nos
 from include.ins_report.model.manifest import PlannedFarm
 from include.ins_report.sources import catalog
-from include.ins_report.sources.errors import ApiError
-from include.ins_report.sources.kma_asos import not_yet_published
+from include.ins_report.sources.kma_asos import publication_probe
 from include.ins_report.steps.waiting import not_published, publication_window_end
 from include.ins_report.store.farm_db import FarmDatabase, now_text
 
@@ -43,11 +42,13 @@ def plan_weather_locations(ctx: StepContext, publish: Callable[..., Any] | None 
     farm_db = ctx.farm_db
     selection = select_farms(farm_db)
     locations = ctx.weather.locations(selection.valid)
-    calls = len(locations) + 1  # one per location and week, plus the publication probe
+    probes = publication_probes(ctx)
+    calls = len(locations) + probes  # one per location and week, plus the publication probes
     if calls > ctx.settings.kma_daily_quota:
         raise PermanentError(
-            f"the week needs {calls} KMA calls ({len(locations)} weather locations), more than the daily "
-            f"quota of {ctx.settings.kma_daily_quota} (INS_KMA_DAILY_QUOTA): raise the key's quota first"
+            f"the week needs {calls} KMA calls ({len(locations)} weather locations, up to {probes} "
+            f"publication probes), more than the daily quota of {ctx.settings.kma_daily_quota} "
+            "(INS_KMA_DAILY_QUOTA): raise the key's quota first"
         )
     for farm in selection.excluded:
         log.warning("farm %s (%s) excluded: %s", farm.farm_no or "?", farm.name, farm.reason)
@@ -73,6 +74,18 @@ def plan_weather_locations(ctx: StepContext, publish: Callable[..., Any] | None 
     return [location.descriptor() for location in locations]
 
 
+def publication_probes(ctx: StepContext, now: dt.datetime | None = None) -> int:
+    """The most probes the publication wait makes from ``now``: the first, then one every probe interval
+    (INS_PUBLICATION_PROBE_SECONDS; POKE_SECONDS for the reschedule sensor) until the window's end."""
+    moment = pendulum.instance(now) if now else clock.now()
+    settings = ctx.settings
+    every = settings.publication_poke_seconds
+    if settings.publication_wait_mode == "deferrable":
+        every = settings.publication_probe_seconds
+    remaining = (publication_window_end(ctx.week, settings) - moment).total_seconds()
+    return 1 + max(0, int(remaining // every))
+
+
 def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
     """True once the week's Sunday is published for the probe station.
 
@@ -82,14 +95,9 @@ def weather_published(ctx: StepContext, now: dt.datetime | None = None) -> bool:
     Airflow retries the task like any other; a permanent one (bad key, data error) fails at once.
     """
     probe = ctx.settings.publication_probe_station
-    try:
-        if ctx.weather.fetch_days(probe, ctx.week.end, ctx.week.end):
-            return True
-        reason = "no row yet"
-    except ApiError as exc:
-        if not not_yet_published(exc):
-            raise
-        reason = f"KMA answered {exc.code} {exc.message}"
+    reason = publication_probe(ctx.weather, probe, ctx.week.end)
+    if reason is None:
+        return True
     moment = pendulum.instance(now) if now else clock.now()
     deadline = publication_window_end(ctx.week, ctx.settings)
     if moment >= deadline:

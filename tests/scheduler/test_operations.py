@@ -129,9 +129,11 @@ def test_clearing_one_mapped_location_rebuilds_exactly_one_clean_run(deployment,
     assert [row.step for row in new_rows] == [
         "COLLECT_STATION_WEATHER",
         "CHECK_COLLECTION",
+        "COMPARE_REPORT",  # written by the report task right after the procedure: unchanged
         "RUN_WEEKLY_REPORT",
         "FINISH_JOB",
     ]
+    assert "after: unchanged; compared with the report of run " in new_rows[2].message
     assert new_rows[0].message.startswith("203 이천")
     assert_clean_week(deployment, latest)
 

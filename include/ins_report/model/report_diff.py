@@ -188,6 +188,8 @@ def compare_reports(
             continue
         farm_changed = False
         for column, old_value, new_value in zip(columns, old, values, strict=True):
+            if type(old_value) is type(new_value) and old_value == new_value:
+                continue  # the common case, without the tolerance's conversions
             if tolerance.same(old_value, new_value):
                 continue
             farm_changed = True

@@ -111,5 +111,6 @@ class InsWeeksPlugin(AirflowPlugin):
             "href": f"{URL_PREFIX}/",
             "destination": "nav",
             "url_route": "ins-weeks",
+            "nav_top_level": True,  # its own entry in the navigation, not under "Plugins"
         }
     ]

@@ -54,9 +54,9 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
-def _png(figure: Figure) -> bytes:
+def _png(figure: Figure, tight: bool = True) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
+    figure.savefig(buffer, format="png", bbox_inches="tight" if tight else None)
     return buffer.getvalue()
 
 
@@ -115,7 +115,11 @@ def farm_map(farms: Sequence[FarmPoint], stations: Sequence[StationPoint], title
 
 
 def station_multiples(days: Sequence[StationDay], title: str) -> bytes:
-    """One small panel per station: daily mean temperature and THI (lines), rain (bars)."""
+    """One small panel per station, on one scale for all: daily mean temperature and THI (lines), rain
+    (bars from the panel's floor), the THI 74 line (heat stress) dotted. Drawn as panels inside a single
+    axes: a figure of dozens of matplotlib axes takes seconds to lay out, this one a fraction."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
     by_station: dict[str, list[StationDay]] = {}
     for day in days:
         by_station.setdefault(day.stn_id, []).append(day)
@@ -123,29 +127,65 @@ def station_multiples(days: Sequence[StationDay], title: str) -> bytes:
     stations.sort(key=lambda stn: (len(stn), stn))
     columns = 6
     rows = max(1, -(-len(stations) // columns))
-    figure = _figure(2.1 * columns, 1.7 * rows + 0.6)
-    figure.suptitle(title + ("" if len(by_station) <= MAX_PANELS else f" (관측소 {MAX_PANELS}곳)"))
-    for index, stn in enumerate(stations):
-        values = sorted(by_station[stn], key=lambda day: day.day)
-        axes = figure.add_subplot(rows, columns, index + 1)
-        x = list(range(len(values)))
-        axes.plot(x, [v.temperature for v in values], color="#d84315", linewidth=1.2, label="기온")
-        axes.plot(x, [v.thi for v in values], color="#6a1b9a", linewidth=1.0, linestyle="--", label="THI")
-        axes.axhline(74, color="#6a1b9a", linewidth=0.5, linestyle=":")
-        rain = axes.twinx()
-        rain.bar(x, [v.rain or 0 for v in values], color="#1e88e5", alpha=0.35, label="강수")
-        rain.tick_params(labelsize=5)
-        axes.set_title(f"{stn} {values[0].name}", fontsize=7)
-        axes.set_xticks(
-            x, [WEEKDAYS[dt.date.fromisoformat(v.day[:10]).weekday()] for v in values], fontsize=5
-        )
-        axes.tick_params(labelsize=5)
-        if index == 0:
-            axes.legend(fontsize=5, loc="upper left")
+    figure = _figure(2.0 * columns, 1.25 * rows + 0.9)
+    axes = figure.add_axes((0.01, 0.01, 0.98, 1 - 0.9 / figure.get_figheight()))
+    axes.set_axis_off()
+    more = "" if len(by_station) <= MAX_PANELS else f" (관측소 {MAX_PANELS}곳)"
+    figure.suptitle(title + more, y=1 - 0.12 / figure.get_figheight())
     if not stations:
-        figure.add_subplot().text(0.5, 0.5, "관측값 없음", ha="center")
-    figure.tight_layout()
-    return _png(figure)
+        axes.text(0.5, 0.5, "관측값 없음", ha="center", transform=axes.transAxes)
+        return _png(figure, tight=False)
+    levels = [v for day in days for v in (day.temperature, day.thi) if v is not None] or [0.0]
+    low, high = min(min(levels), 0.0) - 2, max(max(levels), 80.0) + 2
+    wettest = max((day.rain or 0 for day in days), default=0) or 1.0
+    width, height, top = 7.0, 1.0, 0.72  # a panel: x 0..7 (Mon..Sun), lines in the lower 72 %
+
+    def level(value: float) -> float:
+        return (value - low) / (high - low) * top
+
+    frames, temperature, thi, heat, bars = [], [], [], [], []
+    for index, stn in enumerate(stations):
+        x0, y0 = (index % columns) * (width + 1.0), -(index // columns) * (height + 0.45)
+        frames.append([(x0, y0), (x0 + width, y0), (x0 + width, y0 + height), (x0, y0 + height)])
+        values = sorted(by_station[stn], key=lambda day: day.day)
+        xs = [x0 + dt.date.fromisoformat(v.day[:10]).weekday() + 0.5 for v in values]
+        temperature.append(
+            [
+                (x, y0 + level(v.temperature))
+                for x, v in zip(xs, values, strict=True)
+                if v.temperature is not None
+            ]
+        )
+        thi.append([(x, y0 + level(v.thi)) for x, v in zip(xs, values, strict=True) if v.thi is not None])
+        heat.append([(x0, y0 + level(74)), (x0 + width, y0 + level(74))])
+        for x, v in zip(xs, values, strict=True):
+            if v.rain:
+                h = v.rain / wettest * height * 0.5
+                bars.append([(x - 0.3, y0), (x + 0.3, y0), (x + 0.3, y0 + h), (x - 0.3, y0 + h)])
+        axes.text(x0 + 0.1, y0 + height + 0.05, f"{stn} {values[0].name}", fontsize=7, va="bottom")
+        for day_index, name in enumerate(WEEKDAYS):
+            axes.text(
+                x0 + day_index + 0.5, y0 - 0.04, name, fontsize=5, ha="center", va="top", color="#78909c"
+            )
+    axes.add_collection(PolyCollection(frames, facecolors="#fafafa", edgecolors="#cfd8dc", linewidths=0.6))
+    axes.add_collection(PolyCollection(bars, facecolors="#1e88e5", alpha=0.4, edgecolors="none"))
+    axes.add_collection(LineCollection(heat, colors="#6a1b9a", linewidths=0.5, linestyles=":"))
+    axes.add_collection(LineCollection(temperature, colors="#d84315", linewidths=1.2, label="평균기온"))
+    axes.add_collection(LineCollection(thi, colors="#6a1b9a", linewidths=1.0, linestyles="--", label="THI"))
+    axes.set_xlim(-0.3, columns * (width + 1.0) - 0.7)
+    axes.set_ylim(-(rows - 1) * (height + 0.45) - 0.25, height + 0.3)
+    axes.legend(
+        loc="upper right", bbox_to_anchor=(1.0, 1.0 + 0.55 / figure.get_figheight()), ncols=2, fontsize=6
+    )
+    figure.text(
+        0.01,
+        1 - 0.55 / figure.get_figheight(),
+        f"세로 눈금 (모든 관측소 공통): 기온·THI {low:.0f}~{high:.0f}, 강수 막대 0~{wettest * 2:.0f} mm; "
+        "점선: THI 74 (고온스트레스)",
+        fontsize=6,
+        color="#546e7a",
+    )
+    return _png(figure, tight=False)
 
 
 def price_chart(prices: Sequence[tuple[str, float]], week_start: dt.date, title: str) -> bytes:

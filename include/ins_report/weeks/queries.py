@@ -4,6 +4,7 @@ of weeks costs seven statements, whatever the history holds), through the farm d
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from include.ins_report.config.settings import Settings
@@ -24,6 +25,7 @@ from include.ins_report.weeks.model import (
     with_changes,
 )
 
+log = logging.getLogger(__name__)
 PRICE_COLUMN = "PIG_PRICE_AVG"  # the report column the manifest feeds from EKAPE's national price
 PRICE_WEEKS = 12  # the week page's price chart
 DIFF_ROWS = 500  # the week page's diff table; the COMPARE_REPORT row has the counts
@@ -230,7 +232,11 @@ def diff_rows(farm_db: FarmDatabase, week_key: str, run_id: str) -> list[tuple]:
     if not run_id:
         return []
     params = {"report_week": week_key, "run_id": run_id, "row_limit": DIFF_ROWS}
-    return farm_db.query("weeks_report_diff", params)
+    try:
+        return farm_db.query("weeks_report_diff", params)
+    except Exception as error:  # a schema without the table (Oracle before migration 002): no diff to show
+        log.warning("TS_INS_REPORT_DIFF unreadable, the week's page shows no diff: %s", error)
+        return []
 
 
 __all__ = ["Page", "WeekDetail", "week_detail", "week_label", "weeks_page"]

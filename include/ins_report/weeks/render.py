@@ -1,7 +1,7 @@
 """The INS weeks pages as HTML (Korean), from the rows of model.py and queries.py; every value escaped.
 
 ``prefix`` is where the plugin serves the pages (``/ins-weeks``), ``ui_base`` the Airflow UI's root: the
-pages sit in the UI's iframe, so links into the Grid open in the whole window (``target="_top"``)."""
+pages sit in the UI's iframe, so links into the Grid open in the whole window (``TOP_LINKS``)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,27 @@ img { max-width: 100%; border: 1px solid #eceff1; margin: 6px 0; }
 """
 
 
+# The UI embeds the page in an iframe sandboxed without top navigation (allow-scripts allow-same-origin):
+# a link into the Grid is routed by the UI's own router in the parent window (same origin), as its own
+# links are; outside the iframe it is a plain link.
+TOP_LINKS = """document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-ui-link]");
+  if (!link || window.top === window) return;
+  event.preventDefault();
+  try {
+    window.top.history.pushState({}, "", link.href);
+    window.top.dispatchEvent(new PopStateEvent("popstate"));
+  } catch (error) {
+    window.location.href = link.href;
+  }
+});"""
+
+
 def _page(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="ko"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>{body}"
+        f"<script>{TOP_LINKS}</script></body></html>"
     )
 
 
@@ -101,7 +118,7 @@ def _grid_link(row: WeekRow, ui_base: str) -> str:
     if not row.grid_path:
         return ""
     return (
-        f'<a class="grid-link" target="_top" href="{escape(ui_base + row.grid_path)}">'
+        f'<a class="grid-link" data-ui-link target="_top" href="{escape(ui_base + row.grid_path)}">'
         f"{escape(row.run_id)}</a>"
         + (f'<br><small class="muted">실행 {row.runs}회</small>' if row.runs > 1 else "")
     )

@@ -503,7 +503,132 @@ def _job_log(conn, week_list, locations, farms: int, excluded: int) -> None:
     )
 
 
+# --- in the bench's results (bench/report.py) ---------------------------------------------------------
+
+HISTORY_RATIO = 1.1  # the target: wall time with history <= 1.1 x without
+
+
+def history_pairs(rows: list[dict]) -> list[tuple[dict, dict]]:
+    """(empty, history) summary rows of the same size: the product run and the history variant."""
+    by_size = {row["farm_rows"]: row for row in rows if row["variant"] == "product"}
+    return [(by_size[row["farm_rows"]], row) for row in rows if row["variant"] == "history"
+            if row["farm_rows"] in by_size]  # fmt: skip
+
+
+def history_target(rows: list[dict]) -> tuple[str, bool | None, str] | None:
+    """None without a history variant (results from before it render as they did)."""
+    pairs = history_pairs(rows)
+    if not pairs:
+        return None
+    empty, history = pairs[0]
+    ratio = history["wall_s"] / empty["wall_s"] if empty["wall_s"] else float("inf")
+    years = history["history_weeks"] / WEEKS_PER_YEAR
+    return (
+        f"wall time with {years:g} years of history <= {HISTORY_RATIO:g} x without, "
+        f"at {history['farm_rows']:,} farms",
+        ratio <= HISTORY_RATIO and history["complete"],
+        f"{history['wall_s']:.1f} s / {empty['wall_s']:.1f} s = {ratio:.2f} x",
+    )
+
+
+def history_table(rows: list[dict]) -> str:
+    """The history variant against the empty database: run, gate and report times, the database's size."""
+    pairs = history_pairs(rows)
+    if not pairs:
+        return ""
+    lines = [
+        "| farms | farm database | file MB | run wall s | gate task s | gate step s | report task s | "
+        "report step s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for empty, history in pairs:
+        for row in (empty, history):
+            weeks = row.get("history_weeks") or 0
+            what = (
+                f"{weeks} weeks of history ({weeks / WEEKS_PER_YEAR:g} years)" if weeks else "the week only"
+            )
+            step = [row.get(key) for key in ("gate_step_s", "report_step_s")]
+            lines.append(
+                f"| {row['farm_rows']:,} | {what} | {row.get('farm_db_mb', 0):,.0f} | {row['wall_s']:,.1f} | "
+                f"{row.get('gate_task_s', 0):.1f} | {'' if step[0] is None else step[0]} | "
+                f"{row.get('report_task_s', 0):.1f} | {'' if step[1] is None else step[1]} |"
+            )
+    lines += [
+        "",
+        "History: the product run on a copy of a farm database holding the same farms' last "
+        f"{pairs[0][1]['history_weeks']} weeks (bench/history.py: weather, statistics, manifest, report, "
+        "job log), "
+        "next to the run on a database holding the week only. Gate and report: the tasks' durations "
+        "(metadata database; they include the task's start) and the steps' own, from their job-log rows "
+        "(whole seconds).",
+    ]
+    return "\n".join(lines)
+
+
+HISTORY_MARKERS = ("<!-- history:results -->", "<!-- /history:results -->")
+
+
+def update_doc(document: dict, path: Path) -> bool:
+    """The history pair of this bench run between the markers of ``path`` (docs/performance.md)."""
+    from bench import report
+
+    rows = report.summarize(document["runs"])
+    target = history_target(rows)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = text.find(HISTORY_MARKERS[0]), text.find(HISTORY_MARKERS[1])
+    if target is None or start < 0 or end < start:
+        return False
+    name, met, measured = target
+    body = "\n".join(
+        [
+            f"Bench run {document['started_at']} ({document['duration_s']} s), "
+            f"report week {document['week']}:",
+            "",
+            history_table(rows),
+            "",
+            f"Target: {name}: {'met' if met else '**NOT MET**'} ({measured}).",
+        ]
+    )
+    path.write_text(f"{text[: start + len(HISTORY_MARKERS[0])]}\n{body}\n{text[end:]}", encoding="utf-8")
+    return True
+
+
 # --- the queries on it ---------------------------------------------------------------------------------
+
+
+HISTORY_INDEXES = ("IX_TM_WEATHER_DATE", "IX_TA_STATS_DATA_PERIOD", "IX_INS_JOB_LOG_WEEK")  # migration 003
+
+
+def week_queries(week: ReportWeek) -> dict[str, dict]:
+    """The week's reads of the batch and the digest, with the week's binds (timed by ``time_queries``)."""
+    days = {"week_start": week.start.isoformat(), "week_end": week.end.isoformat()}
+    periods = {"first_period": f"{week.start:%Y%m%d}", "last_period": f"{week.end:%Y%m%d}"}
+    ekape = {"source": "EKAPE", "series_id": EKAPE_SERIES, "period_type": "D"}
+    return {
+        "gate_weather": days,
+        "weather_days": days,
+        "gate_stats": {**ekape, **periods},
+        "stats_periods": {"source": "EKAPE", "period_type": "D", **periods},
+        "job_log_for_run": {"job_nm": JOB_NAME, "run_id": _run_id(week)},
+        "job_log_last_weeks": {"job_nm": JOB_NAME, "week_count": 12},
+        "sp_ins_week_main": {"p_week": week.key},
+    }
+
+
+def time_queries(path: Path, week: ReportWeek) -> list[tuple[str, float, int, list[str]]]:
+    """(query, seconds, rows, plan) of each of ``week_queries`` on the database at ``path``; the report
+    script runs in a transaction that is rolled back."""
+    found = []
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        for name, binds in week_queries(week).items():
+            rows, plan, started = 0, [], time.perf_counter()
+            for statement in split_statements(load_sql("sqlite", name)):
+                plan += [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", binds)]
+                cursor = conn.execute(statement, binds)
+                rows += sum(1 for _ in cursor) if cursor.description else max(cursor.rowcount, 0)
+            found.append((name, time.perf_counter() - started, rows, plan))
+            conn.rollback()
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -512,10 +637,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=float, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--week", help="the report week's Monday (default: the bench's week)")
+    parser.add_argument(
+        "--queries", action="store_true", help="time the week's queries on the last week of history"
+    )
+    parser.add_argument(
+        "--without-indexes",
+        action="store_true",
+        help="with --queries: on a copy without migration 003's indexes (the schema before them)",
+    )
     args = parser.parse_args(argv)
-    week = ReportWeek(dt.date.fromisoformat(args.week)) if args.week else None
+    if args.week:
+        week = ReportWeek(dt.date.fromisoformat(args.week))
+    else:
+        from bench.harness import BenchOptions
+
+        week = BenchOptions().report_week()
     path = history_database(args.farms, args.years, week=week, seed=args.seed)
     print(path)
+    if not args.queries:
+        return 0
+    last = ReportWeek(week.start - dt.timedelta(weeks=1))  # the latest week with history
+    target = path
+    if args.without_indexes:
+        target = path.with_name("without-indexes.db")
+        copy_history_database(path, target)
+        with contextlib.closing(sqlite3.connect(target)) as conn:
+            for index in HISTORY_INDEXES:
+                conn.execute(f"DROP INDEX {index}")
+    try:
+        print(f"week {last.start} on {target.name}:")
+        for name, seconds, rows, plan in time_queries(target, last):
+            print(f"  {name:<20} {seconds * 1000:9.1f} ms  {rows:>7,} rows")
+            for line in plan:
+                print(f"      {line}")
+    finally:
+        if target != path:
+            target.unlink()
     return 0
 
 

@@ -234,6 +234,8 @@ def oracle(monkeypatch) -> RecordingOracle:
     monkeypatch.setattr(oracledb, "init_oracle_client", no_thick_mode)
     monkeypatch.setenv("AIRFLOW_CONN_FARM_DB", json.dumps(FARM_DB))
     monkeypatch.setenv("INS_LEGACY_JOB_GUARD", "off")  # the guard has its own tests (test_cutover.py)
+    # The report diff's statements are a test of their own (test_the_report_diff_on_oracle).
+    monkeypatch.setenv("INS_REPORT_DIFF", "off")
     return recorder
 
 
@@ -484,6 +486,65 @@ def test_run_weekly_report_calls_the_procedure_with_the_runs_week(oracle, kind):
     cpi = next(series for series in kosis.load_series(settings.kosis_series_file) if series.prd_se == "M")
     assert row["message"].startswith(f"{call} done; periods used: ")  # the week's manifest's
     assert f"consumer_price_index_meat={kosis.period_for_week(cpi, week)}" in row["message"]
+
+
+def test_the_report_diff_on_oracle(oracle):
+    """The week's rows read before the call and after it (the configured key and columns pasted into
+    report_rows.sql), the previous DAG report looked up, the changes inserted with their creation time through
+    TO_DATE, and the COMPARE_REPORT row written before the step's own."""
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        report_diff=True,
+        report_diff_columns=["AVG_TA", "FARM_NM"],
+        reconcile_report=False,
+    )
+    ctx = step_context(ReportWeek(dt.date(2026, 11, 16)), settings, run_id="manual__diff")
+    rows_sql = load_sql("oracle", "report_rows").format(key="FARM_NO", columns="AVG_TA, FARM_NM")
+    reads = iter([[("F0001", 1.5, "이천농장"), ("F0002", 2.0, "여주농장")], [("F0001", 2.5, "이천농장")]])
+    answers = {
+        load_sql("oracle", "report_baseline"): [("scheduled__prev", "2026-11-23 10:02:11")],
+        load_sql("oracle", "report_diff_tries"): [(0,)],
+        load_sql("oracle", "count_report_rows"): [(1,)],
+    }
+    oracle.responder = lambda sql, params: next(reads) if sql == rows_sql else answers.get(sql, [])
+
+    result = run_weekly_report(ctx)
+
+    statements = oracle.statements()
+    kinds = [next((name for name, text in NAMED if text == event[1]), event[1][:5]) for event in statements]
+    call = kinds.index("BEGIN")
+    assert kinds.index("report_rows") < call < len(kinds) - 1 - kinds[::-1].index("report_rows")
+    reads_of_rows = [event for event in statements if event[1] == rows_sql]
+    assert [event[2] for event in reads_of_rows] == [{"p_week": "20261116"}] * 2
+    (insert,) = [event for event in statements if event[1] == load_sql("oracle", "insert_report_diff")]
+    assert [(row["farm_no"], row["col_nm"], row["change_kind"], row["old_value"], row["new_value"],
+             row["delta"], row["try_no"]) for row in insert[2]] == [
+        ("F0002", "FARM_NO", "REMOVED", "F0002", None, None, 1),
+        ("F0001", "AVG_TA", "CHANGED", "1.5", "2.5", 1.0, 1),
+    ]  # fmt: skip
+    assert "TO_DATE(:created_at, 'YYYY-MM-DD HH24:MI:SS')" in insert[1]
+    logged = [
+        row for event in statements if event[1] == load_sql("oracle", "insert_job_log") for row in event[2]
+    ]
+    assert [row["step_nm"] for row in logged] == ["COMPARE_REPORT", "RUN_WEEKLY_REPORT"]
+    assert logged[0]["row_count"] == 2
+    assert logged[0]["message"].startswith(
+        "2 farms before, 1 after: 0 added, 1 removed, 1 changed; compared with the report of run "
+        "scheduled__prev (2026-11-23 10:02:11 KST); columns changed: AVG_TA=1"
+    )
+    assert result["report_diff"] == logged[0]["message"]
+
+
+NAMED = [
+    (name, load_sql("oracle", name))
+    for name in (
+        "report_baseline",
+        "report_diff_tries",
+        "insert_report_diff",
+        "insert_job_log",
+        "job_log_for_run",
+    )
+] + [("report_rows", load_sql("oracle", "report_rows").format(key="FARM_NO", columns="AVG_TA, FARM_NM"))]
 
 
 def test_configured_procedure_name_type_and_week_format(oracle):

@@ -141,11 +141,10 @@ def run_weekly_report(ctx: StepContext) -> dict:
     kept = keep_report(ctx, farm_db, week_text)  # the rows the call replaces (None: INS_REPORT_DIFF=off)
     # At most once: once sent, any error fails the task (Airflow's interrupts included).
     call_once(farm_db, settings, tag, week_text, ctx.interrupts)
-    run_log = RunLog.from_dicts(farm_db.job_log(ctx.run_id)) if settings.reconcile_report or kept else None
-    compared = compare_report(ctx, farm_db, kept, week_text, run_log.rows if run_log else [])
+    compared = compare_report(ctx, farm_db, kept, week_text)
     note, status = "", SUCCESS
     if settings.reconcile_report:
-        gate_row = run_log.latest(GATE.name)
+        gate_row = RunLog.from_dicts(farm_db.job_log(ctx.run_id)).latest(GATE.name)
         result = reconcile_report(
             farm_db,
             ctx.week,

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from include.ins_report.joblog import COMPARE, SUCCESS, WARNING, CompareMessage, LogRow
+from include.ins_report.joblog import COMPARE, SUCCESS, WARNING, CompareMessage
 from include.ins_report.model.report_diff import Tolerance, compare_reports, value_text
 from include.ins_report.store.farm_db import FarmDatabase, now_text
 
@@ -69,11 +69,11 @@ def keep_report(ctx: StepContext, farm_db: FarmDatabase, week_text: str) -> Kept
 
 
 def compare_report(
-    ctx: StepContext, farm_db: FarmDatabase, kept: KeptReport | None, week_text: str, run_rows: list[LogRow]
+    ctx: StepContext, farm_db: FarmDatabase, kept: KeptReport | None, week_text: str
 ) -> CompareMessage | None:
     """Compare the week's report rows after the procedure with ``kept``, write the changes (at most
-    INS_REPORT_DIFF_MAX_ROWS) to TS_INS_REPORT_DIFF and the COMPARE_REPORT row; ``run_rows``: the run's
-    job log so far (an earlier try's comparison gives this one the next number)."""
+    INS_REPORT_DIFF_MAX_ROWS) to TS_INS_REPORT_DIFF and the COMPARE_REPORT row. An earlier comparison in
+    the run (the task cleared and run again) gives this one the next number (TRY_NO)."""
     if kept is None:
         return None
     started = now_text()
@@ -100,7 +100,7 @@ def compare_report(
                 limit,
                 settings.report_diff_key,
             )
-            earlier = sum(1 for row in run_rows if row.step == COMPARE.name)
+            earlier = sum(1 for row in farm_db.job_log(ctx.run_id) if row["step"] == COMPARE.name)
             try_no = max(earlier, farm_db.report_diff_tries(ctx.week_key, ctx.run_id)) + 1
             created = now_text()
             stored = farm_db.insert_report_diff(

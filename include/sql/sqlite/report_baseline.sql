@@ -1,7 +1,7 @@
--- The latest report of the week this DAG built (a RUN_WEEKLY_REPORT outcome, or the COMPARE_REPORT row the
--- report task writes after the procedure). None: the week's report rows came from elsewhere, the legacy
--- job (the first DAG week after the cutover, or an older week it built).
 SELECT RUN_ID, ENDED_AT
+  -- The latest report of the week this DAG built (a RUN_WEEKLY_REPORT outcome, or the COMPARE_REPORT row the
+  -- report task writes after the procedure). None: the week's report rows came from elsewhere, the legacy
+  -- job (the first DAG week after the cutover, or an older week it built).
   FROM TS_INS_JOB_LOG
  WHERE JOB_NM = :job_nm
    AND REPORT_WEEK = :report_week

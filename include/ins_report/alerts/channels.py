@@ -23,7 +23,9 @@ of its own within that budget.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from airflow.providers.http.hooks.http import HttpHook
@@ -113,8 +115,23 @@ def _http_timeout(budget: float) -> tuple[float, float]:
 
 
 def _send_email(alert: Alert, settings: Settings, conn, budget: float) -> None:
-    with _BoundedSmtpHook(conn.conn_id, budget) as smtp:
-        smtp.send_email_smtp(to=settings.alert_emails, subject=alert.subject, html_content=alert.html)
+    with (
+        tempfile.TemporaryDirectory(prefix="ins-alert-") as folder,
+        _BoundedSmtpHook(conn.conn_id, budget) as smtp,
+    ):
+        # The provider attaches each file with Content-ID <its name>: the HTML's cid: images, related parts.
+        files = []
+        for cid, data in alert.images.items():
+            path = Path(folder) / cid
+            path.write_bytes(data)
+            files.append(str(path))
+        smtp.send_email_smtp(
+            to=settings.alert_emails,
+            subject=alert.subject,
+            html_content=alert.html,
+            files=files or None,
+            mime_subtype="related" if files else "mixed",
+        )
 
 
 def _send_slack(alert: Alert, settings: Settings, conn, budget: float) -> None:

@@ -55,10 +55,12 @@ from include.ins_report.alerts.messages.gaps import (
     not_in_plan,
 )
 from include.ins_report.alerts.messages.run import RunFacts
+from include.ins_report.alerts.messages.week_digest import with_week
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import FAILED, RunLog
 from include.ins_report.store.farm_db import now_text
 from include.ins_report.store.oracle_errors import login_refused, oracle_codes
+from include.ins_report.weeks import queries as weeks_queries
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,27 @@ class InsAlertNotifier(BaseNotifier):
         sent = self._send(build_failure_alert(run, run_log, settings, job_log_error=error), run, settings)
         return f"failure alert sent via {', '.join(sent) or 'no channel'}"
 
+    def _with_week(self, digest: Alert, run: RunFacts, settings: Settings) -> Alert:
+        """The digest with the week's row of the INS weeks page and its price chart; without them when they
+        cannot be read or drawn within the job log's budget (the digest still goes out)."""
+
+        def read() -> tuple:
+            from include.ins_report.weeks import charts as weeks_charts  # matplotlib: not at DAG parse
+
+            farm_db = farm_database(settings.farm_db_conn_id)
+            row = weeks_queries.week_row(farm_db, settings, run.week_key)
+            if row is None or not run.week:
+                return row, None
+            prices = weeks_queries.price_days(farm_db, run.week)
+            return row, weeks_charts.price_chart(prices, run.week.start, "EKAPE 전국 지육가격 (최근 12주)")
+
+        try:
+            row, chart = within(JOB_LOG_BUDGET_SECONDS, read, "reading the week for the digest")
+        except Exception as exc:
+            log.warning("the digest goes without the week's row and chart: %s", exc)
+            return digest
+        return with_week(digest, row, chart, settings)
+
     def _success(self, run: RunFacts, settings: Settings) -> str:
         began = time.monotonic()
         run_log, _ = read_run_log(settings, run.run_id)
@@ -192,6 +215,7 @@ class InsAlertNotifier(BaseNotifier):
                 log.warning("previous runs unavailable for the digest: %s", exc)
                 recent = []
             digest = build_digest(run, run_log, recent, settings)
+            digest = self._with_week(digest, run, settings)
             # What is left of the callback's time after the gaps warning, the ALERT row kept aside.
             left = CALLBACK_LIMIT_SECONDS - (time.monotonic() - began) - JOB_LOG_BUDGET_SECONDS
             budget = max(1.0, min(CHANNEL_BUDGET_SECONDS, left))

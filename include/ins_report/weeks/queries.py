@@ -158,24 +158,31 @@ class WeekDetail:
     diff_rows: list[tuple] = field(default_factory=list)
 
 
-def week_detail(farm_db: FarmDatabase, settings: Settings, week_key: str) -> WeekDetail:
-    week = ReportWeek(dt.datetime.strptime(week_key, "%Y%m%d").date())
+def week_row(farm_db: FarmDatabase, settings: Settings, week_key: str) -> WeekRow | None:
+    """One week's row of the page (None: the job log has no run of it)."""
     inputs = WeekInputs()
     span = {"first_week": week_key, "last_week": week_key}
     inputs.log_rows = list(farm_db.query("weeks_job_log", {"job_nm": JOB_NAME, **span}))
+    if not inputs.log_rows:
+        return None
     for _week, source, first_period, last_period, _cells in farm_db.query("weeks_manifest_periods", span):
         inputs.periods[str(source)] = (
             str(first_period) if first_period == last_period else f"{first_period}..{last_period}"
         )
     figures = figures_by_week(farm_db, previous_key(week_key), week_key)
     inputs.figures = figures.get(week_key, Figures())
-    row = None
-    if inputs.log_rows:
-        row = with_changes([build_row(week_key, inputs, source_specs(settings))], figures)[0]
+    return with_changes([build_row(week_key, inputs, source_specs(settings))], figures)[0]
+
+
+def week_detail(farm_db: FarmDatabase, settings: Settings, week_key: str) -> WeekDetail:
+    week = ReportWeek(dt.datetime.strptime(week_key, "%Y%m%d").date())
+    row = week_row(farm_db, settings, week_key)
 
     days = {"report_week": week_key, "week_start": week.start.isoformat(), "week_end": week.end.isoformat()}
     farms = []
-    for farm_no, name, lat, lon, _use_yn, station, count in farm_db.query("weeks_farm_status", days):
+    for farm_no, name, lat, lon, use_yn, station, count in farm_db.query("weeks_farm_status", days):
+        if station is None and str(use_yn or "").strip().upper() != "Y":
+            continue  # inactive (USE_YN): not the week's farm, not an exclusion either
         status = EXCLUDED if station is None else COMPLETE if int(count or 0) >= 7 else GAP
         farms.append(FarmPoint(str(farm_no), str(name or ""), _float(lat), _float(lon), status, station))
     known = {s.stn_id: s for s in load_stations(settings.stations_file)}

@@ -24,13 +24,18 @@ class Alert:
     text: str
     payload: dict[str, Any] = field(default_factory=dict)
     url: str | None = None  # the run in the Airflow UI, shown as a link where the channel can
+    # Inline images (Content-ID -> PNG): the e-mail shows them below the text (multipart/related, cid:).
+    images: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def html(self) -> str:
         body = URL.sub(
             lambda m: f"<a href='{m.group(0)}'>{m.group(0)}</a>", html.escape(self.text, quote=False)
         )
-        return f"<pre style='font-family:monospace;white-space:pre-wrap'>{body}</pre>"
+        images = "".join(
+            f"<p><img src='cid:{html.escape(cid)}' alt='{html.escape(cid)}'></p>" for cid in self.images
+        )
+        return f"<pre style='font-family:monospace;white-space:pre-wrap'>{body}</pre>{images}"
 
     def slack_message(self) -> dict[str, Any]:
         """Slack Block Kit: the subject (and link) on top, the text as preformatted block."""

@@ -395,6 +395,19 @@ def test_the_digest_and_the_failure_alert_carry_the_summary_and_the_week_pages_l
     alert = build_failure_alert(run, refused, settings)
     assert f"\nReport diff:     {SUMMARY}\n                 {link}\n" in alert.text
     assert alert.payload["report_diff"]["url"] == link
+    # The procedure ran (the reconciliation refused its report): the alert does not say it did not.
+    assert "The report procedure ran and replaced the week's report; the step failed after it." in alert.text
+    assert "TR_INS_WEEK_REPORT: rebuilt by the procedure, then the step failed" in alert.text
+    # An earlier attempt's comparison, then an attempt that failed before its call: not rebuilt by it.
+    earlier = logged(
+        (COMPARE.name, "SUCCESS", 1, SUMMARY),
+        (REPORT.name, "SUCCESS", 44, "SP_INS_WEEK_MAIN('WEEK', '20261116') done"),
+        (REPORT.name, "FAILED", None, "ReportNotCalled: the report procedure was not called"),
+    )
+    again = build_failure_alert(run, earlier, settings)
+    assert "The report procedure failed." in again.text
+    assert "rebuilt by the procedure" not in again.text
+    assert SUMMARY in again.text  # the run's latest comparison is still shown
     nothing = build_failure_alert(run, logged((REPORT.name, "FAILED", None, "ORA-06512")), settings)
     assert "Report diff" not in nothing.text
     assert nothing.payload["report_diff"] is None

@@ -155,10 +155,16 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
             part = f" from {item['parts']}" + (f" of {planned}" if planned else "") + " weather locations"
         written_lines.append(f"  - {table}: {item['rows']} rows{part} (kept; a re-run upserts them)")
     report_failed = any(failure.step.name == REPORT.name for failure in failures)
+    rebuilt = bool(diff and diff.current)  # the latest call returned: the week's report was replaced
     if REPORT.table not in written:
         written_lines.append(
-            f"  - {REPORT.table}: not rebuilt for this week "
-            + ("(the procedure failed)" if report_failed else "(the procedure did not run)")
+            f"  - {REPORT.table}: "
+            + (
+                "rebuilt by the procedure, then the step failed (what changed: the report diff below)"
+                if rebuilt
+                else "not rebuilt for this week "
+                + ("(the procedure failed)" if report_failed else "(the procedure did not run)")
+            )
         )
 
     stations = [
@@ -182,7 +188,9 @@ def build_failure_alert(run: RunFacts, run_log: RunLog, settings: Settings, job_
         f"The weekly INS report batch FAILED for week {week_text}.",
         "The report procedure "
         + (
-            "failed."
+            "ran and replaced the week's report; the step failed after it."
+            if rebuilt
+            else "failed."
             if report_failed
             else "did not run: the previous content of the week's report is unchanged."
         ),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from include.ins_report.config.settings import Settings
-from include.ins_report.joblog import COMPARE, RunLog
+from include.ins_report.joblog import COMPARE, REPORT, RunLog
 
 WEEKS_PAGE = "/ins-weeks"  # the INS weeks page (plugins/ins_weeks.py), served by the API server
 
@@ -22,6 +22,7 @@ class DiffLine:
     summary: str  # the COMPARE_REPORT row's MESSAGE
     status: str
     url: str
+    current: bool = True  # written by the report task's latest attempt (its call returned)
 
     def lines(self) -> list[str]:
         return [f"Report diff:     {self.summary}", f"                 {self.url}"]
@@ -34,4 +35,9 @@ def report_diff(run_log: RunLog, settings: Settings, week_key: str) -> DiffLine 
     """The run's latest comparison of the week's report, or None (INS_REPORT_DIFF off, or no report call
     returned in this run)."""
     row = run_log.latest(COMPARE.name)
-    return DiffLine(row.message, row.status, week_page_url(settings, week_key)) if row else None
+    if not row:
+        return None
+    # An attempt writes COMPARE_REPORT, then its RUN_WEEKLY_REPORT outcome (or its callback's FAILED row).
+    steps = [r.step for r in run_log.rows if r.step in (REPORT.name, COMPARE.name)]
+    current = COMPARE.name in steps[-2:]
+    return DiffLine(row.message, row.status, week_page_url(settings, week_key), current)

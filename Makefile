@@ -8,11 +8,13 @@ WEEK   ?=
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadscope
 
-.PHONY: help venv system-deps run airflow test test-fast test-tier test-monday bench lint format clean
+.PHONY: help venv system-deps run airflow answer test test-fast test-tier test-monday bench lint format clean
 
 help:
 	@echo "make run [WEEK=YYYY-MM-DD]  one weekly run end to end on the embedded default, with a summary"
+	@echo "make run STATION_DOWN=203    the same with one ASOS station down: the run asks about the gaps"
 	@echo "make airflow                 Airflow UI + scheduler locally with the API emulators (Ctrl-C stops)"
+	@echo "make answer DECISION=approve REASON=...   answer the question on a week's gaps (or reject, list)"
 	@echo "make test                    ruff (check + format) and the whole test suite (what CI runs)"
 	@echo "make test-fast               ruff, DAG integrity and unit tests (under a minute)"
 	@echo "make test-tier TIER=e2e      one tier alone: dags, unit, e2e, scheduler, celery, browser"
@@ -38,10 +40,14 @@ system-deps:
 	fi
 
 run: venv
-	$(BIN)/python scripts/run_week.py $(if $(WEEK),--week $(WEEK))
+	$(BIN)/python scripts/run_week.py $(if $(WEEK),--week $(WEEK)) $(if $(STATION_DOWN),--station-down $(STATION_DOWN))
 
 airflow: venv
 	$(BIN)/python scripts/airflow_local.py
+
+# Answer the question on a week's gaps (approve | reject | list), as the UI's Required Actions page does.
+answer: venv
+	$(BIN)/python scripts/answer_gaps.py $(or $(DECISION),list) "$(REASON)" $(if $(RUN_ID),--run-id "$(RUN_ID)")
 
 lint: venv
 	$(BIN)/ruff check .

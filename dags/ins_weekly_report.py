@@ -11,10 +11,13 @@ Builds the weekly insight (INS) report for every active pig farm. Replaces the O
    `TM_WEATHER` row per farm per day, with THI (upsert).
 3. **check_collection**: reads the database and checks the week's manifest (`TS_INS_WEEK_INPUT`,
    `TS_INS_WEEK_FARM`: written by the start and plan steps): every planned farm has its 7 days from its
-   station and every cell the report reads its value at its period, or the run stops here and the admins
-   are alerted. The procedure reads the same manifest.
-4. **run_weekly_report**: calls `SP_INS_WEEK_MAIN('WEEK', 'YYYYMMDD')` with the report week.
-5. Every step appends its outcome to `TS_INS_JOB_LOG`.
+   station and every cell the report reads its value at its period. Small gaps go to an operator (next
+   step); larger ones stop the run here and the admins are alerted. The procedure reads the same manifest.
+4. **approve_gaps**: only for a week with gaps within the ask band (`INS_ASK_*`): an operator approves or
+   rejects the week in **Required Actions** (the question lists the gaps); nobody answering by
+   `INS_ASK_TIMEOUT` applies `INS_ASK_DEFAULT` (reject). A complete week passes at once.
+5. **run_weekly_report**: calls `SP_INS_WEEK_MAIN('WEEK', 'YYYYMMDD')` with the report week.
+6. Every step appends its outcome to `TS_INS_JOB_LOG`.
 
 **Report week**: derived from the run's data interval end (the trigger time), never from `logical_date`.
 A manual run may name the week with the `week` param (the Monday, `YYYY-MM-DD`).
@@ -49,6 +52,7 @@ from airflow.sdk import DAG, Param, TaskGroup, TriggerRule, chain, task
 
 from include.ins_report.airflow_edge import assets
 from include.ins_report.airflow_edge import context as airflow_context
+from include.ins_report.airflow_edge.approval import GapApprovalOperator
 from include.ins_report.airflow_edge.callbacks import task_defaults
 from include.ins_report.airflow_edge.context import task_step
 from include.ins_report.airflow_edge.timetable import timetable
@@ -228,4 +232,9 @@ with DAG(
         with task_step(SETTINGS) as (context, inputs):
             return job.finish_job(inputs, airflow_context.task_states(context))
 
-    chain(start_job(), collections, check_collection(), run_weekly_report(), finish_job())
+    # Gaps the coverage policy leaves to an operator (INS_ASK_*): asked in the UI's Required Actions,
+    # without a worker slot; approved, the report is built; rejected or unanswered by INS_ASK_TIMEOUT (the
+    # default INS_ASK_DEFAULT applies), the run fails with one alert. A complete week is never asked.
+    approve_gaps = GapApprovalOperator(settings=SETTINGS, notifiers=[InsAlertNotifier("question")])
+
+    chain(start_job(), collections, check_collection(), approve_gaps, run_weekly_report(), finish_job())

@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from devtools import hitl  # noqa: E402
 from devtools.embedded import (  # noqa: E402
     LOCAL_DIR,
     airflow_env,
@@ -33,8 +34,10 @@ from devtools.embedded import (  # noqa: E402
     emulator_process,
     init_farm_db,
 )
+from devtools.hitl import Question  # noqa: E402
 from devtools.processes import Supervisor, describe  # noqa: E402
 from include.ins_report import joblog  # noqa: E402
+from include.ins_report.alerts.messages.approval import required_action_url, rest_path  # noqa: E402
 from include.ins_report.config.settings import DAG_ID, Settings  # noqa: E402
 from include.ins_report.model import clock  # noqa: E402
 from include.ins_report.model.farms import classify_farms  # noqa: E402
@@ -47,6 +50,8 @@ from include.ins_report.model.week import (  # noqa: E402
 from include.ins_report.sources import catalog  # noqa: E402
 
 PROGRESS_SECONDS = float(os.environ.get("INS_PROGRESS_SECONDS") or 30)  # how often a long run speaks
+QUESTION_POLL_SECONDS = 3  # how soon a question on the week's gaps is printed, and its default applied
+ASK_TIMEOUT = "10m"  # make run's INS_ASK_TIMEOUT unless the environment sets one
 STOP_GRACE_SECONDS = 20  # after Ctrl-C or SIGTERM, how long Airflow may take to stop before it is killed
 # Every process this script starts, and the stop of all of them on the way out.
 SUPERVISOR = Supervisor(grace=STOP_GRACE_SECONDS)
@@ -174,6 +179,19 @@ def summary(
     return "\n".join(lines), finish == "SUCCESS"
 
 
+def station_down(port: int, station: str) -> None:
+    """The emulator answers ``station`` without data for the whole run (an outage)."""
+    fault = {"api": "kma", "scenario": "nodata", "count": None, "match": {"stnIds": station}}
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/_emulator/faults",
+        data=json.dumps(fault).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
 def choose_week(requested: str, settings: Settings, now: dt.datetime) -> tuple[ReportWeek, str]:
     """The week to run and a sentence about its data. Without a request: the latest week every enabled
     source has published at ``now`` (before Monday ~10:00 KST, the week before last). InvalidWeekError on a
@@ -210,30 +228,97 @@ def latest_wait_line(log_path: Path, since: int) -> tuple[str | None, int]:
     return (lines[-1].strip() if lines else None), since + len(chunk)
 
 
-def run_airflow_with_progress(args: list[str], env: dict[str, str], log_path: Path, week: ReportWeek) -> int:
+def print_question(question: Question, env: dict[str, str], timeout: str) -> None:
+    """The question on the week's gaps, where to answer it and when the default applies."""
+    base = env["INS_AIRFLOW_BASE_URL"]
+    page = required_action_url(Settings.from_env(env), question.run_id)
+    path = rest_path(question.run_id)
+    answer_by = (
+        f"{question.answer_by.astimezone(clock.KST):%Y-%m-%d %H:%M} KST" if question.answer_by else "?"
+    )
+    rule = "  " + "-" * 100
+    print(
+        "\n".join(
+            [
+                "",
+                f"  DECISION NEEDED: {question.subject}",
+                rule,
+                *(f"  {line}" for line in question.body.splitlines()),
+                rule,
+                f"  Answer by {answer_by} (INS_ASK_TIMEOUT={timeout}); then the default applies.",
+                f"    UI:    {page}   (login admin / admin)",
+                f"    REST:  TOKEN=$(curl -s -X POST {base}/auth/token -H 'Content-Type: application/json' "
+                '-d \'{"username":"admin","password":"admin"}\' | python3 -c '
+                "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+                f'           curl -X PATCH {base}{path} -H "Authorization: Bearer $TOKEN" '
+                "-H 'Content-Type: application/json' "
+                '-d \'{"chosen_options": ["Approve"], "params_input": {"reason": "why"}}\'',
+                '    here:  make answer DECISION=approve REASON="why"      (or DECISION=reject)',
+                "",
+            ]
+        ),
+        flush=True,
+    )
+
+
+def run_airflow_with_progress(
+    args: list[str], env: dict[str, str], log_path: Path, week: ReportWeek, airflow_home: Path
+) -> int:
     """Run the DAG through Airflow, saying on the screen at least once a minute what it is doing (a run
-    that waits for Sunday's publication would otherwise be silent for hours). However this ends, Airflow's
-    session is stopped before it returns (task processes that outlived ``airflow dags test`` included)."""
+    that waits for Sunday's publication would otherwise be silent for hours). A question on the week's
+    gaps is printed with where to answer it (an API server is started for the UI and the REST call), and
+    its timeout's default is applied when it is due (devtools/hitl.py). However this ends, Airflow's
+    sessions are stopped before it returns (task processes that outlived ``airflow dags test`` included)."""
     airflow_bin = str(Path(sys.executable).with_name("airflow"))
-    started, offset, waiting = time.monotonic(), log_path.stat().st_size, None
+    started, offset, waiting_line = time.monotonic(), log_path.stat().st_size, None
+    spoke = started
+    asked: set[str] = set()
+    api_server = None
     with log_path.open("ab") as log:
         process = SUPERVISOR.start([airflow_bin, *args], env=env, cwd=ROOT, stdout=log, stderr=log)
         try:
             while True:
                 try:
-                    return process.wait(timeout=PROGRESS_SECONDS)
+                    return process.wait(timeout=QUESTION_POLL_SECONDS)
                 except subprocess.TimeoutExpired:
                     pass
+                for question in hitl.waiting(airflow_home / "airflow.db"):
+                    if question.run_id not in asked:
+                        asked.add(question.run_id)
+                        if api_server is None:
+                            api_server = SUPERVISOR.start(
+                                [
+                                    airflow_bin,
+                                    "api-server",
+                                    "--host",
+                                    "127.0.0.1",
+                                    "--port",
+                                    env["AIRFLOW__API__PORT"],
+                                ],
+                                env=env,
+                                cwd=ROOT,
+                                stdout=log,
+                                stderr=log,
+                            )
+                        print_question(question, env, env["INS_ASK_TIMEOUT"])
+                    if question.answer_by and clock.now() >= question.answer_by:
+                        print("  nobody answered in time: the default applies", flush=True)
+                        hitl.apply_timeouts(env)
+                if time.monotonic() - spoke < PROGRESS_SECONDS:
+                    continue
+                spoke = time.monotonic()
                 line, offset = latest_wait_line(log_path, offset)
-                waiting = line or waiting
+                waiting_line = line or waiting_line
                 elapsed, now = time.monotonic() - started, clock.now()
                 status = f"  ... {elapsed:.0f} s, {now:%Y-%m-%d %H:%M} KST: week {week} still running"
-                if waiting:
-                    status += f"; waiting: {waiting.split('] ', 1)[-1][:200]}"
+                if asked and hitl.waiting(airflow_home / "airflow.db"):
+                    status += "; waiting for the decision on its gaps (above)"
+                elif waiting_line:
+                    status += f"; waiting: {waiting_line.split('] ', 1)[-1][:200]}"
                 print(status, flush=True)
         finally:
             # Ctrl-C / SIGTERM anywhere above (the progress print included): the run stops with us.
-            SUPERVISOR.stop(process)
+            SUPERVISOR.stop(*[child for child in (process, api_server) if child is not None])
 
 
 def main() -> int:
@@ -241,6 +326,12 @@ def main() -> int:
     parser.add_argument(
         "--week", default="", help="Monday of the week to report (YYYY-MM-DD); default: the latest published"
     )
+    parser.add_argument(
+        "--station-down",
+        default="",
+        help="an ASOS station id the emulator answers without data (a demo of the question on gaps)",
+    )
+    parser.add_argument("--api-port", type=int, default=8080, help="the API server's port, for answers")
     args = parser.parse_args()
     started = time.monotonic()
     try:
@@ -257,14 +348,21 @@ def main() -> int:
     farm_db = LOCAL_DIR / "farm.db"
     seeded = init_farm_db(farm_db)
     print(f"farm database {shown(farm_db)}" + (f" (seeded {seeded} farm rows)" if seeded else ""))
-    env = {**os.environ, **airflow_env(LOCAL_DIR / "airflow")}
+    # The API server that answers a question on the week's gaps (started only when one is asked).
+    env = {**os.environ, **airflow_env(LOCAL_DIR / "airflow", api_port=args.api_port)}
     # `airflow dags test` cannot run a DAG with a deadline alert (Airflow 3.3.2); it needs a scheduler anyway.
     env["INS_REPORT_DEADLINE"] = "off"
+    # A question on the week's gaps waits this long here (not until 12:00 KST), so an unattended run ends.
+    env["INS_ASK_TIMEOUT"] = os.environ.get("INS_ASK_TIMEOUT") or ASK_TIMEOUT
     if catalog.pending(week, Settings.from_env(), clock.now()):
         # `airflow dags test` runs a deferred task's trigger in line, every other task waiting for it: EKAPE's
         # wait until 10:00 would hold the ASOS wait and its progress. A week still waiting uses the
         # reschedule sensors here, which take turns; the deferrable waits run on a scheduler (make airflow).
         env.setdefault("INS_PUBLICATION_WAIT_MODE", "reschedule")
+    passwords = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+    passwords.parent.mkdir(parents=True, exist_ok=True)
+    if not passwords.exists():
+        passwords.write_text(json.dumps({"admin": "admin"}))  # the embedded default's login for answers
     print("airflow metadata database: migrating ...")
     if airflow(["db", "migrate"], env, log_path) != 0:
         print(f"airflow db migrate failed; see {log_path}", file=sys.stderr)
@@ -273,9 +371,12 @@ def main() -> int:
     since = last_log_id(farm_db)
     with emulator_process(LOCAL_DIR) as port:
         env.update(connection_env(farm_db, port))
+        if args.station_down:
+            station_down(port, args.station_down)
+            print(f"station {args.station_down} answers without data (--station-down): its farms have gaps")
         print(f"API emulators on 127.0.0.1:{port}; running {DAG_ID} for week {week} through Airflow ...")
         command = ["dags", "test", DAG_ID, "-c", json.dumps({"week": week.start.isoformat()})]
-        code = run_airflow_with_progress(command, env, log_path, week)
+        code = run_airflow_with_progress(command, env, log_path, week, LOCAL_DIR / "airflow")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/stats", timeout=10) as response:
             api_stats = json.load(response)
     text, succeeded = summary(farm_db, since, api_stats, time.monotonic() - started, log_path, about_week)

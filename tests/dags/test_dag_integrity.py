@@ -71,6 +71,7 @@ def test_structure(dag):
         "collect_weather.wait_for_weather_publication",
         "collect_weather.collect_station_weather",
         "check_collection",
+        "approve_gaps",
         "run_weekly_report",
         "finish_job",
     }
@@ -79,7 +80,8 @@ def test_structure(dag):
     assert {
         task for task in ids if task.startswith(("collect_stats.", "collect_weather."))
     } <= upstream_of_gate
-    assert dag.get_task("run_weekly_report").upstream_task_ids == {"check_collection"}
+    assert dag.get_task("approve_gaps").upstream_task_ids == {"check_collection"}
+    assert dag.get_task("run_weekly_report").upstream_task_ids == {"approve_gaps"}
     assert dag.get_task("finish_job").upstream_task_ids == {"run_weekly_report"}
     # The two groups run in parallel: neither is upstream of the other.
     stats = dag.get_task("collect_stats.collect_kosis_series")
@@ -114,6 +116,7 @@ def test_the_groups_are_built_from_the_enabled_sources(monkeypatch):
         "start_job",
         "collect_stats.collect_kosis_series",
         "check_collection",
+        "approve_gaps",
         "run_weekly_report",
         "finish_job",
     }
@@ -250,3 +253,24 @@ def test_the_benchmark_baseline_runs_the_products_statistics_with_the_products_d
         assert getattr(naive.get_task("check_collection"), name) == getattr(
             dag.get_task("check_collection"), name
         ), name
+
+
+def test_the_gap_question_asks_for_a_reason_only_assigned_to_the_admins_and_rejects_by_default(dag):
+    """The approval task (airflow_edge/approval.py): Approve or Reject, a reason as its only form field
+    (the DAG's week param is not part of the question), the admins of INS_ASK_ASSIGNEES, the default
+    INS_ASK_DEFAULT on timeout, and the question's notifier."""
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    from include.ins_report.alerts.notifier import InsAlertNotifier
+
+    task = dag.get_task("approve_gaps")
+    assert isinstance(task, ApprovalOperator)
+    assert task.options == ["Approve", "Reject"]
+    assert task.defaults == ["Reject"]
+    assert set(task.serialized_params) == {"reason"}
+    assert task.assigned_users == [{"id": "admin", "name": "admin"}]
+    assert [notifier.kind for notifier in task.notifiers if isinstance(notifier, InsAlertNotifier)] == [
+        "question"
+    ]
+    with pytest.raises(ValueError, match="not fields of the question"):
+        task.validate_params_input({"reason": "x", "week": "2026-11-16"})

@@ -181,7 +181,7 @@ def test_the_question_lists_stations_farms_series_coverage_and_both_answers(ctx,
     assert subject.startswith("Week 2026-11-16..2026-11-22")  # a backfill's questions tell themselves apart
     station = question.farms["F0001"][1]
     assert f"**{station}**: 1 of {question.station_farms()[station]} farms; missing weather 7" in body
-    assert f"- F0001 {question.farms['F0001'][0]} ({station}): 7 of 7 days" in body
+    assert f"- F0001 {question.farms['F0001'][0]} ({station}): all 7 days" in body
     assert f"Weather: {farms * 7 - 7} of {farms * 7} farm-days" in body
     assert "built unasked from 100%, asked from 80%" in body
     assert "Statistics: 1 of 2 cells (50.0%)" in body

@@ -12,10 +12,10 @@ a skipped report would end the run as a success.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
-import pendulum
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLOperator
 from airflow.sdk import Param
 
@@ -30,7 +30,8 @@ from include.ins_report.steps import approval
 log = logging.getLogger(__name__)
 
 REASON = "reason"
-PLACEHOLDER_TIMEOUT = pendulum.duration(hours=12)  # replaced by the question's own when it is asked
+PLACEHOLDER_TIMEOUT = dt.timedelta(hours=12)  # replaced by the question's own when it is asked
+MIN_TIMEOUT = dt.timedelta(minutes=1)
 
 
 def assigned_users(settings: Settings) -> list[dict[str, str]] | None:
@@ -45,11 +46,11 @@ class GapApprovalOperator(ApprovalOperator):
 
     def __init__(self, *, settings: Settings, **kwargs: Any) -> None:
         default = self.APPROVE if settings.ask_default == "approve" else self.REJECT
-        # The DAG's params arrive here too (apply_defaults); the provider keeps only the task's for the form.
+        # The DAG's params arrive here too (apply_defaults): kept, the context reads the week from them.
         params = dict(kwargs.pop("params", None) or {})
         params[REASON] = Param(
-            "",
-            type="string",
+            None,  # optional: the form does not require it
+            type=["null", "string"],
             title="Reason",
             description="Why you approve or reject (recorded in TS_INS_JOB_LOG and the alerts).",
             source="task",
@@ -69,6 +70,21 @@ class GapApprovalOperator(ApprovalOperator):
         self.settings = settings
         self.gap_question: GapQuestion | None = None  # what the question notifier sends
 
+    # The form is the reason alone. At run time the task's params also hold the DAG's (the week), which
+    # the provider would put in the form and then require back in every answer.
+    @property
+    def serialized_params(self) -> dict[str, dict[str, Any]]:
+        return {REASON: self.params.get_param(REASON).serialize()}
+
+    def validate_params_input(self, params_input: Any) -> None:
+        unknown = set(params_input) - {REASON}
+        if unknown:
+            raise ValueError(
+                f"params_input {sorted(unknown)} are not fields of the question (only {REASON!r})"
+            )
+        for key, value in params_input.items():
+            self.params[key] = value
+
     def execute(self, context: Any) -> Any:
         with task_step(self.settings) as (context, inputs):
             gate = context["ti"].xcom_pull(task_ids=GATE.task_id) or {}
@@ -80,7 +96,9 @@ class GapApprovalOperator(ApprovalOperator):
             self.gap_question = question
             self.subject = messages.subject(question)
             self.body = messages.body(question)
-            self.response_timeout = max(question.answer_by - clock.now(), pendulum.duration(minutes=1))
+            # A plain timedelta: the task runner sends it to the supervisor (msgpack knows no pendulum types).
+            left = dt.timedelta(seconds=(question.answer_by - clock.now()).total_seconds())
+            self.response_timeout = max(left, MIN_TIMEOUT)
             log.info(
                 "asking: %s; answer at %s (REST: PATCH %s); the default (%s) applies at %s",
                 self.subject,

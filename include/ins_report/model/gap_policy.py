@@ -86,7 +86,7 @@ def response_deadline(
     """When nobody's answer becomes the default: ``INS_ASK_TIMEOUT`` as a time of day counts from the run's
     start like the report deadline (``timeout_after_start``), as a duration from the question
     (``timeout_after_question``); never later than ``DEADLINE_MARGIN`` before the report deadline, never
-    sooner than ``MIN_RESPONSE`` after the question."""
+    sooner than ``MIN_RESPONSE`` (or the duration asked for, if shorter) after the question."""
     start = run_started_at or asked_at
     if timeout_after_start is not None:
         end = start + timeout_after_start
@@ -94,7 +94,9 @@ def response_deadline(
         end = asked_at + (timeout_after_question or dt.timedelta(hours=1))
     if report_deadline_after_start is not None:
         end = min(end, start + report_deadline_after_start - DEADLINE_MARGIN)
-    return max(end, asked_at + MIN_RESPONSE)
+    # The floor never lengthens a shorter duration asked for explicitly (a test's "90s").
+    floor = min(MIN_RESPONSE, timeout_after_question) if timeout_after_question else MIN_RESPONSE
+    return max(end, asked_at + floor)
 
 
 def ask_timeout_interval(value: str, name: str = "INS_ASK_TIMEOUT") -> dt.timedelta:

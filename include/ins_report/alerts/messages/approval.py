@@ -62,9 +62,9 @@ def farm_lines(question: GapQuestion) -> list[str]:
     lines = []
     for farm_no in sorted(days):
         name, label = question.farms.get(farm_no, ("?", "?"))
-        lines.append(
-            f"- {farm_no} {name} ({label}): {len(days[farm_no])} of 7 days — {listed(sorted(days[farm_no]))}"
-        )
+        found = sorted(days[farm_no])
+        which = "all 7 days" if len(found) == 7 else f"{len(found)} of 7 days: {listed(found)}"
+        lines.append(f"- {farm_no} {name} ({label}): {which}")
     return lines
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from include.ins_report import joblog
 from include.ins_report.alerts.messages.alert import Alert, payload_head, run_url
-from include.ins_report.alerts.messages.gaps import not_in_plan
+from include.ins_report.alerts.messages.gaps import approved_gaps, not_in_plan
 from include.ins_report.alerts.messages.report_diff import report_diff
 from include.ins_report.alerts.messages.run import RunFacts
 from include.ins_report.config.settings import Settings
@@ -51,8 +51,11 @@ def build_digest(run: RunFacts, run_log: RunLog, recent: list[dict], settings: S
     gaps = [
         message.details()
         for row in run_log.warnings()
-        if row.step == GATE.name and (message := GateMessage.parse(row.message))
+        if row.step == GATE.name and (message := GateMessage.parse(row.message)) and message.accepted_gaps
     ]
+    decision = approved_gaps(run_log)  # gaps an operator approved: the row says who, when, why and which
+    if decision:
+        gaps.append(decision.message)
     report_warning = not_in_plan(run_log)  # farms that appeared after the week's plan
     diff = report_diff(run_log, settings, run.week_key)  # what the report replaced (COMPARE_REPORT)
     retries = run_log.retries()

@@ -353,6 +353,11 @@ def test_a_comparison_that_fails_never_fails_the_report(ctx, farm_db):
     assert (status, stored) == ("WARNING", 0)
     assert message.startswith("not compared: the rows before the procedure could not be read (")
     assert "NO_SUCH_COLUMN" in message
+    assert message.endswith(
+        "; check INS_REPORT_DIFF_KEY and INS_REPORT_DIFF_COLUMNS against the report table "
+        "and that TS_INS_REPORT_DIFF exists (include/sql/oracle/migrations/002_report_diff.sql), "
+        "or set INS_REPORT_DIFF=off"
+    )
     with sqlite3.connect(farm_db) as conn:  # an Oracle schema not migrated yet: no TS_INS_REPORT_DIFF
         conn.execute("UPDATE TR_INS_WEEK_REPORT SET MAX_TA = 99")
         conn.execute("DROP TABLE TS_INS_REPORT_DIFF")

@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FIX = (
+    "check INS_REPORT_DIFF_KEY and INS_REPORT_DIFF_COLUMNS against the report table and that "
+    "TS_INS_REPORT_DIFF exists (include/sql/oracle/migrations/002_report_diff.sql), "
+    "or set INS_REPORT_DIFF=off"
+)
+
 
 @dataclass(frozen=True)
 class KeptReport:
@@ -123,7 +129,8 @@ def compare_report(
             message = diff.message(kept.baseline, limit)
     except Exception as exc:  # never fails the report: the row says why there is no comparison
         log.warning("the report was not compared: %s", exc, exc_info=True)
-        message, status = CompareMessage(0, 0, error=str(exc) or type(exc).__name__), WARNING
+        error = f"{str(exc) or type(exc).__name__}; {FIX}"
+        message, status = CompareMessage(0, 0, error=error), WARNING
     text = message.text()
     log.info("COMPARE_REPORT: %s", text)
     ctx.log(farm_db, COMPARE.name, started, stored, text, status=status)

@@ -25,7 +25,8 @@ STYLE = """
 body { font-family: 'Noto Sans CJK KR', 'Noto Sans KR', sans-serif; margin: 16px; color: #263238; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #cfd8dc; padding: 4px 6px; vertical-align: top; text-align: left; }
-th { background: #eceff1; }
+th { background: #eceff1; white-space: nowrap; }
+td.message { max-width: 320px; min-width: 180px; }
 td.num { text-align: right; white-space: nowrap; }
 .SUCCESS { color: #2e7d32; font-weight: bold; } .FAILED { color: #c62828; font-weight: bold; }
 .WARNING { color: #ef6c00; font-weight: bold; } .UNFINISHED { color: #546e7a; font-weight: bold; }
@@ -75,6 +76,13 @@ def _change(change: Change) -> str:
         f'<td{css} data-figure="{change.figure}" title="전주 대비">{value}'
         f"<br><small>{sign}{_number(abs(change.delta), digits)}{mark}</small></td>"
     )
+
+
+def _cell(value: object) -> str:
+    """A diff table's value: floats without binary noise (-2.9999999999 -> -3)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
 
 
 def _count(value: int | None) -> str:
@@ -134,7 +142,10 @@ HEADERS = (
     "보고서 행",
     "결측 승인",
     "보고서 변경",
-    *FIGURE_LABELS.values(),
+    "가격 원/kg",
+    "기온 °C",
+    "고온 일수",
+    "강수 mm",
     "실행 (Grid)",
 )
 
@@ -148,8 +159,8 @@ def week_cells(row: WeekRow, prefix: str, ui_base: str, link_week: bool = True) 
         f"<td>{_text_or(row.report_ready_at, '—')}</td>"
         f"<td>{_sources(row)}</td><td>{_gate(row)}</td><td>{_excluded(row)}</td>"
         f'<td class="num" data-field="report_rows">{_count(row.report_rows)}</td>'
-        f"<td>{_text_or(row.decision, '결정 없음')}</td>"
-        f"<td>{_text_or(row.diff, '변경 기록 없음')}</td>"
+        f'<td class="message">{_text_or(row.decision, "결정 없음")}</td>'
+        f'<td class="message">{_text_or(row.diff, "변경 기록 없음")}</td>'
         + "".join(_change(change) for change in row.changes)
         + f"<td>{_grid_link(row, ui_base)}</td>"
     )
@@ -163,6 +174,7 @@ def _table(rows: list[WeekRow], prefix: str, ui_base: str, link_week: bool = Tru
     return f'<table class="weeks"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+FIGURES_NOTE = "지표: " + "; ".join(FIGURE_LABELS.values()) + ". 작은 글씨: 전주 대비 변화."
 OUTLIER_NOTE = (
     "⚠ 전주 대비 변화가 큰 값: 가격 ±8% 초과, 기온 ±5 °C 초과, 고온스트레스 일수 ±1.5일 초과, "
     "강수량 ±40 mm 초과 (include/ins_report/weeks/model.py OUTLIER_LIMITS)."
@@ -181,7 +193,7 @@ def index_page(page: Page, prefix: str, ui_base: str) -> str:
         "<p>주마다 한 줄 (최신 주가 위): 실행 상태, 수집, 완전성 검증, 제외 농장, 보고서, 결측 승인, "
         "보고서 변경, 주요 지표의 전주 대비 변화. 주를 누르면 지도와 차트가 열립니다.</p>"
         + (_table(page.rows, prefix, ui_base) if page.rows else "<p>작업 로그에 기록된 주가 없습니다.</p>")
-        + f'<p class="muted">{escape(OUTLIER_NOTE)}</p>'
+        + f'<p class="muted">{escape(FIGURES_NOTE)}<br>{escape(OUTLIER_NOTE)}</p>'
         + f'<p class="pager">{" · ".join(pager)}</p>'
     )
     return _page("INS 주별 현황", body)

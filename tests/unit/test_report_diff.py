@@ -21,6 +21,7 @@ from include.ins_report.joblog import (
     COMPARE,
     MESSAGE_BYTES,
     REPORT,
+    STEPS,
     CompareMessage,
     LogRow,
     RunLog,
@@ -191,6 +192,7 @@ def test_the_legacy_first_build_unchanged_and_not_compared_messages():
     assert CompareMessage.parse(failed.text()).error == failed.error
     assert step_title(COMPARE.name) == "Compare the week's report with the one it replaced"
     assert COMPARE.task_id == REPORT.task_id  # written by the report task, not a task of its own
+    assert COMPARE.name not in STEPS  # the registry's steps are the DAG's tasks
 
 
 def test_a_large_diff_stays_within_the_job_logs_bytes_and_keeps_its_counts():

@@ -189,7 +189,7 @@ def test_the_question_lists_stations_farms_series_coverage_and_both_answers(ctx,
     assert "### Statistics: series and periods (1 cells)" in body
     assert "T A01114 202610 (stats value NULL)" in body
     assert "### Approve" in body
-    assert "weather missing or partial" in body
+    assert "without the 1 farms that have no weather day at all (F0001)" in body
     assert "### Reject" in body
     assert "No report for this week" in body
     assert "the default applies (**reject**)" in body

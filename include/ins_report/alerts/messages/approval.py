@@ -77,6 +77,29 @@ def series_lines(question: GapQuestion) -> list[str]:
     return [f"- **{series}**: {listed(sorted(found))}" for series, found in sorted(cells.items())]
 
 
+def farms_without_weather(question: GapQuestion) -> list[str]:
+    """Farms with no weather row for any day of the week: the report procedure leaves them out."""
+    missing: dict[str, int] = defaultdict(int)
+    for issue in question.result.issues["missing_day"]:
+        missing[issue.farm_no] += 1
+    return sorted(farm_no for farm_no, days in missing.items() if days == 7)
+
+
+def approve_meaning(question: GapQuestion, stats_gaps: int) -> str:
+    """What approving builds: the farms left out, the farms with partial weather, the missing cells."""
+    affected = {issue.farm_no for issue in _weather_issues(question)}
+    absent = farms_without_weather(question)
+    partial = len(affected) - len(absent)
+    parts = [f"The report is built for the week's {question.result.farms} farms"]
+    if absent:
+        parts.append(f"without the {len(absent)} farms that have no weather day at all ({listed(absent)})")
+    if partial:
+        parts.append(f"with the weather of {partial} farms partial (the days they have)")
+    if stats_gaps:
+        parts.append("with the statistics cells above missing")
+    return ", ".join(parts) + "."
+
+
 def body(question: GapQuestion) -> str:
     """The Markdown the operator decides on."""
     result, policy = question.result, question.policy
@@ -111,14 +134,8 @@ def body(question: GapQuestion) -> str:
     lines += [
         "",
         "### Approve",
-        f"The report is built for all {result.farms} farms of the week"
-        + (
-            f"; for the {len(affected)} farms above it is built with their weather missing or partial"
-            if affected
-            else ""
-        )
-        + (", and with the statistics cells above missing" if stats_gaps else "")
-        + ". Your decision, name and reason go to TS_INS_JOB_LOG (a WARNING row) and the digest.",
+        approve_meaning(question, stats_gaps)
+        + " Your decision, name and reason go to TS_INS_JOB_LOG (a WARNING row) and the digest.",
         "",
         "### Reject",
         "No report for this week: the run fails with one alert naming you and your reason. Fix the gaps "

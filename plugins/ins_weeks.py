@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import DAG_ID, Settings
+from include.ins_report.model.week import ReportWeek
 from include.ins_report.weeks import charts, queries, render
 
 URL_PREFIX = "/ins-weeks"
@@ -86,17 +87,20 @@ def week_json(request: Request, week_key: str) -> dict:
 
 @app.get("/week/{week_key}/{chart}.png")
 def week_chart(request: Request, week_key: str, chart: str) -> Response:
+    """One chart of the week's page; each reads only what it draws."""
     settings, farm_db, _prefix, _ui = _context(request)
-    key = _week_key(week_key)
-    detail = queries.week_detail(farm_db, settings, key)
-    label = detail.row.week_label if detail.row else key
+    week = ReportWeek(dt.datetime.strptime(_week_key(week_key), "%Y%m%d").date())
     if chart == "map":
-        png = charts.farm_map(detail.farms, detail.stations, f"{label} 농장·관측소")
+        farms, stations = queries.farm_points(farm_db, settings, week)
+        png = charts.farm_map(farms, stations, f"{week.label()} 농장·관측소")
     elif chart == "stations":
-        png = charts.station_multiples(detail.days, f"{label} 관측소별 일별 기온·THI·강수")
+        png = charts.station_multiples(
+            queries.station_days(farm_db, week), f"{week.label()} 관측소별 일별 기온·THI·강수"
+        )
     elif chart == "price":
-        start = dt.datetime.strptime(key, "%Y%m%d").date()
-        png = charts.price_chart(detail.prices, start, "EKAPE 전국 지육가격 (탕박, 등외 제외)")
+        png = charts.price_chart(
+            queries.price_days(farm_db, week), week.start, "EKAPE 전국 지육가격 (탕박, 등외 제외)"
+        )
     else:
         raise HTTPException(status_code=404, detail=f"no chart {chart!r}")
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})

@@ -177,10 +177,21 @@ def week_row(farm_db: FarmDatabase, settings: Settings, week_key: str) -> WeekRo
 def week_detail(farm_db: FarmDatabase, settings: Settings, week_key: str) -> WeekDetail:
     week = ReportWeek(dt.datetime.strptime(week_key, "%Y%m%d").date())
     row = week_row(farm_db, settings, week_key)
+    farms, stations = farm_points(farm_db, settings, week)
+    diff = diff_rows(farm_db, week_key, row.run_id if row else "")
+    return WeekDetail(row, farms, stations, station_days(farm_db, week), price_days(farm_db, week), diff)
 
-    days = {"report_week": week_key, "week_start": week.start.isoformat(), "week_end": week.end.isoformat()}
+
+def _days(week: ReportWeek) -> dict[str, str]:
+    return {"report_week": week.key, "week_start": week.start.isoformat(), "week_end": week.end.isoformat()}
+
+
+def farm_points(
+    farm_db: FarmDatabase, settings: Settings, week: ReportWeek
+) -> tuple[list[FarmPoint], list[StationPoint]]:
+    """Every active farm by its status in the week (complete, gap, excluded) and the week's stations."""
     farms = []
-    for farm_no, name, lat, lon, use_yn, station, count in farm_db.query("weeks_farm_status", days):
+    for farm_no, name, lat, lon, use_yn, station, count in farm_db.query("weeks_farm_status", _days(week)):
         if station is None and str(use_yn or "").strip().upper() != "Y":
             continue  # inactive (USE_YN): not the week's farm, not an exclusion either
         status = EXCLUDED if station is None else COMPLETE if int(count or 0) >= 7 else GAP
@@ -202,12 +213,14 @@ def week_detail(farm_db: FarmDatabase, settings: Settings, week_key: str) -> Wee
         for stn_id, members in sorted(by_station.items())
         if stn_id in known
     ]
-    station_days = [
+    return farms, stations
+
+
+def station_days(farm_db: FarmDatabase, week: ReportWeek) -> list[StationDay]:
+    return [
         StationDay(str(stn), str(name or stn), str(day), _float(ta), _float(thi), _float(rain))
-        for stn, name, _farms, day, ta, thi, rain in farm_db.query("weeks_station_days", days)
+        for stn, name, _farms, day, ta, thi, rain in farm_db.query("weeks_station_days", _days(week))
     ]
-    diff = diff_rows(farm_db, week_key, row.run_id if row else "")
-    return WeekDetail(row, farms, stations, station_days, price_days(farm_db, week), diff)
 
 
 def price_days(farm_db: FarmDatabase, week: ReportWeek) -> list[tuple[str, float]]:

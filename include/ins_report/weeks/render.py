@@ -26,7 +26,7 @@ body { font-family: 'Noto Sans CJK KR', 'Noto Sans KR', sans-serif; margin: 16px
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #cfd8dc; padding: 4px 6px; vertical-align: top; text-align: left; }
 th { background: #eceff1; white-space: nowrap; }
-td.message { max-width: 320px; min-width: 180px; }
+td.message { max-width: 240px; } td.run { max-width: 150px; word-break: break-all; font-size: 11px; }
 td.num { text-align: right; white-space: nowrap; }
 .SUCCESS { color: #2e7d32; font-weight: bold; } .FAILED { color: #c62828; font-weight: bold; }
 .WARNING { color: #ef6c00; font-weight: bold; } .UNFINISHED { color: #546e7a; font-weight: bold; }
@@ -162,7 +162,7 @@ def week_cells(row: WeekRow, prefix: str, ui_base: str, link_week: bool = True) 
         f'<td class="message">{_text_or(row.decision, "결정 없음")}</td>'
         f'<td class="message">{_text_or(row.diff, "변경 기록 없음")}</td>'
         + "".join(_change(change) for change in row.changes)
-        + f"<td>{_grid_link(row, ui_base)}</td>"
+        + f'<td class="run">{_grid_link(row, ui_base)}</td>'
     )
 
 

@@ -96,7 +96,9 @@ def changes(current: Figures, previous: Figures | None) -> tuple[Change, ...]:
 
 @dataclass(frozen=True)
 class SourceLine:
-    """One source's part of the week: the calls its collection makes, the rows it wrote, the periods read."""
+    """One source's part of the week: the calls its collection makes (the catalog's ``calls_for_week``; the
+    weather one per station of the week: retries are not counted, the job log does not record them), the
+    rows it wrote, the periods read."""
 
     label: str
     status: str

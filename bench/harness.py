@@ -33,6 +33,7 @@ import requests
 
 from bench.generator import FarmSet, generate, write_farm_db
 from bench.naive import NAIVE_DAG_ID
+from bench.time_to_report import run_time_to_report
 from devtools.embedded import LOCAL_DIR, ROOT, connection_env, emulator_process
 from include.ins_report.config.settings import DAG_ID, Settings
 from include.ins_report.model import clock
@@ -52,6 +53,7 @@ class BenchOptions:
     repeat: int = 2  # runs per product size (the table shows their median)
     warmup_size: int | None = 200  # a first, unrecorded run: the deployment's cold start is not measured
     baseline_size: int | None = 1_000  # the per-farm variant, run once; None: not run
+    time_to_report_size: int | None = 10_000  # bench/time_to_report.py at that size; None: not run
     latency_ms: int = 150  # emulator delay per API call
     rate_limit: tuple[int, float] = (10, 1.0)  # emulator: KMA calls per window, beyond: quota error
     calls_per_second: float = 8.0  # the product's client-side pace (INS_KMA_CALLS_PER_SECOND)
@@ -271,7 +273,9 @@ class Bench:
         if self.metrics_file.exists():
             for line in self.metrics_file.read_text(encoding="utf-8").splitlines():
                 record = json.loads(line)
-                if record["dag_id"] == result.dag_id and record["run_id"] == result.run_id:
+                # A task's end: its peak memory and statements (a "running" record is its start).
+                ended = record.get("state") != "running"
+                if record["dag_id"] == result.dag_id and record["run_id"] == result.run_id and ended:
                     records.append(record)
         if not records:
             result.notes.append("no task metrics recorded (bench plugin not loaded?)")
@@ -331,6 +335,10 @@ def run_bench(options: BenchOptions) -> dict:
                 results.append(bench.run(PRODUCT, size, repeat))
         if options.baseline_size:
             results.append(bench.run(BASELINE, options.baseline_size))
+    # Deployments of their own, on a moved clock (bench/time_to_report.py).
+    latency = (
+        run_time_to_report(options, options.time_to_report_size) if options.time_to_report_size else None
+    )
     return {
         "started_at": started.isoformat(timespec="seconds"),
         "duration_s": round((clock.now() - started).total_seconds()),
@@ -343,4 +351,5 @@ def run_bench(options: BenchOptions) -> dict:
         }
         | {"extra_env": options.extra_env},
         "runs": [result.as_dict() for result in results],
+        "time_to_report": latency,
     }

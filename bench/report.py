@@ -6,6 +6,8 @@ import json
 import statistics
 from pathlib import Path
 
+from bench import time_to_report
+
 PRODUCT, BASELINE = "product", "baseline"
 
 COLUMNS = (
@@ -164,9 +166,11 @@ def markdown(document: dict) -> str:
         "| target | met | measured |",
         "|---|---|---|",
     ]
-    for name, met, measured in targets(runs):
+    for name, met, measured in targets(runs) + time_to_report.targets(document.get("time_to_report")):
         mark = "n/a" if met is None else ("yes" if met else "**NO**")
         lines.append(f"| {name} | {mark} | {measured} |")
+    if latency := document.get("time_to_report"):
+        lines += ["", time_to_report.table(latency)]
     notes = [
         f"{run['variant']} {run['farm_rows']:,}: {note}" for run in summarize(runs) for note in run["notes"]
     ]

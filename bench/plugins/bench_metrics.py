@@ -3,7 +3,8 @@
 A listener runs inside the task process at its end and appends one JSON line to ``INS_BENCH_METRICS_FILE``:
 the task instance, the process's peak resident memory (``ru_maxrss``) and the farm database statements and
 rows it sent (``include.ins_report.store.farm_db.METRICS``). Loaded only by the benchmark's Airflow (its
-plugins folder is bench/plugins); does nothing when the variable is unset.
+plugins folder is bench/plugins); does nothing when the variable is unset. It also records each start
+(``running``), for the waits' worker starts (bench/time_to_report.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def _record(task_instance, state: str) -> None:
 
 
 class _TaskMetrics:
+    @hookimpl
+    def on_task_instance_running(self, previous_state, task_instance):
+        # Every start of a task process: a reschedule's poke and a deferred task's resumption too
+        # (bench/time_to_report.py counts the waits' starts).
+        _record(task_instance, "running")
+
     @hookimpl
     def on_task_instance_success(self, previous_state, task_instance):
         _record(task_instance, "success")

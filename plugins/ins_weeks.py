@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import DAG_ID, Settings
 from include.ins_report.model.week import ReportWeek
-from include.ins_report.weeks import charts, queries, render
+from include.ins_report.weeks import queries, render
 
 URL_PREFIX = "/ins-weeks"
 
@@ -88,6 +88,8 @@ def week_json(request: Request, week_key: str) -> dict:
 @app.get("/week/{week_key}/{chart}.png")
 def week_chart(request: Request, week_key: str, chart: str) -> Response:
     """One chart of the week's page; each reads only what it draws."""
+    from include.ins_report.weeks import charts  # matplotlib: only in the API server, on the first chart
+
     settings, farm_db, _prefix, _ui = _context(request)
     week = ReportWeek(dt.datetime.strptime(_week_key(week_key), "%Y%m%d").date())
     if chart == "map":

@@ -104,6 +104,8 @@ def test_a_week_page_maps_farms_and_stations_by_status(history):
     assert statuses >= {"complete", "gap", "excluded"}
     planned = query(history, "SELECT COUNT(*) FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = '20261116'")[0][0]
     assert sum(1 for f in detail.farms if f.status != "excluded") == planned
+    active = query(history, "SELECT COUNT(*) FROM TA_FARM WHERE USE_YN = 'Y'")[0][0]
+    assert len(detail.farms) == active  # inactive farms are neither the week's nor excluded
     assert any(station.status == "gap" for station in detail.stations)
     assert {day.stn_id for day in detail.days} == {station.stn_id for station in detail.stations}
     assert len(detail.prices) == 3 * 7  # three seeded weeks of daily prices within the 12 weeks

@@ -16,7 +16,15 @@ from functools import cache
 from matplotlib.figure import Figure
 
 from include.ins_report.weeks.korea import JEJU, MAINLAND
-from include.ins_report.weeks.queries import COMPLETE, EXCLUDED, GAP, FarmPoint, StationDay, StationPoint
+from include.ins_report.weeks.queries import (
+    COMPLETE,
+    EXCLUDED,
+    GAP,
+    FarmPoint,
+    StationDay,
+    StationPoint,
+    on_map,
+)
 
 log = logging.getLogger(__name__)
 KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "Noto Sans CJK JP")
@@ -68,8 +76,7 @@ def farm_map(farms: Sequence[FarmPoint], stations: Sequence[StationPoint], title
         lons, lats = zip(*outline, strict=True)
         axes.fill(lons, lats, facecolor="#eef2f5", edgecolor="#90a4ae", linewidth=0.8, zorder=0)
     for status in (COMPLETE, GAP, EXCLUDED):
-        points = [f for f in farms if f.status == status and f.lat is not None and f.lon is not None]
-        points = [f for f in points if 32 < f.lat < 39.5 and 124 < f.lon < 132]  # off-map rows are listed
+        points = [f for f in farms if f.status == status and on_map(f.lat, f.lon)]  # the rest are listed
         if points:
             axes.scatter(
                 [f.lon for f in points],

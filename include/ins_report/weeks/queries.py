@@ -118,6 +118,11 @@ def weeks_page(farm_db: FarmDatabase, settings: Settings, page: int = 1, page_si
 COMPLETE, GAP, EXCLUDED = "complete", "gap", "excluded"
 
 
+def on_map(lat: float | None, lon: float | None) -> bool:
+    """Within the week's map of South Korea (a farm outside it is listed, not drawn)."""
+    return lat is not None and lon is not None and 32 < lat < 39.5 and 124 < lon < 132
+
+
 @dataclass(frozen=True)
 class FarmPoint:
     farm_no: str

@@ -9,7 +9,7 @@ from html import escape
 
 from include.ins_report.joblog.messages import GATE_KINDS
 from include.ins_report.weeks.model import FIGURE_LABELS, Change, WeekRow
-from include.ins_report.weeks.queries import COMPLETE, EXCLUDED, GAP, Page, WeekDetail
+from include.ins_report.weeks.queries import COMPLETE, EXCLUDED, GAP, Page, WeekDetail, on_map
 
 STATE_LABELS = {"SUCCESS": "성공", "FAILED": "실패", "WARNING": "경고", "UNFINISHED": "진행 중/미완료"}
 GATE_LABELS = {
@@ -204,6 +204,7 @@ def week_page(detail: WeekDetail, week_key: str, prefix: str, ui_base: str) -> s
     counts = {
         status: sum(1 for f in detail.farms if f.status == status) for status in (COMPLETE, GAP, EXCLUDED)
     }
+    off_map = sum(1 for f in detail.farms if not on_map(f.lat, f.lon))
     row = detail.row
     title = f"INS 보고 주 {row.week_label if row else week_key}"
     summary = (
@@ -227,7 +228,7 @@ def week_page(detail: WeekDetail, week_key: str, prefix: str, ui_base: str) -> s
     body = (
         f'<p><a href="{escape(prefix)}/">← 주별 현황</a></p><h1>{escape(title)}</h1>{summary}'
         f'<h2>농장과 ASOS 관측소</h2><p class="farm-counts">완전 {counts[COMPLETE]} · 결측 {counts[GAP]} · '
-        f"제외 {counts[EXCLUDED]}</p>"
+        f"제외 {counts[EXCLUDED]}" + (f" (지도 밖: 좌표 없음·국외 {off_map}곳)" if off_map else "") + "</p>"
         f'<img class="map" alt="농장 지도" src="{base}/map.png">'
         + (
             f"<details><summary>결측 농장 {len(gaps)}곳</summary><ul>{gap_list}</ul></details>"

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import report, time_to_report  # noqa: E402
+from bench import history, report, time_to_report  # noqa: E402
 from bench.harness import RESULTS_DIR, BenchOptions, run_bench  # noqa: E402
 
 
@@ -43,10 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=defaults.repeat, help="runs per product size")
     parser.add_argument(
+        "--history-size",
+        type=int,
+        default=defaults.history_size,
+        help="farms of the history variant (bench/history.py), run next to that size; 0: none",
+    )
+    parser.add_argument("--history-years", type=float, default=defaults.history_years)
+    parser.add_argument(
         "--time-to-report-size",
         type=int,
         default=defaults.time_to_report_size,
         help="farms of the time-to-report runs on a moved clock (bench/time_to_report.py); 0: none",
+    )
+    parser.add_argument(
+        "--history-only",
+        action="store_true",
+        help="only the history variant and its empty twin (no other size, no baseline); "
+        "results in bench/results/history/ unless --out",
     )
     parser.add_argument(
         "--warmup-size", type=int, default=defaults.warmup_size, help="unrecorded first run; 0: none"
@@ -60,13 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=defaults.parallelism)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--week", help="Monday of the report week (default: the week before last)")
-    parser.add_argument(
-        "--out", type=Path, default=RESULTS_DIR, help="results folder (default bench/results)"
-    )
+    parser.add_argument("--out", type=Path, help="results folder (default bench/results)")
     parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="extra environment for Airflow"
     )
     args = parser.parse_args(argv)
+    if args.history_only and not args.history_size:
+        parser.error("--history-only needs a --history-size")
+    if args.out is None:  # a partial run never replaces the published results
+        args.out = RESULTS_DIR / "history" if args.history_only else RESULTS_DIR
     # The report's header states these from their own options; --env must not change them behind its back.
     owned = {"INS_KMA_POOL_SLOTS": "--pool-slots", "INS_KMA_CALLS_PER_SECOND": "--calls-per-second"}
     for item in args.env:
@@ -77,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--env {name}: use {owned[name]}, which the results report")
     options = replace(
         defaults,
-        sizes=args.sizes,
-        baseline_size=args.baseline_size or None,
+        sizes=() if args.history_only else args.sizes,
+        baseline_size=None if args.history_only else args.baseline_size or None,
+        history_size=args.history_size or None,
+        history_years=args.history_years,
+        time_to_report_size=None if args.history_only else args.time_to_report_size or None,
         repeat=max(1, args.repeat),
-        time_to_report_size=args.time_to_report_size or None,
         warmup_size=args.warmup_size or None,
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,
@@ -98,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             if report.update_doc(document, doc):
                 paths[name] = doc
         time_to_report.update_doc(document.get("time_to_report"), ROOT / "docs" / "performance.md")
+    published = args.out.resolve() in (RESULTS_DIR.resolve(), (RESULTS_DIR / "history").resolve())
+    if published and history.update_doc(document, ROOT / "docs" / "performance.md"):  # its "History"
+        paths["history doc"] = ROOT / "docs" / "performance.md"
     print()
     print(report.markdown(document))
     print("written: " + ", ".join(str(path) for path in paths.values()))

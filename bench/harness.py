@@ -12,7 +12,12 @@ emulator's counters are reset. What is measured, per run:
 - farm database statements and rows written, and the peak resident memory of every task process (recorded
   by the bench plugin at the end of each task, bench/plugins/bench_metrics.py);
 - the largest XCom and the largest rendered task fields, and the number of task instances;
-- the outcome: run state, weather rows and report rows against the usable farms.
+- the outcome: run state, weather rows and report rows against the usable farms;
+- the gate's and the report's own time: their task durations (metadata database) and their job-log rows'
+  ENDED_AT - STARTED_AT (whole seconds).
+
+The history variant (bench/history.py) is the product run on a copy of a farm database with years of
+history, next to the product run of the same size on an empty one.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pathlib import Path
 import requests
 
 from bench.generator import FarmSet, generate, write_farm_db
+from bench.history import copy_history_database, history_database, history_weeks
 from bench.naive import NAIVE_DAG_ID
 from bench.time_to_report import run_time_to_report
 from devtools.embedded import LOCAL_DIR, ROOT, connection_env, emulator_process
@@ -44,7 +50,7 @@ from tests.support.airflow_stack import AirflowStack
 
 BENCH_DIR = ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
-PRODUCT, BASELINE = "product", "baseline"
+PRODUCT, BASELINE, HISTORY = "product", "baseline", "history"
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class BenchOptions:
     repeat: int = 2  # runs per product size (the table shows their median)
     warmup_size: int | None = 200  # a first, unrecorded run: the deployment's cold start is not measured
     baseline_size: int | None = 1_000  # the per-farm variant, run once; None: not run
+    history_size: int | None = 10_000  # the product on a database with history, next to that size; None: not
+    history_years: float = 3
     time_to_report_size: int | None = 10_000  # bench/time_to_report.py at that size; None: not run
     latency_ms: int = 150  # emulator delay per API call
     rate_limit: tuple[int, float] = (10, 1.0)  # emulator: KMA calls per window, beyond: quota error
@@ -102,6 +110,12 @@ class RunResult:
     largest_rendered_bytes: int = 0
     weather_rows: int = 0
     report_rows: int = 0
+    history_weeks: int = 0  # weeks of history in the farm database before the run
+    farm_db_mb: float = 0.0
+    gate_task_s: float = 0.0  # check_collection's task duration
+    report_task_s: float = 0.0  # run_weekly_report's
+    gate_step_s: float | None = None  # the job log's CHECK_COLLECTION row: ENDED_AT - STARTED_AT
+    report_step_s: float | None = None  # its RUN_WEEKLY_REPORT row
     complete: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -125,6 +139,7 @@ class Bench:
         self.metrics_file = self.work / "task-metrics.jsonl"
         self.airflow: AirflowStack | None = None
         self.emulator_url = ""
+        self.history: Path | None = None  # the cached history database (history_database)
 
     # --- deployment --------------------------------------------------------------------------------
 
@@ -192,9 +207,15 @@ class Bench:
         assert self.airflow is not None
         dag_id = NAIVE_DAG_ID if variant == BASELINE else DAG_ID
         farm_set = generate(size, self.options.seed)
-        write_farm_db(self.farm_db, farm_set)
+        if variant == HISTORY:
+            assert self.history is not None
+            copy_history_database(self.history, self.farm_db)  # TA_FARM holds the same farm set
+        else:
+            write_farm_db(self.farm_db, farm_set)
         usable = len(classify_farms(farm_set.rows).valid)
         result = RunResult(variant=variant, dag_id=dag_id, farm_rows=size, usable_farms=usable, repeat=repeat)
+        if variant == HISTORY:
+            result.history_weeks = history_weeks(self.options.history_years)
         self.emulator("POST", "reset")
         started = time.monotonic()
         result.run_id = self.airflow.trigger(conf={"week": self.week.start.isoformat()}, dag_id=dag_id)
@@ -243,6 +264,10 @@ class Bench:
                 (result.dag_id, result.run_id),
             ).fetchall()
             result.task_instances = len(tis)
+            for task, s, e, _ in tis:
+                if task in ("check_collection", "run_weekly_report") and _time(s) and _time(e):
+                    seconds = round((_time(e) - _time(s)).total_seconds(), 2)
+                    setattr(result, "gate_task_s" if task == "check_collection" else "report_task_s", seconds)
             result.tries = sum(int(tries or 0) for *_, tries in tis)
             collect = [
                 (_time(s), _time(e)) for task, s, e, _ in tis if task.startswith("collect_") and s and e
@@ -299,6 +324,16 @@ class Bench:
                 "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?",
                 (self.week.start.strftime("%Y%m%d"),),
             ).fetchone()[0]
+            steps = conn.execute(
+                "SELECT STEP_NM, (JULIANDAY(ENDED_AT) - JULIANDAY(STARTED_AT)) * 86400 FROM TS_INS_JOB_LOG "
+                "WHERE RUN_ID = ? AND STEP_NM IN ('CHECK_COLLECTION', 'RUN_WEEKLY_REPORT') ORDER BY LOG_ID",
+                (result.run_id,),
+            ).fetchall()
+        for step, seconds in steps:  # the latest row of each step
+            if seconds is not None:
+                name = "gate_step_s" if step == "CHECK_COLLECTION" else "report_step_s"
+                setattr(result, name, round(seconds))
+        result.farm_db_mb = round(self.farm_db.stat().st_size / 2**20, 1)
         result.complete = (
             result.state == "success"
             and result.weather_rows == result.usable_farms * 7
@@ -324,15 +359,21 @@ def run_bench(options: BenchOptions) -> dict:
     bench = Bench(options)
     results: list[RunResult] = []
     started = clock.now()
+    if options.history_size:  # generated (or found in the cache) before Airflow starts
+        bench.history = history_database(options.history_size, options.history_years, week=bench.week,
+                                         seed=options.seed)  # fmt: skip
     with bench.deployment():
         print(f"Airflow up at {bench.airflow.url if bench.airflow else '?'}; week {bench.week}", flush=True)
         if options.warmup_size:
             warmup = bench.run(PRODUCT, options.warmup_size, repeat=0)
             if not warmup.complete:
                 raise RuntimeError(f"the warm-up run did not complete: {warmup.state}; see {bench.work}")
-        for size in options.sizes:
+        history_size = {options.history_size} if options.history_size else set()
+        for size in sorted({*options.sizes, *history_size}):  # the history variant needs its empty twin
             for repeat in range(1, options.repeat + 1):
                 results.append(bench.run(PRODUCT, size, repeat))
+                if size == options.history_size:  # interleaved: the pair sees the same machine
+                    results.append(bench.run(HISTORY, size, repeat))
         if options.baseline_size:
             results.append(bench.run(BASELINE, options.baseline_size))
     # Deployments of their own, on a moved clock (bench/time_to_report.py).

@@ -6,7 +6,7 @@ import json
 import statistics
 from pathlib import Path
 
-from bench import time_to_report
+from bench import history, time_to_report
 
 PRODUCT, BASELINE = "product", "baseline"
 
@@ -46,6 +46,9 @@ def summarize(runs: list[dict]) -> list[dict]:
         row["wall_s"] = round(statistics.median(walls), 1)
         row["wall_s_range"] = [min(walls), max(walls)]
         row["collection_s"] = round(statistics.median(run["collection_s"] for run in group), 1)
+        for key in ("gate_task_s", "report_task_s", "gate_step_s", "report_step_s"):  # the history table's
+            values = [run[key] for run in group if run.get(key) is not None]
+            row[key] = round(statistics.median(values), 2) if values else None
         heaviest = max(group, key=lambda run: run["peak_task_rss_mb"])
         row["peak_task_rss_mb"], row["peak_task"] = heaviest["peak_task_rss_mb"], heaviest["peak_task"]
         for key in ("kma_peak_concurrency", "kma_quota_errors", "kma_calls", "kma_fetch_calls", "tries"):
@@ -135,6 +138,8 @@ def targets(runs: list[dict]) -> list[tuple[str, bool | None, str]]:
         )
     else:
         found.append(("product >= 5 x faster than the per-farm baseline", None, "not measured"))
+    if history_target := history.history_target(runs):
+        found.append(history_target)
     found.append(
         (
             "every run complete (run succeeded, 7 weather rows and 1 report row per usable farm)",
@@ -169,6 +174,8 @@ def markdown(document: dict) -> str:
     for name, met, measured in targets(runs) + time_to_report.targets(document.get("time_to_report")):
         mark = "n/a" if met is None else ("yes" if met else "**NO**")
         lines.append(f"| {name} | {mark} | {measured} |")
+    if history_rows := history.history_table(summarize(runs)):
+        lines += ["", history_rows]
     if latency := document.get("time_to_report"):
         lines += ["", time_to_report.table(latency)]
     notes = [

@@ -1,0 +1,234 @@
+"""An operator decides on a week with gaps, on the real stack: a station outage inside the ask band parks
+the run in Required Actions, the answer comes through the REST API (as the UI sends it), and the job log and
+the alerts say who decided what and why. Clearing asks again; nobody answering applies the default; a
+re-run after the gaps were fixed asks nothing.
+
+The tests share one deployment and run in file order, like an operator's Monday."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from urllib.parse import quote
+
+import pytest
+
+from include.ins_report.config.settings import DAG_ID
+from include.ins_report.model.week import ReportWeek
+from tests.conftest import ROOT
+from tests.scheduler.conftest import OPERATIONS_SETTINGS
+from tests.support.deployment import ASKING, airflow_deployment
+from tests.support.waiting import wait_for
+
+APPROVE = "approve_gaps"
+STATION = "203"  # one station of the sample farms: its farms lack the whole week (3 of 44)
+ANSWER_WITHIN = 90  # INS_ASK_TIMEOUT here, seconds after the question
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gap_approval")
+    dags = tmp / "dags"
+    dags.mkdir()
+    shutil.copy(ROOT / "dags" / "ins_weekly_report.py", dags)
+    settings = {
+        **OPERATIONS_SETTINGS,
+        **ASKING,  # the default ask band: a station down is asked about
+        "INS_ASK_TIMEOUT": f"{ANSWER_WITHIN}s",
+        "INS_ASK_ASSIGNEES": "admin",
+        "INS_DIGEST_CHANNELS": "webhook",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+    }
+    with airflow_deployment(tmp, settings) as deployment:
+        deployment.emulator(
+            "POST",
+            "faults",
+            {"api": "kma", "scenario": "nodata", "count": None, "match": {"stnIds": STATION}},
+        )
+        yield deployment
+
+
+def hitl_path(run_id: str) -> str:
+    return f"dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{APPROVE}/-1/hitlDetails"
+
+
+def approval_state(deployment, run_id: str) -> str:
+    ti = deployment.airflow.get(f"dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{APPROVE}")
+    return ti["state"]
+
+
+def asked(deployment, run_id: str) -> dict:
+    """Wait until the run waits for an answer; the question as the UI shows it."""
+    wait_for(
+        lambda: approval_state(deployment, run_id) == "awaiting_input",
+        timeout=400,
+        what=f"{run_id}: the approval task awaiting input",
+    )
+    return deployment.airflow.get(hitl_path(run_id))
+
+
+def answer(deployment, run_id: str, option: str, reason: str) -> dict:
+    return deployment.airflow.request(
+        "PATCH", hitl_path(run_id), json={"chosen_options": [option], "params_input": {"reason": reason}}
+    )
+
+
+def hooks_of(deployment, run_id: str, event: str | None = None) -> list[dict]:
+    return [
+        r["json"]
+        for r in deployment.webhook.requests
+        if r["json"].get("run_id") == run_id and (event is None or r["json"].get("event") == event)
+    ]
+
+
+def rows(deployment, run_id: str) -> list[tuple[str, str, str]]:
+    return [(row.step, row.status, row.message) for row in deployment.job_log(run_id)]
+
+
+@pytest.fixture(scope="module")
+def approved_run(deployment):
+    """Monday: the DAG is unpaused, its scheduled run finds the station down and asks."""
+    run_id, week = deployment.start_scheduled_run()
+    question = asked(deployment, run_id)
+    answered = answer(deployment, run_id, "Approve", "station 203 is being repaired")
+    return run_id, week, question, answered, deployment.airflow.wait_for_run(run_id, timeout=400)
+
+
+def outage_farms(deployment, week: ReportWeek) -> int:
+    """The week's planned farms of the station that is down."""
+    ((farms,),) = deployment.sql(
+        "SELECT COUNT(*) FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = ? AND POINT_ID = ?", (week.key, STATION)
+    )
+    return farms
+
+
+def test_a_station_outage_inside_the_band_is_asked_with_the_gaps_listed(deployment, approved_run):
+    run_id, week, question, _, _ = approved_run
+    assert question["subject"].startswith(f"Week {week.label()}")  # which week it is about
+    body = question["body"]
+    down = outage_farms(deployment, week)
+    assert down >= 1
+    assert f"**{STATION} " in body  # the station with its label
+    assert f"{down} of {down} farms; missing weather {7 * down}" in body
+    assert f"Weather: {308 - 7 * down} of 308 farm-days" in body
+    assert "### Approve" in body
+    assert "### Reject" in body
+    assert question["options"] == ["Approve", "Reject"]
+    assert question["defaults"] == ["Reject"]
+    assert [user["id"] for user in question["assigned_users"]] == ["admin"]
+    # The request went out on the alert channels with the link to the required action.
+    (request,) = hooks_of(deployment, run_id, "ins_weekly_report_gaps_question")
+    assert request["url"].endswith(
+        f"/runs/{quote(run_id, safe='')}/tasks/{APPROVE}/required_actions?map_index=-1"
+    )
+    assert request["default"] == "reject"
+    mails = [m for m in deployment.smtp.messages if "decide:" in m["Subject"] and run_id in m["Subject"]]
+    assert len(mails) == 1
+
+
+def test_approving_builds_the_report_and_records_who_when_and_why(deployment, approved_run):
+    run_id, week, _, answered, state = approved_run
+    assert answered["responded_by"]["id"] == "admin"
+    assert state == "success"
+    log = rows(deployment, run_id)
+    decision = [row for row in log if row[0] == "APPROVE_GAPS" and row[1] != "RETRY"]
+    assert len({message for _, _, message in decision}) == 1  # one decision (see the rejection's test)
+    _, status, message = decision[-1]
+    assert status == "WARNING"
+    assert message.startswith("approved by admin at ")
+    down = outage_farms(deployment, week)
+    accepted = f"accepted gaps: 44 farms: {308 - 7 * down}/308 farm-days"
+    assert f'"station 203 is being repaired"; {accepted}' in message
+    assert ("RUN_WEEKLY_REPORT", "SUCCESS") in [(s, st) for s, st, _ in log]
+    # The farms of the station that is down have no weather day: the procedure leaves them out, and the
+    # report step's reconciliation accepts that because the gaps were approved.
+    ((reported,),) = deployment.sql(
+        "SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week.key,)
+    )
+    assert reported == 44 - down
+    assert f"without the {down} farms that have no weather day at all" in approved_run[2]["body"]
+    # The success notifier: the approved gaps on every channel and in the digest, naming the decision.
+    wait_for(lambda: hooks_of(deployment, run_id, "ins_weekly_report_digest"), timeout=120, what="the digest")
+    (warning,) = hooks_of(deployment, run_id, "ins_weekly_report_gaps_approved")
+    assert warning["decision"] == message
+    (digest,) = hooks_of(deployment, run_id, "ins_weekly_report_digest")
+    assert message in digest["gaps_accepted"]
+
+
+@pytest.fixture(scope="module")
+def rejected_run(deployment, approved_run):
+    """A missed week, triggered by hand: asked too (max_active_runs=1: after the scheduled run)."""
+    week = ReportWeek(approved_run[1].start - dt.timedelta(weeks=1))
+    run_id = deployment.airflow.trigger(conf={"week": week.start.isoformat()})
+    asked(deployment, run_id)
+    answer(deployment, run_id, "Reject", "wait for KMA's corrected values")
+    state = deployment.airflow.wait_for_run(run_id, timeout=400)
+    wait_for(
+        lambda: hooks_of(deployment, run_id, "ins_weekly_report_failed"),
+        timeout=120,
+        what="the failure alert from the dag-processor",
+    )
+    return run_id, week, state
+
+
+def test_rejecting_fails_the_run_with_one_alert_naming_who_and_why(deployment, rejected_run):
+    run_id, week, state = rejected_run
+    assert state == "failed"
+    log = rows(deployment, run_id)
+    failed = [row for row in log if row[:2] == ("APPROVE_GAPS", "FAILED")]
+    # An answer within a second of the question can beat the scheduler to the parked try's executor event:
+    # Airflow 3.3 then retries the task ("state changed externally"), which asks again and gets the same
+    # recorded answer. Whatever the timing, one decision: the same operator, reason and time.
+    assert failed
+    assert len({message.split(" (task approve_gaps")[0] for _, _, message in failed}) == 1
+    assert "rejected by admin at " in failed[-1][2]
+    assert "wait for KMA's corrected values" in failed[-1][2]
+    assert "RUN_WEEKLY_REPORT" not in {row[0] for row in log}
+    assert deployment.sql("SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week.key,)) == [
+        (0,)
+    ]
+    wait_for(
+        lambda: any(r[0] == "FINISH_JOB" for r in rows(deployment, run_id)), timeout=60, what="finish row"
+    )
+    alerts = hooks_of(deployment, run_id, "ins_weekly_report_failed")
+    assert len(alerts) == 1
+    assert alerts[0]["failed_steps"] == ["APPROVE_GAPS"]
+    assert "rejected by admin" in " ".join(alerts[0]["errors"])
+    assert "wait for KMA's corrected values" in alerts[0]["text"]
+
+
+def test_clearing_the_approval_asks_again_and_nobody_answering_applies_the_default(deployment, rejected_run):
+    run_id, _, _ = rejected_run
+    alerts_before = len(hooks_of(deployment, run_id, "ins_weekly_report_failed"))
+    deployment.airflow.clear(run_id, [APPROVE])
+    question = asked(deployment, run_id)
+    assert question["responded_at"] is None  # a new question, not the old answer
+    assert "missing weather " in question["body"]  # with the gaps as they are now
+    # Nobody answers: after INS_ASK_TIMEOUT the scheduler applies the default (reject).
+    assert deployment.airflow.wait_for_run(run_id, timeout=ANSWER_WITHIN + 300) == "failed"
+    wait_for(
+        lambda: len(hooks_of(deployment, run_id, "ins_weekly_report_failed")) > alerts_before,
+        timeout=120,
+        what="the failure alert of the timed-out question",
+    )
+    failed = [row for row in rows(deployment, run_id) if row[:2] == ("APPROVE_GAPS", "FAILED")]
+    assert "nobody answered by " in failed[-1][2]
+    assert "the default (reject) applied" in failed[-1][2]
+    alert = hooks_of(deployment, run_id, "ins_weekly_report_failed")[-1]
+    assert "nobody answered" in alert["text"]
+
+
+def test_a_rerun_after_the_gaps_are_fixed_asks_nothing(deployment, rejected_run):
+    run_id, week, _ = rejected_run
+    deployment.emulator("POST", "reset")  # the station answers again
+    deployment.airflow.clear(run_id, None)
+    assert deployment.airflow.wait_for_run(run_id, timeout=400) == "success"
+    assert approval_state(deployment, run_id) == "success"
+    log = rows(deployment, run_id)
+    starts = [index for index, row in enumerate(log) if row[0] == "START_JOB"]
+    attempt = log[starts[-1] :]  # the re-run's rows
+    assert [row[1] for row in attempt if row[0] == "CHECK_COLLECTION"] == ["SUCCESS"]
+    assert [row for row in attempt if row[0] == "APPROVE_GAPS"] == []  # nothing asked, nothing recorded
+    assert deployment.sql("SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week.key,)) == [
+        (44,)
+    ]

@@ -35,7 +35,15 @@ TIERS = {
 # the browser package, whose two modules share one package-scoped stack, is one unit. The units that hold an
 # Airflow stack are collected first, longest first, so that the two workers end together.
 SHARED_STACK_PACKAGES = ("tests/browser",)
-STACKS_FIRST = ("browser", "scheduler/test_operations.py", "scheduler/test_deadline.py", "celery", "e2e")
+STACKS_FIRST = (
+    "browser",
+    "scheduler/test_operations.py",
+    "scheduler/test_gap_approval.py",
+    "scheduler/test_deadline.py",
+    "celery",
+    "e2e/test_make_run_question.py",
+    "e2e",
+)
 
 
 def _rank(relative: str) -> int:

@@ -28,14 +28,21 @@ OPERATIONS_SETTINGS = {
 DOWNSTREAM_DAG = "ins_report_downstream"
 
 
+def dags_folder(tmp: Path, *test_dags: str) -> Path:
+    """A DAGs folder of the production DAG and these DAGs of tests/scheduler/dags/."""
+    dags = tmp / "dags"
+    dags.mkdir()
+    shutil.copy(ROOT / "dags" / "ins_weekly_report.py", dags)
+    for name in test_dags:
+        shutil.copy(Path(__file__).with_name("dags") / f"{name}.py", dags)
+    return dags
+
+
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scheduler")
     # The production DAG and a downstream team's DAG scheduled on the report's asset, in one DAGs folder.
-    dags = tmp / "dags"
-    dags.mkdir()
-    shutil.copy(ROOT / "dags" / "ins_weekly_report.py", dags)
-    shutil.copy(Path(__file__).with_name("dags") / f"{DOWNSTREAM_DAG}.py", dags)
+    dags = dags_folder(tmp, DOWNSTREAM_DAG)
     settings = {**OPERATIONS_SETTINGS, "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
     with airflow_deployment(
         tmp, settings, kma_key=KMA_KEY, kosis_key=KOSIS_KEY, dag_ids=(DAG_ID, DOWNSTREAM_DAG)

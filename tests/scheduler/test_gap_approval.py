@@ -8,15 +8,13 @@ The tests share one deployment and run in file order, like an operator's Monday.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from urllib.parse import quote
 
 import pytest
 
 from include.ins_report.config.settings import DAG_ID
 from include.ins_report.model.week import ReportWeek
-from tests.conftest import ROOT
-from tests.scheduler.conftest import OPERATIONS_SETTINGS
+from tests.scheduler.conftest import OPERATIONS_SETTINGS, dags_folder
 from tests.support.deployment import ASKING, airflow_deployment
 from tests.support.waiting import wait_for
 
@@ -28,9 +26,7 @@ ANSWER_WITHIN = 90  # INS_ASK_TIMEOUT here, seconds after the question
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gap_approval")
-    dags = tmp / "dags"
-    dags.mkdir()
-    shutil.copy(ROOT / "dags" / "ins_weekly_report.py", dags)
+    dags = dags_folder(tmp)
     settings = {
         **OPERATIONS_SETTINGS,
         **ASKING,  # the default ask band: a station down is asked about

@@ -112,8 +112,7 @@ def test_the_operator_approves_the_gaps_on_the_phone_and_the_report_is_built(
     read_the_question(phone, request, week)
     answer(phone, "Approve", "203 이천 관측소 수리 중", "6-gaps-approve-phone")
     assert deployment.airflow.wait_for_run(run_id, timeout=RUN_TIMEOUT) == "success"
-    ((status, message),) = decision_rows(deployment, run_id)
-    assert status == "WARNING"
+    (message,) = {message for status, message in decision_rows(deployment, run_id) if status == "WARNING"}
     assert message.startswith("approved by admin at ")
     assert '"203 이천 관측소 수리 중"; accepted gaps: 44 farms: ' in message
     # The report rows in the farm database: the week's farms but the station's, which have no weather day.
@@ -137,10 +136,10 @@ def test_the_operator_rejects_the_gaps_and_the_run_fails_with_one_alert(
     read_the_question(operator_page, request, week)
     answer(operator_page, "Reject", "KMA 보정값을 기다립니다", "6-gaps-reject")
     assert deployment.airflow.wait_for_run(run_id, timeout=RUN_TIMEOUT) == "failed"
-    ((status, message),) = decision_rows(deployment, run_id)
-    assert status == "FAILED"
-    assert "rejected by admin at " in message
-    assert "KMA 보정값을 기다립니다" in message
+    failed = [message for status, message in decision_rows(deployment, run_id) if status == "FAILED"]
+    assert failed  # one decision; twice if the click beat the scheduler (docs/operations.md)
+    assert "rejected by admin at " in failed[-1]
+    assert "KMA 보정값을 기다립니다" in failed[-1]
     assert deployment.sql("SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week.key,)) == [
         (0,)
     ]

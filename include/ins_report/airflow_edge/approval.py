@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 REASON = "reason"
 PLACEHOLDER_TIMEOUT = dt.timedelta(hours=12)  # replaced by the question's own when it is asked
 MIN_TIMEOUT = dt.timedelta(minutes=1)
+RACE_RETRY_DELAY = dt.timedelta(seconds=10)
 
 
 def assigned_users(settings: Settings) -> list[dict[str, str]] | None:
@@ -55,6 +56,12 @@ class GapApprovalOperator(ApprovalOperator):
             description="Why you approve or reject (recorded in TS_INS_JOB_LOG and the alerts).",
             source="task",
         )
+        # At least one retry, soon: an answer that beats the scheduler to the parked try's executor event
+        # makes Airflow 3.3 take the task for changed externally; the retry gets the recorded answer
+        # (docs/operations.md, "Gaps: the operator decides").
+        inherited = (kwargs.get("default_args") or {}).get("retries", 0)
+        kwargs["retries"] = max(1, kwargs.get("retries", inherited) or 0)
+        kwargs["retry_delay"] = RACE_RETRY_DELAY
         super().__init__(
             task_id=APPROVE.task_id,
             task_display_name=APPROVE.title,

@@ -19,8 +19,7 @@ from include.ins_report.airflow_edge.connections import farm_database
 from include.ins_report.config.settings import DAG_ID, Settings
 from include.ins_report.model.week import ReportWeek
 from include.ins_report.weeks import queries, render
-
-URL_PREFIX = "/ins-weeks"
+from include.ins_report.weeks.model import URL_PREFIX
 
 app = FastAPI(
     title="INS weeks",

@@ -12,7 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
+from include.ins_report.config.settings import DAG_ID
 from include.ins_report.joblog import (
+    APPROVE,
+    COMPARE,
     FINISH,
     GATE,
     REPORT,
@@ -26,9 +29,7 @@ from include.ins_report.joblog import (
 )
 from include.ins_report.model.week import ReportWeek
 
-DAG_ID = "ins_weekly_report"
-DECISION_STEP = "APPROVE_GAPS"  # the lead's human-in-the-loop decision on accepted gaps
-DIFF_STEP = "COMPARE_REPORT"  # the report diff (issue #21 part 1)
+URL_PREFIX = "/ins-weeks"  # where the API server serves the page (plugins/ins_weeks.py)
 UNFINISHED = "UNFINISHED"
 PAGE_SIZE = 12
 
@@ -53,6 +54,11 @@ FIGURE_LABELS = {
 def run_path(run_id: str) -> str:
     """The run in the Airflow UI's Grid, relative to the UI's root."""
     return f"/dags/{DAG_ID}/runs/{quote(run_id, safe='')}"
+
+
+def week_page_path(week_key: str) -> str:
+    """A week's page on the INS weeks page, below the Airflow base URL."""
+    return f"{URL_PREFIX}/week/{quote(week_key, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -225,8 +231,8 @@ def build_row(week_key: str, inputs: WeekInputs, sources: Sequence[SourceSpec]) 
         written = sum(r.row_count or 0 for r in rows if r.status in (SUCCESS, WARNING))
         periods = inputs.periods.get(spec.source, "") if spec.source else week_label(week_key)
         lines.append(SourceLine(spec.label, status, calls, written, periods))
-    decision = log.latest(DECISION_STEP)
-    diff = log.latest(DIFF_STEP)
+    decision = log.latest(APPROVE.name)
+    diff = log.latest(COMPARE.name)
     return WeekRow(
         week_key=week_key,
         week_label=week_label(week_key),

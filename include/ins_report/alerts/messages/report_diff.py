@@ -4,17 +4,15 @@ log has it, and the link to the week on the INS weeks page, which lists the chan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from include.ins_report.config.settings import Settings
 from include.ins_report.joblog import COMPARE, REPORT, RunLog
-
-WEEKS_PAGE = "/ins-weeks"  # the INS weeks page (plugins/ins_weeks.py), served by the API server
+from include.ins_report.weeks.model import week_page_path
 
 
 def week_page_url(settings: Settings, week_key: str) -> str:
     """The week on the INS weeks page: its report diff as a table, with its map and charts."""
-    return f"{settings.airflow_base_url}{WEEKS_PAGE}/week/{quote(week_key, safe='')}"
+    return f"{settings.airflow_base_url}{week_page_path(week_key)}"
 
 
 @dataclass(frozen=True)

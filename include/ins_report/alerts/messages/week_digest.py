@@ -7,15 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from include.ins_report.alerts.messages.alert import Alert
+from include.ins_report.alerts.messages.report_diff import week_page_url
 from include.ins_report.config.settings import Settings
 from include.ins_report.weeks.model import FIGURE_LABELS, WeekRow
 
 CHART_CID = "ins-week-price.png"
-
-
-def page_url(settings: Settings, week_key: str) -> str:
-    """The week's page of the INS weeks plugin (served by the API server)."""
-    return f"{settings.airflow_base_url}/ins-weeks/week/{week_key}"
 
 
 def _change(row: WeekRow) -> list[str]:
@@ -40,13 +36,12 @@ def week_lines(row: WeekRow, settings: Settings) -> list[str]:
     )
     return [
         "",
-        f"The week at a glance ({page_url(settings, row.week_key)}):",
+        f"The week at a glance ({week_page_url(settings, row.week_key)}):",
         *_change(row),
         f"  Sources:   {sources or 'none recorded'}",
         f"  Gate:      {row.gate_summary or 'not run'}",
         f"  Excluded:  {row.excluded_total} farms; report rows: {_count(row.report_rows)}",
-        *([f"  Gaps decision: {row.decision}"] if row.decision else []),
-        *([f"  Report diff:   {row.diff}"] if row.diff else []),
+        # The gap decision and the report diff have their own lines in the digest (digest.py).
         "  (chart: EKAPE's national price over the last 12 weeks, below)",
     ]
 
@@ -58,7 +53,7 @@ def with_week(alert: Alert, row: WeekRow | None, chart_png: bytes | None, settin
     lines = week_lines(row, settings)
     if not chart_png:
         lines = lines[:-1]
-    payload = {**alert.payload, "week_row": row.as_dict(), "week_page": page_url(settings, row.week_key)}
+    payload = {**alert.payload, "week_row": row.as_dict(), "week_page": week_page_url(settings, row.week_key)}
     text = alert.text + "\n" + "\n".join(lines)
     payload["text"] = text
     images = {**alert.images, CHART_CID: chart_png} if chart_png else alert.images

@@ -28,6 +28,16 @@ MESSAGES = [
     StatsMessage(()),
     PlanMessage(44, 34, 3),
     PlanMessage(44, 34, 0, ("F0009 무주농장: latitude 91.0 out of range", "? 빈 이름: no farm number")),
+    # A reason with commas of its own stays one item (the INS weeks page lists them).
+    PlanMessage(
+        44,
+        34,
+        1,
+        (
+            "F0903 도쿄농장: coordinates outside Korea (35.6762, 139.6503)",
+            "F0010 원주: duplicate farm number",
+        ),
+    ),
     WeatherMessage("203 이천 (3 farms)", 7, 21),
     WeatherMessage("108 서울 (2 farms)", 6, 12, ("2026-11-21", "2026-11-22")),
     GateMessage("44 farms: 308/308 farm-days (100.0%); stats 12/12 cells (100.0%)", ALL_KINDS),

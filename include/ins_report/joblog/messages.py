@@ -13,6 +13,23 @@ def listed(items: list[str] | tuple[str, ...], limit: int = 20) -> str:
     return head if len(items) <= limit else f"{head} … and {len(items) - limit} more"
 
 
+def _split_outside_parentheses(text: str, separator: str = ", ") -> list[str]:
+    """``text`` split at ``separator`` where it is not inside parentheses: a reason's own commas, as in
+    ``coordinates outside Korea (35.6762, 139.6503)``, stay in its item."""
+    items, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        char = text[index]
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(separator, index):
+            items.append(text[start:index])
+            index += len(separator)
+            start = index
+            continue
+        index += 1
+    items.append(text[start:])
+    return items
+
+
 @dataclass(frozen=True)
 class StartMessage:
     """START_JOB: ``report week 2026-11-16..2026-11-22``."""
@@ -112,7 +129,7 @@ class PlanMessage:
             return None
         listed = match["listed"] or ""
         listed = re.sub(r" … and \d+ more$", "", listed)
-        excluded = tuple(item for item in listed.split(", ") if item)
+        excluded = tuple(item for item in _split_outside_parentheses(listed) if item)
         count = int(match["excluded"])
         return cls(
             farms=int(match["farms"]),

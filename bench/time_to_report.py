@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -109,9 +110,10 @@ def run_variant(bench_options, waits: str, size: int, work: Path) -> LatencyRun:
         "INS_EKAPE_FINAL_AT": FINAL_AT.strftime("%H:%M"),
     }
     bench = Bench(replace(bench_options, work_dir=work, week=week.start.isoformat(), extra_env=extra))
-    work.mkdir(parents=True, exist_ok=True)
+    if work.exists():
+        shutil.rmtree(work)  # a fresh deployment: no run of an earlier bench in its metadata
+    work.mkdir(parents=True)
     write_farm_db(bench.farm_db, farm_set)
-    bench.metrics_file.unlink(missing_ok=True)
     moved = faketime_env(run_starts.subtract(seconds=STARTUP_S), clock.now())
     offset = run_starts.subtract(seconds=STARTUP_S) - clock.now()
     limit = bench_options.rate_limit

@@ -117,8 +117,10 @@ def test_job_log_of_the_run(stack, first_run):
     weather = [row for row in log if row[0] == "COLLECT_STATION_WEATHER"]
     assert len(weather) == 34
     assert {row[1] for row in weather} == {"SUCCESS"}
-    assert steps[-3:] == [
+    # A complete week asks nobody (no APPROVE_GAPS row); the report is compared with what it replaced.
+    assert steps[-4:] == [
         ("CHECK_COLLECTION", "SUCCESS"),
+        ("COMPARE_REPORT", "SUCCESS"),
         ("RUN_WEEKLY_REPORT", "SUCCESS"),
         ("FINISH_JOB", "SUCCESS"),
     ]

@@ -143,9 +143,8 @@ def test_clearing_the_whole_run_rebuilds_exactly_one_clean_run(deployment, sched
     cleared = deployment.airflow.clear(run_id, None)
     every_task = {t["task_id"] for t in deployment.airflow.get("dags/ins_weekly_report/tasks")["tasks"]}
     assert {t["task_id"] for t in cleared} == every_task
-    assert (
-        len(every_task) == 10
-    )  # start, KOSIS, EKAPE wait + fetch, plan, wait, stations, gate, report, finish
+    # start, KOSIS, EKAPE wait + fetch, plan, wait, stations, gate, gap decision, report, finish
+    assert len(every_task) == 11
     assert deployment.airflow.wait_for_run(run_id) == "success"
     assert deployment.week_content(latest) == before
     assert_clean_week(deployment, latest)

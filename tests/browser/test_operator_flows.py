@@ -277,6 +277,7 @@ def test_a_failed_station_found_and_cleared_in_the_grid(deployment, station_outa
     expected = {
         (STATIONS, str(map_index)),
         ("check_collection", "-1"),
+        ("approve_gaps", "-1"),
         ("run_weekly_report", "-1"),
         ("finish_job", "-1"),
     }

@@ -36,6 +36,7 @@ ROWS = [
     ("collect_weather.wait_for_weather_publication", STEPS["WAIT_FOR_WEATHER_PUBLICATION"].title),
     (STATIONS, STEPS["COLLECT_STATION_WEATHER"].title),
     ("check_collection", STEPS["CHECK_COLLECTION"].title),
+    ("approve_gaps", STEPS["APPROVE_GAPS"].title),
     ("run_weekly_report", STEPS["RUN_WEEKLY_REPORT"].title),
     ("finish_job", STEPS["FINISH_JOB"].title),
 ]

@@ -171,3 +171,22 @@ def test_the_report_diff_of_the_latest_run_as_a_table_and_its_message_as_it_stan
     assert [row[1:4] for row in detail.diff_rows] == [("F0001", "AVG_TA", "CHANGED")]
     html = render.week_page(detail, "20261116", "/ins-weeks", "")
     assert "<td>F0001</td><td>AVG_TA</td><td>CHANGED</td><td>3.3</td><td>4.3</td>" in html
+
+
+def test_a_start_that_was_given_no_week_is_listed_bare_and_the_page_still_renders(history):
+    """A run triggered with a Wednesday fails at its start and leaves the date it was given as REPORT_WEEK
+    (`2026-11-11`); the page lists it without figures instead of answering 500 (seen in the browser tier)."""
+    history.log_step(
+        run_id="manual__wednesday",
+        report_week="2026-11-11",
+        step="START_JOB",
+        status="FAILED",
+        started_at="2026-11-23 10:00:00",
+        message="InvalidWeekError: 2026-11-11 is a Wednesday",
+    )
+    page = queries.weeks_page(history, Settings(), page=1, page_size=12)
+    assert [row.week_key for row in page.rows] == ["20261116", "20261109", "20261102", "2026-11-11"]
+    bare = page.rows[-1]
+    assert bare.week_label == "2026-11-11"
+    assert all(change.value is None for change in bare.changes)
+    assert "2026-11-11" in render.index_page(page, "/ins-weeks", "")

@@ -254,7 +254,20 @@ def build_row(week_key: str, inputs: WeekInputs, sources: Sequence[SourceSpec]) 
     )
 
 
+def is_week_key(week_key: str) -> bool:
+    """A report week's key (``YYYYMMDD``). The job log also keeps what a run was given when that was not a
+    week (a START_JOB failure for a Wednesday, ``2026-11-11``): listed as it is, without figures."""
+    try:
+        dt.datetime.strptime(week_key, "%Y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
 def previous_key(week_key: str) -> str:
+    """The week before, or "" for a key that is not a week's."""
+    if not is_week_key(week_key):
+        return ""
     return (dt.datetime.strptime(week_key, "%Y%m%d") - dt.timedelta(days=7)).strftime("%Y%m%d")
 
 

@@ -20,6 +20,7 @@ from include.ins_report.weeks.model import (
     WeekInputs,
     WeekRow,
     build_row,
+    is_week_key,
     previous_key,
     week_label,
     with_changes,
@@ -95,7 +96,10 @@ def weeks_page(farm_db: FarmDatabase, settings: Settings, page: int = 1, page_si
     pages = max(1, -(-total // page_size))
     if not keys:
         return Page([], page, pages, total)
-    first, last = min(keys), max(keys)
+    # A key that is not a week's (what a failed start was given) is listed bare: the span, read through the
+    # index, stays the page's weeks.
+    weeks = [key for key in keys if is_week_key(key)] or keys
+    first, last = min(weeks), max(weeks)
     span = {"first_week": first, "last_week": last}
     inputs = {key: WeekInputs() for key in keys}
     for row in farm_db.query("weeks_job_log", {"job_nm": JOB_NAME, **span}):
@@ -105,7 +109,7 @@ def weeks_page(farm_db: FarmDatabase, settings: Settings, page: int = 1, page_si
         if str(week) in inputs:
             text = str(first_period) if first_period == last_period else f"{first_period}..{last_period}"
             inputs[str(week)].periods[str(source)] = text
-    figures = figures_by_week(farm_db, previous_key(first), last)
+    figures = figures_by_week(farm_db, previous_key(first) or first, last)
     for key, item in inputs.items():
         item.figures = figures.get(key, Figures())
     specs = source_specs(settings)

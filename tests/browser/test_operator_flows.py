@@ -324,6 +324,7 @@ def test_a_failed_station_found_and_cleared_in_the_grid(deployment, station_outa
     assert [row[:2] for row in new_rows] == [
         ("COLLECT_STATION_WEATHER", "SUCCESS"),
         ("CHECK_COLLECTION", "SUCCESS"),
+        ("COMPARE_REPORT", "SUCCESS"),  # the week's first report: nothing replaced
         ("RUN_WEEKLY_REPORT", "SUCCESS"),
         ("FINISH_JOB", "SUCCESS"),
     ], new_rows

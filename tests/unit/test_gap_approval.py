@@ -22,7 +22,13 @@ from include.ins_report.model.gap_policy import (
     response_deadline,
 )
 from include.ins_report.model.gate_result import GateResult, Issue
-from include.ins_report.steps.approval import GapsRejectedError, gaps_to_decide, record_decision
+from include.ins_report.steps.approval import (
+    GapsRejectedError,
+    gaps_to_decide,
+    reapply,
+    record_decision,
+    recorded_decision,
+)
 from include.ins_report.steps.gate import CollectionIncompleteError, check_collection
 from tests.support.steps import step_context
 from tests.unit.test_gate import CPI, KOSIS_AND_WEATHER, WEEK, fill, sql
@@ -273,3 +279,56 @@ def test_nobody_answering_says_so_and_which_default_applied(ctx, farm_db):
         "nobody answered by 2026-11-23 10:12:30 KST; the default (approve) applied: no reason given; "
         "accepted gaps:"
     )
+
+
+# --- Airflow's retry after a recorded answer ------------------------------------------------------------
+
+
+def retry_row(ctx, farm_db) -> None:
+    """What the scheduler side's callback writes when Airflow retries the task after its answer."""
+    farm_db.log_step(
+        run_id=ctx.run_id,
+        report_week=ctx.week_key,
+        step="APPROVE_GAPS",
+        status="RETRY",
+        started_at="2026-11-23 10:13:00",
+        message="no exception reported: the task was killed, timed out or lost its heartbeat",
+    )
+
+
+def test_a_decision_recorded_before_airflow_retried_the_task_stands(ctx, farm_db):
+    fill(ctx)
+    a_station_down(farm_db)
+    check_collection(ctx)
+    assert recorded_decision(ctx) is None  # nothing answered yet: ask
+    record_decision(ctx, approved=True, by="kim", at=ANSWERED, reason="repair")
+    assert recorded_decision(ctx) is None  # a cleared task (no RETRY row after the decision): ask again
+    retry_row(ctx, farm_db)
+    decision = recorded_decision(ctx)
+    assert decision.status == "WARNING"
+    assert reapply(ctx, decision) == {"approved": True, "reapplied": True}
+    step, status, _, message = job_log(farm_db)[-1]
+    assert (step, status) == ("APPROVE_GAPS", "WARNING")  # the digest and the report read the latest
+    assert message.startswith('approved by kim at 2026-11-23 10:12:30 KST: "repair"')
+
+
+def test_a_rejection_recorded_before_airflow_retried_the_task_stands(ctx, farm_db):
+    fill(ctx)
+    a_station_down(farm_db)
+    check_collection(ctx)
+    farm_db.log_step(  # the task's FAILED row of the rejection, as its callback writes it
+        run_id=ctx.run_id,
+        report_week=ctx.week_key,
+        step="APPROVE_GAPS",
+        status="FAILED",
+        started_at="2026-11-23 10:12:30",
+        message='GapsRejectedError: rejected by lee at 2026-11-23 10:12:30 KST: "wait"',
+    )
+    retry_row(ctx, farm_db)
+    with pytest.raises(
+        GapsRejectedError, match=r'stands .*rejected by lee at 2026-11-23 10:12:30 KST: "wait"'
+    ):
+        reapply(ctx, recorded_decision(ctx))
+    # A new gate (the gate cleared) starts over: its question is asked.
+    check_collection(ctx)
+    assert recorded_decision(ctx) is None

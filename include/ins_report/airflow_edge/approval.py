@@ -94,6 +94,9 @@ class GapApprovalOperator(ApprovalOperator):
 
     def execute(self, context: Any) -> Any:
         with task_step(self.settings) as (context, inputs):
+            recorded = approval.recorded_decision(inputs)
+            if recorded is not None:  # Airflow retried the task after the answer (docs/operations.md)
+                return approval.reapply(inputs, recorded)
             gate = context["ti"].xcom_pull(task_ids=GATE.task_id) or {}
             started = getattr(context.get("dag_run"), "start_date", None)
             question = approval.gaps_to_decide(inputs, gate.get("decision"), started)

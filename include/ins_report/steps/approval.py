@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING
 
 import pendulum
 
-from include.ins_report.joblog import APPROVE, SUCCESS, TIME_FORMAT, WARNING, DecisionMessage
+from include.ins_report.joblog import (
+    APPROVE,
+    FAILED,
+    GATE,
+    RETRY,
+    SUCCESS,
+    TIME_FORMAT,
+    WARNING,
+    DecisionMessage,
+    LogRow,
+    RunLog,
+)
 from include.ins_report.model import clock
 from include.ins_report.model.errors import PermanentError
 from include.ins_report.model.gap_policy import GapOutcome, GapQuestion, response_deadline
@@ -110,3 +121,33 @@ def record_decision(
     ctx.log(ctx.farm_db, APPROVE.name, started, result.good_farm_days, message.text(), status=WARNING)
     log.warning("week %s: gaps approved (%s)", ctx.week, message.text()[:300])
     return {"approved": True, "by": by, "reason": reason.strip(), "gaps": sum(result.counts.values())}
+
+
+def recorded_decision(ctx: StepContext) -> LogRow | None:
+    """The decision an earlier try of this run recorded before Airflow retried the task anyway, or None.
+
+    Airflow 3.3 retries an approval task whose answer came before the scheduler had processed the parked
+    try's executor event ("state changed externally", docs/operations.md), after the answer was recorded:
+    the run's latest APPROVE_GAPS row since its gate is then a RETRY row, right after the decision (a
+    WARNING approval or the FAILED rejection). A cleared task leaves no RETRY row after the decision: it asks
+    again."""
+    log = RunLog.from_dicts(ctx.farm_db.job_log(ctx.run_id))
+    gate = log.latest(GATE.name)
+    since = gate.log_id if gate else 0
+    rows = [row for row in log.rows if row.step == APPROVE.name and row.log_id > since]
+    if len(rows) >= 2 and rows[-1].status == RETRY and rows[-2].status in (WARNING, FAILED):
+        return rows[-2]
+    return None
+
+
+def reapply(ctx: StepContext, decision: LogRow) -> dict:
+    """The recorded decision again, without a second question: an approval's WARNING row once more (the
+    digest and the report read the latest), a rejection's failure with the recorded row's text as it is."""
+    if decision.status == FAILED:
+        raise GapsRejectedError(
+            f"the decision recorded at {decision.ended_at} KST stands (Airflow retried the task after it): "
+            f"{decision.message}"
+        )
+    ctx.log(ctx.farm_db, APPROVE.name, now_text(), decision.row_count, decision.message, status=WARNING)
+    log.warning("week %s: the recorded approval stands after Airflow's retry", ctx.week)
+    return {"approved": True, "reapplied": True}

@@ -54,9 +54,15 @@ def station_down(deployment):
 
 
 def asked_run(deployment, weeks_back: int) -> tuple[str, ReportWeek, dict]:
-    """A run of a missed week that waits for the decision, and the request the alert channels got."""
+    """A run of a missed week that waits for the decision (its parked try seen by the scheduler: see
+    ``AirflowStack.parked``), and the request the alert channels got."""
     week = ReportWeek(deployment.week.start - dt.timedelta(weeks=weeks_back))
     run_id = deployment.airflow.trigger(conf={"week": week.start.isoformat()})
+    wait_for(
+        lambda: deployment.airflow.parked(run_id, APPROVE),
+        timeout=RUN_TIMEOUT,
+        what=f"{run_id}: the approval task's parked try seen by the scheduler",
+    )
     request = wait_for(
         lambda: next(
             (

@@ -55,11 +55,16 @@ def approval_state(deployment, run_id: str) -> str:
 
 
 def asked(deployment, run_id: str) -> dict:
-    """Wait until the run waits for an answer; the question as the UI shows it."""
+    """Wait until the run waits for an answer and the scheduler has seen the try park; the question as the
+    UI shows it."""
+    before = deployment.airflow.parked(run_id, APPROVE)
     wait_for(
-        lambda: approval_state(deployment, run_id) == "awaiting_input",
+        lambda: (
+            approval_state(deployment, run_id) == "awaiting_input"
+            and deployment.airflow.parked(run_id, APPROVE) > before
+        ),
         timeout=400,
-        what=f"{run_id}: the approval task awaiting input",
+        what=f"{run_id}: the approval task awaiting input, its parked try seen by the scheduler",
     )
     return deployment.airflow.get(hitl_path(run_id))
 

@@ -246,6 +246,22 @@ class AirflowStack:
             what=f"run {run_id} finished; see {self.home / 'logs'}",
         )
 
+    def parked(self, run_id: str, task_id: str) -> int:
+        """How many times the scheduler has processed the executor event of a try of ``task_id`` that parked
+        for an answer (``state=awaiting_input`` in its "TaskInstance Finished" line). Airflow 3.3 takes a
+        task answered before that for changed externally and retries it: the tests answer after it, as a
+        person reading the question does (docs/operations.md, "Gaps: the operator decides")."""
+        log = self.home / "logs" / "scheduler.log"
+        if not log.exists():
+            return 0
+        needle = f"task_id={task_id}, run_id={run_id},"
+        with log.open(encoding="utf-8", errors="replace") as lines:
+            return sum(
+                1
+                for line in lines
+                if "TaskInstance Finished" in line and needle in line and "state=awaiting_input" in line
+            )
+
     def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> list[dict]:
         """Every task instance of the run (the API pages by 100)."""
         found: list[dict] = []

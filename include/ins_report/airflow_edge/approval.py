@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 REASON = "reason"
 PLACEHOLDER_TIMEOUT = dt.timedelta(hours=12)  # replaced by the question's own when it is asked
-MIN_TIMEOUT = dt.timedelta(minutes=1)
 RACE_RETRY_DELAY = dt.timedelta(seconds=10)
 
 
@@ -94,10 +93,11 @@ class GapApprovalOperator(ApprovalOperator):
 
     def execute(self, context: Any) -> Any:
         with task_step(self.settings) as (context, inputs):
-            recorded = approval.recorded_decision(inputs)
+            gate = context["ti"].xcom_pull(task_ids=GATE.task_id) or {}
+            # Only a week the gate asked about can have a decision to keep (one job-log read, then).
+            recorded = approval.recorded_decision(inputs) if gate.get("decision") == "ask" else None
             if recorded is not None:  # Airflow retried the task after the answer (docs/operations.md)
                 return approval.reapply(inputs, recorded)
-            gate = context["ti"].xcom_pull(task_ids=GATE.task_id) or {}
             started = getattr(context.get("dag_run"), "start_date", None)
             question = approval.gaps_to_decide(inputs, gate.get("decision"), started)
             if question is None:
@@ -107,8 +107,9 @@ class GapApprovalOperator(ApprovalOperator):
             self.subject = messages.subject(question)
             self.body = messages.body(question)
             # A plain timedelta: the task runner sends it to the supervisor (msgpack knows no pendulum types).
+            # answer_by is already floored (gap_policy.response_deadline); never below zero here.
             left = dt.timedelta(seconds=(question.answer_by - clock.now()).total_seconds())
-            self.response_timeout = max(left, MIN_TIMEOUT)
+            self.response_timeout = max(left, dt.timedelta(0))
             log.info(
                 "asking: %s; answer at %s (REST: PATCH %s); the default (%s) applies at %s",
                 self.subject,

@@ -26,22 +26,31 @@ def accepted_gaps(run_log: RunLog) -> GateMessage | None:
     return message if message and message.accepted_gaps else None
 
 
-def build_gaps_alert(run: RunFacts, gate: GateMessage, settings: Settings) -> Alert:
+def _warning(
+    run: RunFacts, settings: Settings, event: str, headline: str, lead: str, body: str, **fields
+) -> Alert:
+    """A built report's warning: one shape for every kind (subject, lead sentence, the row's text, link)."""
     week_text = run.week.label() if run.week else run.week_key
     url = run_url(settings, run.run_id)
-    details = gate.details()
     return Alert(
-        subject=f"[INS weekly report] week {week_text}: report built with gaps ({run.run_id})",
-        text=f"The report for week {week_text} was built with gaps the coverage policy accepts.\n\n"
-        f"{details}\n\n{url}",
-        payload={
-            **payload_head("ins_weekly_report_gaps_accepted", run.run_id, url, run.week),
-            "coverage": gate.summary,
-            "kinds": gate.counts,
-            "gaps": gate.gaps,
-            "text": details,
-        },
+        subject=f"[INS weekly report] week {week_text}: {headline} ({run.run_id})",
+        text=f"The report for week {week_text} {lead}\n\n{body}\n\n{url}",
+        payload={**payload_head(event, run.run_id, url, run.week), **fields, "text": body},
         url=url,
+    )
+
+
+def build_gaps_alert(run: RunFacts, gate: GateMessage, settings: Settings) -> Alert:
+    return _warning(
+        run,
+        settings,
+        "ins_weekly_report_gaps_accepted",
+        "report built with gaps",
+        "was built with gaps the coverage policy accepts.",
+        gate.details(),
+        coverage=gate.summary,
+        kinds=gate.counts,
+        gaps=gate.gaps,
     )
 
 
@@ -53,18 +62,14 @@ def approved_gaps(run_log: RunLog) -> LogRow | None:
 
 def build_approved_gaps_alert(run: RunFacts, decision: LogRow, settings: Settings) -> Alert:
     """The report was built with gaps an operator approved: who, when, why and the gaps (the row's text)."""
-    week_text = run.week.label() if run.week else run.week_key
-    url = run_url(settings, run.run_id)
-    return Alert(
-        subject=f"[INS weekly report] week {week_text}: report built with approved gaps ({run.run_id})",
-        text=f"The report for week {week_text} was built with gaps an operator approved.\n\n"
-        f"{decision.message}\n\n{url}",
-        payload={
-            **payload_head("ins_weekly_report_gaps_approved", run.run_id, url, run.week),
-            "decision": decision.message,
-            "text": decision.message,
-        },
-        url=url,
+    return _warning(
+        run,
+        settings,
+        "ins_weekly_report_gaps_approved",
+        "report built with approved gaps",
+        "was built with gaps an operator approved.",
+        decision.message,
+        decision=decision.message,
     )
 
 
@@ -75,16 +80,12 @@ def not_in_plan(run_log: RunLog) -> ReportMessage | None:
 
 
 def build_plan_warning_alert(run: RunFacts, report: ReportMessage, settings: Settings) -> Alert:
-    week_text = run.week.label() if run.week else run.week_key
-    url = run_url(settings, run.run_id)
-    return Alert(
-        subject=f"[INS weekly report] week {week_text}: farms not in the week's plan ({run.run_id})",
-        text=f"The report for week {week_text} was built for the farms of its plan. Farms that TA_FARM holds "
-        "now were not in the plan (added or re-activated after it) and are not in this report; clear the "
-        f"whole run to include them.\n\n{report.note}\n\n{url}",
-        payload={
-            **payload_head("ins_weekly_report_not_in_plan", run.run_id, url, run.week),
-            "text": report.note,
-        },
-        url=url,
+    return _warning(
+        run,
+        settings,
+        "ins_weekly_report_not_in_plan",
+        "farms not in the week's plan",
+        "was built for the farms of its plan. Farms that TA_FARM holds now were not in the plan (added or "
+        "re-activated after it) and are not in this report; clear the whole run to include them.",
+        report.note,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import quote, quote_plus
 
-from airflow.providers.http.hooks.http import HttpHook
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
@@ -34,6 +33,10 @@ def api_key(conn_id: str) -> str:
 def api_endpoint(conn_id: str) -> ApiEndpoint:
     """An API's endpoint on http connection ``conn_id``: the hook's sessions carry the connection's auth,
     headers, proxies and TLS options; nothing is read from the connection before the first call."""
+    # Imported here, not at the top: the http provider pulls in aiohttp (about 0.3 s), which every task
+    # process would pay on parsing the DAG file (tests/dags/test_parse_cost.py).
+    from airflow.providers.http.hooks.http import HttpHook
+
     hook = HttpHook(method="GET", http_conn_id=conn_id)
     return ApiEndpoint(
         conn_id=conn_id,

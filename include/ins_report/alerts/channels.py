@@ -28,7 +28,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.http.hooks.http import HttpHook
 from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
@@ -145,11 +144,17 @@ def _send_slack(alert: Alert, settings: Settings, conn, budget: float) -> None:
         )
         hook.send(**message)
     else:
+        from airflow.providers.http.hooks.http import HttpHook  # where used: see _send_webhook
+
         hook = HttpHook(method="POST", http_conn_id=conn.conn_id)
         hook.run(json=message, extra_options={"timeout": _http_timeout(budget)})
 
 
 def _send_webhook(alert: Alert, settings: Settings, conn, budget: float) -> None:
+    # Imported here, not at the top: the http provider pulls in aiohttp (about 0.3 s), which every task
+    # process would pay on parsing the DAG file (tests/dags/test_parse_cost.py).
+    from airflow.providers.http.hooks.http import HttpHook
+
     hook = HttpHook(method="POST", http_conn_id=conn.conn_id)
     hook.run(json=alert.payload, extra_options={"timeout": _http_timeout(budget)})
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
+from include.ins_report.config.settings import DAG_ID
 from include.ins_report.model.week import ReportWeek
 from tests.browser.conftest import logged_in_context
 from tests.browser.ui import open_run, shoot, state_text, wait_translated
@@ -65,12 +67,7 @@ def asked_run(deployment, weeks_back: int) -> tuple[str, ReportWeek, dict]:
     )
     request = wait_for(
         lambda: next(
-            (
-                r["json"]
-                for r in deployment.webhook.requests
-                if r["json"].get("run_id") == run_id
-                and r["json"].get("event") == "ins_weekly_report_gaps_question"
-            ),
+            iter(hooks_of(deployment, run_id, "ins_weekly_report_gaps_question")),
             None,
         ),
         timeout=RUN_TIMEOUT,
@@ -102,6 +99,47 @@ def answer(page, option: str, reason: str, shot: str) -> None:
     )
 
 
+def assert_the_question_lists_the_gaps(deployment, run_id: str, week: ReportWeek, request: dict) -> None:
+    """The question as Airflow holds it (what the Required Actions page shows) and its e-mail."""
+    path = f"dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{APPROVE}/-1/hitlDetails"
+    question = deployment.airflow.get(path)
+    assert question["subject"].startswith(f"Week {week.label()}")  # which week it is about
+    body = question["body"]
+    down = station_farms(deployment, week)
+    assert down >= 1
+    assert f"**{STATION} " in body  # the station with its label
+    assert f"{down} of {down} farms; missing weather {7 * down}" in body
+    assert f"Weather: {308 - 7 * down} of 308 farm-days" in body
+    assert "### Approve" in body
+    assert "### Reject" in body
+    assert f"without the {down} farms that have no weather day at all" in body
+    assert question["options"] == ["Approve", "Reject"]
+    assert question["defaults"] == ["Reject"]
+    assert [user["id"] for user in question["assigned_users"]] == ["admin"]
+    assert request["default"] == "reject"
+    wait_for(
+        lambda: [m for m in deployment.smtp.messages if "decide:" in m["Subject"] and run_id in m["Subject"]],
+        timeout=60,
+        what="the question's e-mail",
+    )
+
+
+def station_farms(deployment, week: ReportWeek) -> int:
+    """The week's planned farms of the station that is down."""
+    ((farms,),) = deployment.sql(
+        "SELECT COUNT(*) FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = ? AND POINT_ID = ?", (week.key, STATION)
+    )
+    return farms
+
+
+def hooks_of(deployment, run_id: str, event: str) -> list[dict]:
+    return [
+        r["json"]
+        for r in deployment.webhook.requests
+        if r["json"].get("run_id") == run_id and r["json"].get("event") == event
+    ]
+
+
 def decision_rows(deployment, run_id: str) -> list[tuple[str, str]]:
     return [(row.status, row.message) for row in deployment.job_log(run_id) if row.step == "APPROVE_GAPS"]
 
@@ -110,7 +148,10 @@ def test_the_operator_approves_the_gaps_on_the_phone_and_the_report_is_built(
     deployment, station_down, phone, operator_page
 ):
     run_id, week, request = asked_run(deployment, 6)
-    assert request["url"].endswith("/tasks/approve_gaps/required_actions?map_index=-1")
+    assert request["url"].endswith(
+        f"/runs/{quote(run_id, safe='')}/tasks/{APPROVE}/required_actions?map_index=-1"
+    )
+    assert_the_question_lists_the_gaps(deployment, run_id, week, request)
     # The question as the desktop shows it (the runbook's picture), then answered on the phone, where
     # Airflow 3.3's page scrolls sideways but takes the answer.
     read_the_question(operator_page, request, week)
@@ -123,10 +164,16 @@ def test_the_operator_approves_the_gaps_on_the_phone_and_the_report_is_built(
     assert '"203 이천 관측소 수리 중"; accepted gaps: 44 farms: ' in message
     # The report rows in the farm database: the week's farms but the station's, which have no weather day.
     ((rows,),) = deployment.sql("SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week.key,))
-    ((down,),) = deployment.sql(
-        "SELECT COUNT(*) FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = ? AND POINT_ID = ?", (week.key, STATION)
-    )
+    down = station_farms(deployment, week)
     assert rows == 44 - down
+    assert f"accepted gaps: 44 farms: {308 - 7 * down}/308 farm-days" in message
+    # The success notifier: the approved gaps on every alert channel, naming the decision.
+    (warning,) = wait_for(
+        lambda: hooks_of(deployment, run_id, "ins_weekly_report_gaps_approved"),
+        timeout=120,
+        what="the approved-gaps alert",
+    )
+    assert warning["decision"] == message
     # The run, done, in the operator's desktop browser.
     open_run(operator_page, deployment.airflow.url, run_id)
     operator_page.get_by_test_id("header-card").get_by_text(
@@ -146,17 +193,18 @@ def test_the_operator_rejects_the_gaps_and_the_run_fails_with_one_alert(
     assert failed  # one decision; twice if the click beat the scheduler (docs/operations.md)
     assert "rejected by admin at " in failed[-1]
     assert "KMA 보정값을 기다립니다" in failed[-1]
+    first = failed[0].split(" (task approve_gaps")[0]
+    assert all(first in message for message in failed[1:])  # a retry re-applies it, never re-asks
     assert deployment.sql("SELECT COUNT(*) FROM TR_INS_WEEK_REPORT WHERE REPORT_WEEK = ?", (week.key,)) == [
         (0,)
     ]
     alerts = wait_for(
-        lambda: [
-            r["json"]
-            for r in deployment.webhook.requests
-            if r["json"].get("run_id") == run_id and r["json"].get("event") == "ins_weekly_report_failed"
-        ],
+        lambda: hooks_of(deployment, run_id, "ins_weekly_report_failed"),
         timeout=120,
         what="the failure alert",
     )
     assert len(alerts) == 1
+    assert alerts[0]["failed_steps"] == ["APPROVE_GAPS"]
+    assert "rejected by admin" in " ".join(alerts[0]["errors"])
     assert "KMA 보정값을 기다립니다" in alerts[0]["text"]
+    assert "RUN_WEEKLY_REPORT" not in {row.step for row in deployment.job_log(run_id)}

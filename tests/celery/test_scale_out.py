@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 
 import pendulum
+import pytest
 
 from tests.celery.conftest import KMA_POOL, KMA_POOL_SLOTS, WORKERS
 from tests.support.waiting import wait_for
@@ -54,6 +55,8 @@ def test_a_week_runs_on_both_workers_and_matches_the_local_run(local, celery, fa
     assert content == local.content()
 
 
+# Extended: a task killed mid-write on the LocalExecutor stack is the default run's (test_operations.py).
+@pytest.mark.extended
 def test_a_worker_killed_mid_run_costs_retries_not_rows(local, celery, farm_set, usable_farms):
     celery.fresh_farm_db(farm_set)
     airflow = celery.airflow

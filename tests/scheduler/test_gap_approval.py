@@ -18,6 +18,11 @@ from tests.scheduler.conftest import OPERATIONS_SETTINGS, dags_folder
 from tests.support.deployment import ASKING, airflow_deployment
 from tests.support.waiting import wait_for
 
+# Extended (make test-all): in the default run the browser flow (tests/browser/test_gap_approval.py) asks,
+# approves and rejects on a real stack, and `make run`'s question test lets the default apply; this module
+# adds the REST answers, clearing the approval, the scheduler's own timeout and a re-run after the fix.
+pytestmark = pytest.mark.extended
+
 APPROVE = "approve_gaps"
 STATION = "203"  # one station of the sample farms: its farms lack the whole week (3 of 44)
 ANSWER_WITHIN = 90  # INS_ASK_TIMEOUT here, seconds after the question

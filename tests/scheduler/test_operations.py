@@ -68,6 +68,8 @@ def test_unpausing_runs_the_latest_week(deployment, scheduled_run):
     assert all(re.fullmatch(r"\d+ \S+ \(\d+ farms?\)", label) for label in labels), labels
 
 
+# Extended: the browser flow backfills two missed weeks from the UI's form, with the same checks.
+@pytest.mark.extended
 def test_backfill_creates_one_run_per_missed_monday(deployment, scheduled_run):
     latest = scheduled_run.week
     older, old = (
@@ -138,6 +140,8 @@ def test_clearing_one_mapped_location_rebuilds_exactly_one_clean_run(deployment,
     assert_clean_week(deployment, latest)
 
 
+# Extended: the browser flow clears a failed station in the Grid, the gap flows re-run whole weeks.
+@pytest.mark.extended
 def test_clearing_the_whole_run_rebuilds_exactly_one_clean_run(deployment, scheduled_run):
     run_id, latest, before = scheduled_run
     cleared = deployment.airflow.clear(run_id, None)

@@ -2,12 +2,12 @@
 what the waits cost while they wait, for the deferrable waits against the reschedule sensors they replaced.
 
 Each variant gets a deployment of its own (emulator and Airflow), its whole clock moved with libfaketime to
-a Monday morning (tests/support/faketime.py, as `make test-monday`): the run starts at 08:59 KST, the
-emulator publishes Sunday's ASOS values at 09:00 (its publish hour) and EKAPE's week is final at 09:02
-(INS_EKAPE_FINAL_AT), so both sources become final a few minutes after the run starts. Measured per run:
+a Monday morning (tests/support/faketime.py, as `make test-monday`): the run starts at 08:59:30 KST, the
+emulator publishes Sunday's ASOS values at 09:00 (its publish hour) and EKAPE's week is final at 09:01
+(INS_EKAPE_FINAL_AT), so both sources become final within two minutes of the run's start. Measured per run:
 
-- report finished (``run_weekly_report``'s end) minus the last source final (09:02 on the moved clock);
-- each wait's delay: its end minus its source's moment (ASOS 09:00, EKAPE 09:02), what the wait itself
+- report finished (``run_weekly_report``'s end) minus the last source final (09:01 on the moved clock);
+- each wait's delay: its end minus its source's moment (ASOS 09:00, EKAPE 09:01), what the wait itself
   adds; the weather collection's end (its 7-day fetches follow the ASOS wait);
 - the waits' worker starts: every time a wait's task process started (the bench plugin's ``running``
   record): the deferrable waits start twice (the check that defers, the check after the trigger), the
@@ -45,9 +45,10 @@ from tests.support.faketime import faketime_env, latest_monday_at
 DEFERRABLE, RESCHEDULE = "deferrable", "reschedule"
 WAITS = ("collect_stats.wait_for_ekape_final", "collect_weather.wait_for_weather_publication")
 PUBLISHED_AT = dt.time(9, 0)  # the emulator's publish hour: Sunday's ASOS values appear Monday 09:00 KST
-FINAL_AT = dt.time(9, 2)  # INS_EKAPE_FINAL_AT of these runs: the last source final
-RUN_STARTS_AT = dt.time(8, 59)  # on the moved clock
-STARTUP_S = 120  # the moved clock starts this long before RUN_STARTS_AT: the deployment's start-up
+FINAL_AT = dt.time(9, 1)  # INS_EKAPE_FINAL_AT of these runs: the last source final
+# On the moved clock; 30 s before the publication, so the first probe (or poke) finds nothing yet.
+RUN_STARTS_AT = dt.time(8, 59, 30)
+STARTUP_S = 90  # the moved clock starts this long before RUN_STARTS_AT: the deployment's start-up
 PROBE_SECONDS = 60  # production default (INS_PUBLICATION_PROBE_SECONDS)
 POKE_SECONDS = 120  # production: 900 (INS_PUBLICATION_POKE_SECONDS), scaled down 7.5 x
 TARGET_S = 120  # report at most 2 minutes after the last source final
@@ -97,7 +98,9 @@ def run_variant(bench_options, waits: str, size: int, work: Path) -> LatencyRun:
     real_now = clock.now()
     monday = latest_monday_at(real_now, PUBLISHED_AT)
     week = week_before(monday)
-    run_starts = monday.replace(hour=RUN_STARTS_AT.hour, minute=RUN_STARTS_AT.minute)
+    run_starts = monday.replace(
+        hour=RUN_STARTS_AT.hour, minute=RUN_STARTS_AT.minute, second=RUN_STARTS_AT.second
+    )
     published = monday.replace(hour=PUBLISHED_AT.hour, minute=PUBLISHED_AT.minute)
     final = monday.replace(hour=FINAL_AT.hour, minute=FINAL_AT.minute)
     farm_set = generate(size, bench_options.seed)
@@ -128,9 +131,11 @@ def run_variant(bench_options, waits: str, size: int, work: Path) -> LatencyRun:
         airflow.unpause(DAG_ID)
         left = (run_starts - (clock.now() + offset)).total_seconds()
         if left > 0:
-            time.sleep(left)  # the run starts at 08:59 on the moved clock
+            time.sleep(left)  # the run starts at RUN_STARTS_AT on the moved clock
         else:
-            result.notes.append(f"the deployment started {-left:.0f} s late: the run started after 08:59")
+            result.notes.append(
+                f"the deployment started {-left:.0f} s late: the run started after {RUN_STARTS_AT:%H:%M:%S}"
+            )
         result.run_id = airflow.trigger(conf={"week": week.start.isoformat()})
         print(f"  time to report, {waits} waits, {size:,} farms: {result.run_id} ...", flush=True)
         result.state = airflow.wait_for_run(result.run_id, timeout=1800, poll=2)

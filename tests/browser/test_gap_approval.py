@@ -18,11 +18,11 @@ from include.ins_report.config.settings import DAG_ID
 from include.ins_report.model.week import ReportWeek
 from tests.browser.conftest import logged_in_context
 from tests.browser.ui import open_run, shoot, state_text, wait_translated
+from tests.support.gap_question import STATION, assert_the_question_lists_the_gaps, station_farms
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.scheduler, pytest.mark.browser]
 
-STATION = "203"
 APPROVE = "approve_gaps"
 PHONE = {"width": 390, "height": 844}
 RUN_TIMEOUT = 400
@@ -99,37 +99,18 @@ def answer(page, option: str, reason: str, shot: str) -> None:
     )
 
 
-def assert_the_question_lists_the_gaps(deployment, run_id: str, week: ReportWeek, request: dict) -> None:
+def assert_the_question_and_its_mail(deployment, run_id: str, week: ReportWeek, request: dict) -> None:
     """The question as Airflow holds it (what the Required Actions page shows) and its e-mail."""
     path = f"dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{APPROVE}/-1/hitlDetails"
     question = deployment.airflow.get(path)
-    assert question["subject"].startswith(f"Week {week.label()}")  # which week it is about
-    body = question["body"]
-    down = station_farms(deployment, week)
-    assert down >= 1
-    assert f"**{STATION} " in body  # the station with its label
-    assert f"{down} of {down} farms; missing weather {7 * down}" in body
-    assert f"Weather: {308 - 7 * down} of 308 farm-days" in body
-    assert "### Approve" in body
-    assert "### Reject" in body
-    assert f"without the {down} farms that have no weather day at all" in body
-    assert question["options"] == ["Approve", "Reject"]
-    assert question["defaults"] == ["Reject"]
-    assert [user["id"] for user in question["assigned_users"]] == ["admin"]
+    down = assert_the_question_lists_the_gaps(deployment, week, question)
+    assert f"without the {down} farms that have no weather day at all" in question["body"]
     assert request["default"] == "reject"
     wait_for(
         lambda: [m for m in deployment.smtp.messages if "decide:" in m["Subject"] and run_id in m["Subject"]],
         timeout=60,
         what="the question's e-mail",
     )
-
-
-def station_farms(deployment, week: ReportWeek) -> int:
-    """The week's planned farms of the station that is down."""
-    ((farms,),) = deployment.sql(
-        "SELECT COUNT(*) FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = ? AND POINT_ID = ?", (week.key, STATION)
-    )
-    return farms
 
 
 def hooks_of(deployment, run_id: str, event: str) -> list[dict]:
@@ -151,7 +132,7 @@ def test_the_operator_approves_the_gaps_on_the_phone_and_the_report_is_built(
     assert request["url"].endswith(
         f"/runs/{quote(run_id, safe='')}/tasks/{APPROVE}/required_actions?map_index=-1"
     )
-    assert_the_question_lists_the_gaps(deployment, run_id, week, request)
+    assert_the_question_and_its_mail(deployment, run_id, week, request)
     # The question as the desktop shows it (the runbook's picture), then answered on the phone, where
     # Airflow 3.3's page scrolls sideways but takes the answer.
     read_the_question(operator_page, request, week)

@@ -16,6 +16,7 @@ from include.ins_report.config.settings import DAG_ID
 from include.ins_report.model.week import ReportWeek
 from tests.scheduler.conftest import OPERATIONS_SETTINGS, dags_folder
 from tests.support.deployment import ASKING, airflow_deployment
+from tests.support.gap_question import STATION, assert_the_question_lists_the_gaps, station_farms
 from tests.support.waiting import wait_for
 
 # Extended (make test-all): in the default run the browser flow (tests/browser/test_gap_approval.py) asks,
@@ -24,7 +25,6 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.extended
 
 APPROVE = "approve_gaps"
-STATION = "203"  # one station of the sample farms: its farms lack the whole week (3 of 44)
 ANSWER_WITHIN = 90  # INS_ASK_TIMEOUT here, seconds after the question
 
 
@@ -108,28 +108,9 @@ def approved_run(deployment):
     return run_id, week, question, answered, deployment.airflow.wait_for_run(run_id, timeout=400)
 
 
-def outage_farms(deployment, week: ReportWeek) -> int:
-    """The week's planned farms of the station that is down."""
-    ((farms,),) = deployment.sql(
-        "SELECT COUNT(*) FROM TS_INS_WEEK_FARM WHERE REPORT_WEEK = ? AND POINT_ID = ?", (week.key, STATION)
-    )
-    return farms
-
-
 def test_a_station_outage_inside_the_band_is_asked_with_the_gaps_listed(deployment, approved_run):
     run_id, week, question, _, _ = approved_run
-    assert question["subject"].startswith(f"Week {week.label()}")  # which week it is about
-    body = question["body"]
-    down = outage_farms(deployment, week)
-    assert down >= 1
-    assert f"**{STATION} " in body  # the station with its label
-    assert f"{down} of {down} farms; missing weather {7 * down}" in body
-    assert f"Weather: {308 - 7 * down} of 308 farm-days" in body
-    assert "### Approve" in body
-    assert "### Reject" in body
-    assert question["options"] == ["Approve", "Reject"]
-    assert question["defaults"] == ["Reject"]
-    assert [user["id"] for user in question["assigned_users"]] == ["admin"]
+    assert_the_question_lists_the_gaps(deployment, week, question)
     # The request went out on the alert channels with the link to the required action.
     # Once; twice when Airflow retried the task after a fast answer (docs/operations.md).
     request = hooks_of(deployment, run_id, "ins_weekly_report_gaps_question")[0]
@@ -151,7 +132,7 @@ def test_approving_builds_the_report_and_records_who_when_and_why(deployment, ap
     _, status, message = decision[-1]
     assert status == "WARNING"
     assert message.startswith("approved by admin at ")
-    down = outage_farms(deployment, week)
+    down = station_farms(deployment, week)
     accepted = f"accepted gaps: 44 farms: {308 - 7 * down}/308 farm-days"
     assert f'"station 203 is being repaired"; {accepted}' in message
     assert ("RUN_WEEKLY_REPORT", "SUCCESS") in [(s, st) for s, st, _ in log]

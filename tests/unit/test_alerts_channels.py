@@ -255,7 +255,7 @@ def test_each_sender_is_given_the_budget(monkeypatch):
     assert channels._http_timeout(20.0) == (channels.CONNECT_SECONDS, 20.0)
     assert channels._http_timeout(3.0) == (3.0, 3.0)
     conn = type("Conn", (), {"extra_dejson": {"timeout": 60, "retry_limit": 5}})()
-    hook = channels._BoundedSmtpHook("smtp_alerts", 20.0)
+    hook = channels._bounded_smtp_hook()("smtp_alerts", 20.0)
     hook.smtp_connection = conn
     assert (hook.timeout, hook.smtp_retry_limit) == (20, 0)  # the provider's own: 60 s, 5 retries
 

@@ -22,13 +22,13 @@ of its own within that budget.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
@@ -91,21 +91,28 @@ def configured_channels(settings: Settings) -> list[str]:
     return list(configured_connections(settings))
 
 
-class _BoundedSmtpHook(SmtpHook):
+@functools.cache
+def _bounded_smtp_hook() -> type:
     """The smtp provider's hook within a budget: its socket timeout at most the budget, and one connection
     attempt (the provider tries a failed connection ``retry_limit`` + 1 times, 6 by default)."""
+    # Imported on sending, not on parsing: the provider pulls in aiosmtplib, and every task process parses
+    # the DAG file (tests/dags/test_parse_cost.py).
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    def __init__(self, smtp_conn_id: str, budget: float) -> None:
-        super().__init__(smtp_conn_id=smtp_conn_id)
-        self._budget = budget
+    class BoundedSmtpHook(SmtpHook):
+        def __init__(self, smtp_conn_id: str, budget: float) -> None:
+            super().__init__(smtp_conn_id=smtp_conn_id)
+            self._budget = budget
 
-    @property
-    def timeout(self) -> int:
-        return max(1, min(int(super().timeout), int(self._budget)))
+        @property
+        def timeout(self) -> int:
+            return max(1, min(int(super().timeout), int(self._budget)))
 
-    @property
-    def smtp_retry_limit(self) -> int:
-        return 0
+        @property
+        def smtp_retry_limit(self) -> int:
+            return 0
+
+    return BoundedSmtpHook
 
 
 def _http_timeout(budget: float) -> tuple[float, float]:
@@ -116,7 +123,7 @@ def _http_timeout(budget: float) -> tuple[float, float]:
 def _send_email(alert: Alert, settings: Settings, conn, budget: float) -> None:
     with (
         tempfile.TemporaryDirectory(prefix="ins-alert-") as folder,
-        _BoundedSmtpHook(conn.conn_id, budget) as smtp,
+        _bounded_smtp_hook()(conn.conn_id, budget) as smtp,
     ):
         # The provider attaches each file with Content-ID <its name>: the HTML's cid: images, related parts.
         files = []

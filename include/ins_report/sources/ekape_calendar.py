@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 COUNTRY = "KR"
 LANGUAGE = "ko"  # holiday names as the operators know them (개천절, 추석)
@@ -29,6 +31,9 @@ SATURDAY, SUNDAY = 5, 6
 
 @functools.lru_cache(maxsize=32)
 def _holidays(year: int) -> holidays.HolidayBase:
+    # Imported on first use, not on parsing: every task process parses the DAG file, few ask for a holiday.
+    import holidays
+
     return holidays.country_holidays(COUNTRY, years=year, language=LANGUAGE)
 
 

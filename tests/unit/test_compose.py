@@ -301,8 +301,10 @@ def test_airflow_services_share_executor_mounts_and_pythonpath(compose):
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
         assert env["PYTHONPATH"] == "/opt/airflow"
         volumes = mounts(service)
-        for folder in ("dags", "include", "plugins"):
+        for folder in ("dags", "include", "plugins", "config"):
             assert volumes[f"/opt/airflow/{folder}"] == str(ROOT / folder), (name, folder)
+        assert env["PYTHONPYCACHEPREFIX"]  # the mounts are read-only: bytecode goes there
+        assert env["PYTHONDONTWRITEBYTECODE"] == ""
         assert (ROOT / "dags" / "ins_weekly_report.py").is_file()  # plugins/ may be empty (untracked)
         assert (ROOT / "include" / "__init__.py").is_file()  # import include.ins_report from /opt/airflow
     worker = compose["services"]["airflow-worker"]["depends_on"]

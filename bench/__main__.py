@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=defaults.repeat, help="runs per product size")
     parser.add_argument(
+        "--history-repeat", type=int, default=defaults.history_repeat, help="runs of the history pair"
+    )
+    parser.add_argument(
         "--history-size",
         type=int,
         default=defaults.history_size,
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         history_years=args.history_years,
         time_to_report_size=None if args.history_only else args.time_to_report_size or None,
         repeat=max(1, args.repeat),
+        history_repeat=max(1, args.history_repeat),
         warmup_size=args.warmup_size or None,
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,

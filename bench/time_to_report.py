@@ -48,7 +48,7 @@ PUBLISHED_AT = dt.time(9, 0)  # the emulator's publish hour: Sunday's ASOS value
 FINAL_AT = dt.time(9, 1)  # INS_EKAPE_FINAL_AT of these runs: the last source final
 # On the moved clock; 30 s before the publication, so the first probe (or poke) finds nothing yet.
 RUN_STARTS_AT = dt.time(8, 59, 30)
-STARTUP_S = 90  # the moved clock starts this long before RUN_STARTS_AT: the deployment's start-up
+STARTUP_S = 45  # the moved clock starts this long before RUN_STARTS_AT: the start-up (about 20 s idle)
 PROBE_SECONDS = 60  # production default (INS_PUBLICATION_PROBE_SECONDS)
 POKE_SECONDS = 120  # production: 900 (INS_PUBLICATION_POKE_SECONDS), scaled down 7.5 x
 TARGET_S = 120  # report at most 2 minutes after the last source final

@@ -20,7 +20,7 @@ help:
 	@echo "make test-fast               ruff, DAG integrity and unit tests (under a minute)"
 	@echo "make test-tier TIER=e2e      one tier alone: dags, unit, e2e, scheduler, celery, browser"
 	@echo "make test-monday             the suite at Monday 03:30 KST (libfaketime), but celery and browser"
-	@echo "make bench                   scale benchmark (1k/10k/100k farms + per-farm baseline), ~15 min"
+	@echo "make bench                   scale benchmark (1k/10k/100k farms, baseline, history, time to report), ~20 min"
 
 # Pinned install: requirements + the committed constraints file (a freeze of the verified environment).
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
